@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: build dependencies, QEMU for the
+# nested software-KVM host, and the default guest kernel (Debian's linux-image-6.1.0-NN,
+# downloaded and unpacked into the cache, never installed).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libcaf-dev libbpf-dev libelf-dev zlib1g-dev
+  libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
+  libtomlplusplus-dev libarchive-dev libbenchmark-dev
+  qemu-system-x86 cpio xz-utils zstd kmod
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$(dirname "$0")/fetch-kernel.sh" "${KTSTR_KERNEL_SERIES:-6.1}"
