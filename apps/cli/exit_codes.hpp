@@ -1,0 +1,23 @@
+#pragma once
+// Exit codes of ktstr-actors. Documented in README.md; tests assert them.
+namespace ktstr::cli {
+
+enum ExitCode : int {
+  exit_pass = 0,                ///< the run passed (observed == declared, verdict pass)
+  exit_fail = 1,                ///< the run completed and failed (e.g. topology mismatch)
+  exit_inconclusive = 2,        ///< the run could not decide
+  exit_usage = 64,              ///< bad command-line usage (unknown flag, malformed value)
+  exit_kernel_image = 65,       ///< kernel file missing, unreadable or not a bzImage
+  exit_boot_protocol = 66,      ///< bzImage with an unsupported boot protocol
+  exit_topology = 67,           ///< zero or inconsistent topology
+  exit_too_many_vcpus = 68,     ///< more vCPUs than supported
+  exit_memory = 69,             ///< memory too small for the topology
+  exit_no_host = 70,            ///< no /dev/kvm and no nested host available
+  exit_guest_timeout = 71,      ///< the guest never reached the agent in time
+  exit_guest_panic = 72,        ///< the guest kernel panicked
+  exit_vmm_error = 73,          ///< KVM or host failure inside the VMM
+  exit_guest_protocol = 74,     ///< the guest agent sent malformed or incomplete reports
+  exit_nested_timeout = 75,     ///< the nested host's command exceeded its time bound
+};
+
+}  // namespace ktstr::cli
