@@ -1,0 +1,21 @@
+#pragma once
+// Where set-up puts guest kernels: $KTSTR_CACHE, else $XDG_CACHE_HOME/ktstr-actors,
+// else ~/.cache/ktstr-actors. scripts/fetch-kernel.sh fills kernels/<package>/ and
+// links kernels/default (Debian 6.1) and kernels/linux-<series>.
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace ktstr::cli {
+
+std::filesystem::path cache_dir();
+
+/// The bzImage of a cached kernel: name is a directory under kernels/ ("default",
+/// "linux-6.12", a package name). nullopt when absent.
+std::optional<std::filesystem::path> cached_kernel(const std::string& name = "default");
+
+/// lib/modules/<release>/kernel of an unpacked Debian kernel package, given its bzImage
+/// path (<pkg>/boot/vmlinuz-<release>); nullopt when the tree is not there.
+std::optional<std::filesystem::path> modules_dir_for(const std::filesystem::path& bzimage);
+
+}  // namespace ktstr::cli
