@@ -1,0 +1,71 @@
+#include "kvm/system.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kvm/error.hpp"
+
+namespace ktstr::kvm {
+
+namespace {
+
+// What the VMM cannot work without, with the name a user can look up.
+struct RequiredCap {
+  long cap;
+  const char* name;
+};
+constexpr RequiredCap kRequired[] = {
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+};
+
+}  // namespace
+
+Kvm::Kvm(const char* path) {
+  fd_.reset(::open(path, O_RDWR | O_CLOEXEC));
+  if (!fd_) throw_errno(ErrorKind::no_kvm, std::string("cannot open ") + path);
+  int version = ::ioctl(fd(), KVM_GET_API_VERSION, 0);
+  if (version != kApiVersion)
+    throw Error(ErrorKind::no_kvm, std::string(path) + " has KVM API version " + std::to_string(version) +
+                                       ", need " + std::to_string(kApiVersion));
+  for (const auto& req : kRequired)
+    if (check_extension(req.cap) <= 0)
+      throw Error(ErrorKind::no_kvm, std::string(path) + " lacks " + req.name);
+
+  int size = ::ioctl(fd(), KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (size < static_cast<int>(sizeof(kvm_run))) throw_errno(ErrorKind::kvm, "KVM_GET_VCPU_MMAP_SIZE");
+  vcpu_mmap_size_ = static_cast<size_t>(size);
+
+  // The kernel says E2BIG until the buffer is large enough.
+  for (uint32_t n = 128; n <= 4096; n *= 2) {
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
+    // SAFETY: buf is sized and aligned (vector<uint8_t> from operator new) for kvm_cpuid2 + n entries.
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    cpuid->nent = n;
+    if (::ioctl(fd(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+      supported_cpuid_.assign(cpuid->entries, cpuid->entries + cpuid->nent);
+      return;
+    }
+    if (errno != E2BIG) throw_errno(ErrorKind::kvm, "KVM_GET_SUPPORTED_CPUID");
+  }
+  throw Error(ErrorKind::kvm, "KVM_GET_SUPPORTED_CPUID: table larger than 4096 entries");
+}
+
+std::optional<std::string> Kvm::unavailable_reason(const char* path) {
+  try {
+    Kvm probe(path);
+    return std::nullopt;
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+int Kvm::check_extension(long capability) const { return ::ioctl(fd(), KVM_CHECK_EXTENSION, capability); }
+
+}  // namespace ktstr::kvm

@@ -1,0 +1,103 @@
+#include "kvm/vcpu.hpp"
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "kvm/error.hpp"
+
+namespace ktstr::kvm {
+
+namespace {
+
+constexpr uint32_t kApicLvt0 = 0x350;
+constexpr uint32_t kApicLvt1 = 0x360;
+constexpr uint32_t kDeliveryExtInt = 7 << 8;
+constexpr uint32_t kDeliveryNmi = 4 << 8;
+
+std::string vcpu_op(const char* op, uint32_t index) { return std::string(op) + " (vCPU " + std::to_string(index) + ")"; }
+
+}  // namespace
+
+Vcpu::Vcpu(const Kvm& kvm, const Vm& vm, uint32_t index, uint32_t apic_id) : index_(index), apic_id_(apic_id) {
+  fd_.reset(::ioctl(vm.fd(), KVM_CREATE_VCPU, apic_id));
+  if (!fd_) throw_errno(ErrorKind::kvm, vcpu_op("KVM_CREATE_VCPU", index));
+  run_size_ = kvm.vcpu_mmap_size();
+  void* p = ::mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd(), 0);
+  if (p == MAP_FAILED) throw_errno(ErrorKind::kvm, vcpu_op("mmap kvm_run", index));
+  // SAFETY: KVM maps a struct kvm_run at offset 0 of the vCPU fd, run_size_ >= sizeof(kvm_run).
+  run_ = static_cast<kvm_run*>(p);
+}
+
+Vcpu::~Vcpu() {
+  if (run_) ::munmap(run_, run_size_);
+}
+
+void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
+  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
+  // SAFETY: buf holds a kvm_cpuid2 header followed by entries.size() entries.
+  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+  cpuid->nent = static_cast<uint32_t>(entries.size());
+  std::memcpy(cpuid->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
+  if (::ioctl(fd(), KVM_SET_CPUID2, cpuid) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_CPUID2", index_));
+}
+
+kvm_regs Vcpu::regs() const {
+  kvm_regs r{};
+  if (::ioctl(fd(), KVM_GET_REGS, &r) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_REGS", index_));
+  return r;
+}
+
+void Vcpu::set_regs(const kvm_regs& r) {
+  if (::ioctl(fd(), KVM_SET_REGS, &r) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_REGS", index_));
+}
+
+kvm_sregs Vcpu::sregs() const {
+  kvm_sregs s{};
+  if (::ioctl(fd(), KVM_GET_SREGS, &s) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_SREGS", index_));
+  return s;
+}
+
+void Vcpu::set_sregs(const kvm_sregs& s) {
+  if (::ioctl(fd(), KVM_SET_SREGS, &s) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_SREGS", index_));
+}
+
+void Vcpu::set_fpu(const kvm_fpu& f) {
+  if (::ioctl(fd(), KVM_SET_FPU, &f) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_FPU", index_));
+}
+
+void Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
+  std::vector<uint8_t> buf(sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry));
+  // SAFETY: buf holds a kvm_msrs header followed by msrs.size() entries.
+  auto* hdr = reinterpret_cast<kvm_msrs*>(buf.data());
+  hdr->nmsrs = static_cast<uint32_t>(msrs.size());
+  std::memcpy(hdr->entries, msrs.data(), msrs.size() * sizeof(kvm_msr_entry));
+  int set = ::ioctl(fd(), KVM_SET_MSRS, hdr);
+  if (set < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_));
+  if (static_cast<size_t>(set) != msrs.size())
+    throw Error(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_) + ": MSR 0x" + std::to_string(msrs[set].index) +
+                                    " refused");
+}
+
+void Vcpu::setup_lapic_lints() {
+  kvm_lapic_state lapic{};
+  if (::ioctl(fd(), KVM_GET_LAPIC, &lapic) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_LAPIC", index_));
+  auto patch = [&](uint32_t reg, uint32_t mode) {
+    uint32_t v;
+    std::memcpy(&v, lapic.regs + reg, 4);
+    v = (v & ~0x700u) | mode;
+    std::memcpy(lapic.regs + reg, &v, 4);
+  };
+  patch(kApicLvt0, kDeliveryExtInt);
+  patch(kApicLvt1, kDeliveryNmi);
+  if (::ioctl(fd(), KVM_SET_LAPIC, &lapic) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_LAPIC", index_));
+}
+
+int Vcpu::run() {
+  if (::ioctl(fd(), KVM_RUN, 0) < 0) return -errno;
+  return 0;
+}
+
+}  // namespace ktstr::kvm

@@ -1,0 +1,50 @@
+#pragma once
+// One KVM vCPU: its fd and its mapped kvm_run page. Owned by exactly one thread at a
+// time (the vcpu actor's); other threads reach it only through its VcpuKick.
+#include <linux/kvm.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kvm/fd.hpp"
+#include "kvm/system.hpp"
+#include "kvm/vm.hpp"
+
+namespace ktstr::kvm {
+
+class Vcpu {
+ public:
+  /// index: Linux logical CPU number; apic_id doubles as the KVM vcpu id.
+  Vcpu(const Kvm& kvm, const Vm& vm, uint32_t index, uint32_t apic_id);
+  ~Vcpu();
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+
+  uint32_t index() const { return index_; }
+  uint32_t apic_id() const { return apic_id_; }
+  int fd() const { return fd_.get(); }
+  kvm_run* run_page() const { return run_; }
+  size_t run_page_size() const { return run_size_; }
+
+  void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
+  kvm_regs regs() const;
+  void set_regs(const kvm_regs& regs);
+  kvm_sregs sregs() const;
+  void set_sregs(const kvm_sregs& sregs);
+  void set_fpu(const kvm_fpu& fpu);
+  void set_msrs(const std::vector<kvm_msr_entry>& msrs);
+  /// LINT0 as ExtINT (the PIC) and LINT1 as NMI, as firmware leaves them.
+  void setup_lapic_lints();
+
+  /// KVM_RUN once. Returns 0, or -errno (EINTR when kicked or immediate_exit was set).
+  int run();
+
+ private:
+  Fd fd_;
+  kvm_run* run_ = nullptr;
+  size_t run_size_ = 0;
+  uint32_t index_;
+  uint32_t apic_id_;
+};
+
+}  // namespace ktstr::kvm

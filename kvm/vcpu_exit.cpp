@@ -1,0 +1,89 @@
+#include "kvm/vcpu_exit.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "kvm/kick.hpp"
+
+namespace ktstr::kvm {
+
+namespace {
+
+RunResult handle_io(Vcpu& vcpu, IoBus& bus) {
+  kvm_run* run = vcpu.run_page();
+  const auto& io = run->io;
+  const uint64_t bytes = uint64_t{io.size} * io.count;
+  if ((io.size != 1 && io.size != 2 && io.size != 4) || io.data_offset > vcpu.run_page_size() ||
+      bytes > vcpu.run_page_size() - io.data_offset)
+    return {RunOutcome::failed, "malformed port I/O exit (size " + std::to_string(io.size) + ", count " +
+                                    std::to_string(io.count) + ")"};
+  // SAFETY: data_offset and size*count were checked to lie inside the mapped run page.
+  uint8_t* data = reinterpret_cast<uint8_t*>(run) + io.data_offset;
+  for (uint32_t i = 0; i < io.count; ++i, data += io.size) {
+    if (io.direction == KVM_EXIT_IO_OUT) bus.write(io.port, data, io.size);
+    else bus.read(io.port, data, io.size);
+  }
+  return {RunOutcome::resume, {}};
+}
+
+RunResult after_device(const MachineEvents& events) {
+  switch (events.pending()) {
+    case GuestRequest::reset: return {RunOutcome::guest_reset, "i8042 reset"};
+    case GuestRequest::power_off: return {RunOutcome::guest_power_off, "ACPI S5 power-off"};
+    case GuestRequest::none: break;
+  }
+  return {RunOutcome::resume, {}};
+}
+
+}  // namespace
+
+const char* to_string(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::resume: return "resume";
+    case RunOutcome::interrupted: return "interrupted";
+    case RunOutcome::guest_reset: return "reset";
+    case RunOutcome::guest_power_off: return "power-off";
+    case RunOutcome::guest_shutdown: return "shutdown";
+    case RunOutcome::failed: return "failed";
+  }
+  return "?";
+}
+
+RunResult run_once(Vcpu& vcpu, IoBus& bus, const MachineEvents& events) {
+  if (int err = vcpu.run(); err != 0) {
+    if (err == -EINTR || err == -EAGAIN) {
+      VcpuKick::consume(vcpu.run_page());
+      return {RunOutcome::interrupted, {}};
+    }
+    return {RunOutcome::failed, std::string("KVM_RUN: ") + std::strerror(-err)};
+  }
+  kvm_run* run = vcpu.run_page();
+  switch (run->exit_reason) {
+    case KVM_EXIT_IO: {
+      auto r = handle_io(vcpu, bus);
+      return r.outcome == RunOutcome::resume ? after_device(events) : r;
+    }
+    case KVM_EXIT_MMIO:
+      // No MMIO devices: reads see zeros, writes vanish.
+      if (!run->mmio.is_write) std::memset(run->mmio.data, 0, sizeof run->mmio.data);
+      return {RunOutcome::resume, {}};
+    case KVM_EXIT_INTR:
+      VcpuKick::consume(run);
+      return {RunOutcome::interrupted, {}};
+    case KVM_EXIT_HLT: return {RunOutcome::resume, {}};
+    case KVM_EXIT_SHUTDOWN: return {RunOutcome::guest_shutdown, "triple fault"};
+    case KVM_EXIT_SYSTEM_EVENT:
+      if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) return {RunOutcome::guest_reset, "system event reset"};
+      if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+        return {RunOutcome::guest_power_off, "system event shutdown"};
+      return {RunOutcome::failed, "system event " + std::to_string(run->system_event.type)};
+    case KVM_EXIT_FAIL_ENTRY:
+      return {RunOutcome::failed, "VM entry failed (hardware reason 0x" +
+                                      std::to_string(run->fail_entry.hardware_entry_failure_reason) + ")"};
+    case KVM_EXIT_INTERNAL_ERROR:
+      return {RunOutcome::failed, "KVM internal error, suberror " + std::to_string(run->internal.suberror)};
+    default: return {RunOutcome::failed, "unexpected exit reason " + std::to_string(run->exit_reason)};
+  }
+}
+
+}  // namespace ktstr::kvm

@@ -1,0 +1,30 @@
+#pragma once
+// One trip into the guest and the handling of why it came back.
+#include <string>
+
+#include "kvm/io_bus.hpp"
+#include "kvm/machine_events.hpp"
+#include "kvm/vcpu.hpp"
+
+namespace ktstr::kvm {
+
+enum class RunOutcome {
+  resume,           ///< exit handled (port I/O, MMIO); enter again
+  interrupted,      ///< kicked (EINTR / KVM_EXIT_INTR): check the mailbox
+  guest_reset,      ///< i8042 reset or a reset system event
+  guest_power_off,  ///< ACPI S5 or a shutdown system event
+  guest_shutdown,   ///< triple fault (KVM_EXIT_SHUTDOWN)
+  failed,           ///< KVM or the exit itself failed; detail says how
+};
+
+struct RunResult {
+  RunOutcome outcome = RunOutcome::resume;
+  std::string detail;
+};
+
+const char* to_string(RunOutcome outcome);
+
+/// KVM_RUN once on the calling (owning) thread and dispatch the exit.
+RunResult run_once(Vcpu& vcpu, IoBus& bus, const MachineEvents& events);
+
+}  // namespace ktstr::kvm
