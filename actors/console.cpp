@@ -1,0 +1,96 @@
+#include "actors/console.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "messages/messages.hpp"
+
+namespace ktstr::actors {
+
+namespace {
+
+using state_ptr = caf::stateful_actor<console_state>*;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Console text is shown to users: control bytes (escape sequences, garbage) become '?'.
+std::string printable(std::string line) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = '?';
+  return line;
+}
+
+void kernel_line(state_ptr self, std::string raw) {
+  auto& s = self->state;
+  std::string line = printable(std::move(raw));
+  s.tail.push_back(line);
+  if (s.tail.size() > console_state::kTailLines) s.tail.pop_front();
+  if (!s.panicked && line.find("Kernel panic - not syncing") != std::string::npos) {
+    s.panicked = true;
+    const size_t n = std::min(s.tail.size(), console_state::kPanicContext);
+    std::vector<std::string> lines(s.tail.end() - static_cast<long>(n), s.tail.end());
+    self->send(s.config.vm, msg::kernel_panic{std::move(lines), seconds_since(s.config.start)});
+  }
+}
+
+void on_kernel_bytes(state_ptr self, const std::string& bytes) {
+  auto& s = self->state;
+  s.kernel_log.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (char c : bytes) {
+    if (c == '\n' || s.kernel_partial.size() >= console_state::kKernelLineMax) {
+      kernel_line(self, std::move(s.kernel_partial));
+      s.kernel_partial.clear();
+      if (c == '\n') continue;
+    }
+    s.kernel_partial.push_back(c);
+  }
+}
+
+void on_agent_bytes(state_ptr self, const std::string& bytes) {
+  auto& s = self->state;
+  s.agent_log.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (char c : bytes) {
+    if (c == '\n') {
+      if (s.agent_overlong) spdlog::warn("agent sent a line over {} bytes; dropped", console_state::kAgentLineMax);
+      else self->send(s.config.observer, msg::agent_line{std::move(s.agent_partial), seconds_since(s.config.start)});
+      s.agent_partial.clear();
+      s.agent_overlong = false;
+    } else if (s.agent_partial.size() >= console_state::kAgentLineMax) {
+      s.agent_overlong = true;  // keep dropping until the next newline
+      s.agent_partial.clear();
+    } else if (!s.agent_overlong) {
+      s.agent_partial.push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
+caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleConfig config) {
+  auto& s = self->state;
+  s.config = std::move(config);
+  s.kernel_log.open(s.config.kernel_log, std::ios::binary | std::ios::trunc);
+  s.agent_log.open(s.config.agent_log, std::ios::binary | std::ios::trunc);
+  if (!s.kernel_log) spdlog::warn("cannot write console log {}", s.config.kernel_log.string());
+  return {
+      [=](msg::console_output& out) {
+        if (out.port == 1) on_kernel_bytes(self, out.bytes);
+        else if (out.port == 2) on_agent_bytes(self, out.bytes);
+      },
+      // Final tail, including a partial last line (a panic rarely ends in '\n' before reset).
+      [=](msg::tail_atom) -> std::vector<std::string> {
+        auto& st = self->state;
+        if (!st.kernel_partial.empty()) {
+          kernel_line(self, std::move(st.kernel_partial));
+          st.kernel_partial.clear();
+        }
+        st.kernel_log.flush();
+        st.agent_log.flush();
+        return {st.tail.begin(), st.tail.end()};
+      },
+  };
+}
+
+}  // namespace ktstr::actors

@@ -1,0 +1,41 @@
+#pragma once
+// The console actor: receives what the guest's UARTs send. COM1 (kernel console) goes
+// to the console log, a bounded tail and the panic detector; COM2 (agent channel) is
+// cut into bounded lines and forwarded to the observer. All of it is untrusted.
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ktstr::actors {
+
+struct ConsoleConfig {
+  std::filesystem::path kernel_log;   ///< COM1 bytes, verbatim
+  std::filesystem::path agent_log;    ///< COM2 bytes, verbatim
+  caf::actor observer;                ///< receives agent_line
+  caf::actor vm;                      ///< receives kernel_panic
+  std::chrono::steady_clock::time_point start;
+};
+
+struct console_state {
+  static constexpr size_t kTailLines = 60;
+  static constexpr size_t kPanicContext = 40;
+  static constexpr size_t kKernelLineMax = 4096;
+  static constexpr size_t kAgentLineMax = 1 << 20;
+
+  ConsoleConfig config;
+  std::ofstream kernel_log, agent_log;
+  std::string kernel_partial, agent_partial;
+  bool agent_overlong = false;
+  std::deque<std::string> tail;
+  bool panicked = false;
+  static constexpr const char* name = "console";
+};
+
+caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleConfig config);
+
+}  // namespace ktstr::actors

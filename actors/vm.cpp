@@ -1,0 +1,155 @@
+#include "actors/vm.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/console.hpp"
+#include "actors/vcpu.hpp"
+#include "kvm/error.hpp"
+
+namespace ktstr::actors {
+
+namespace {
+
+using state_ptr = caf::stateful_actor<vm_state>*;
+constexpr auto kRekickPeriod = std::chrono::milliseconds(10);
+
+double elapsed_s(const vm_state& s) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count();
+}
+
+void finish(state_ptr self) {
+  auto& s = self->state;
+  s.result.elapsed_s = elapsed_s(s);
+  for (size_t i = 0; i < s.exited.size(); ++i)
+    if (!s.exited[i]) s.result.stuck_vcpus.push_back(static_cast<uint32_t>(i));
+  if (s.machine) {  // partial lines still in the UARTs belong in the logs
+    s.machine->com1().flush();
+    s.machine->com2().flush();
+  }
+  auto done = [self](std::vector<std::string> tail) {
+    auto& st = self->state;
+    st.result.console_tail = std::move(tail);
+    self->send(st.config.observer, std::move(st.result));
+    if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+    self->quit();
+  };
+  if (!s.console) return done({});
+  self->request(s.console, std::chrono::seconds(5), msg::tail_atom::value)
+      .then(done, [done](caf::error&) { done({}); });
+}
+
+void kick_all(vm_state& s) {
+  for (size_t i = 0; i < s.kicks.size(); ++i)
+    if (!s.exited[i]) s.kicks[i]->kick();
+}
+
+/// Ends the VM once: the first reason to stop is the one reported.
+void begin_stop(state_ptr self, std::string how, std::string detail) {
+  auto& s = self->state;
+  if (s.stopping) return;
+  s.stopping = true;
+  s.stop_started = std::chrono::steady_clock::now();
+  s.result.how = std::move(how);
+  s.result.detail = std::move(detail);
+  spdlog::debug("vm: stopping ({}: {})", s.result.how, s.result.detail);
+  if (s.exited_count == s.vcpus.size()) return finish(self);
+  for (auto& v : s.vcpus) self->send(v, msg::stop_atom::value);
+  kick_all(s);
+  self->delayed_send(self, kRekickPeriod, msg::rekick_atom::value);
+}
+
+void on_vcpu_gone(state_ptr self, uint32_t vcpu) {
+  auto& s = self->state;
+  if (vcpu >= s.exited.size() || s.exited[vcpu]) return;
+  s.exited[vcpu] = true;
+  ++s.exited_count;
+  if (s.exited_count == s.vcpus.size()) {
+    if (!s.stopping) begin_stop(self, "stopped", "every vCPU left its loop");
+    else finish(self);
+  }
+}
+
+bool start_machine(state_ptr self) {
+  auto& s = self->state;
+  try {
+    auto console = s.console;
+    auto sink = [console](uint8_t port) {
+      return [console, port](std::string_view bytes) {
+        caf::anon_send(console, msg::console_output{port, std::string(bytes)});
+      };
+    };
+    kvm::install_kick_handler();
+    s.machine = std::make_shared<kvm::Machine>(s.config.machine, sink(1), sink(2));
+  } catch (const kvm::Error& e) {
+    s.result.how = e.kind() == kvm::ErrorKind::no_kvm ? "no-kvm" : "vmm-error";
+    s.result.detail = e.what();
+    return false;
+  } catch (const std::exception& e) {
+    s.result.how = "vmm-error";
+    s.result.detail = e.what();
+    return false;
+  }
+  auto vcpus = s.machine->take_vcpus();
+  s.exited.assign(vcpus.size(), false);
+  for (auto& v : vcpus) {
+    auto kick = std::make_shared<kvm::VcpuKick>();
+    s.kicks.push_back(kick);
+    auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(v)), kick,
+                                                    caf::actor_cast<caf::actor>(self)});
+    self->monitor(actor);
+    s.vcpus.push_back(actor);
+  }
+  return true;
+}
+
+}  // namespace
+
+caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
+  auto& s = self->state;
+  s.config = std::move(config);
+  s.start = std::chrono::steady_clock::now();
+  s.console = self->spawn(console_actor, ConsoleConfig{s.config.kernel_log, s.config.agent_log, s.config.observer,
+                                                       caf::actor_cast<caf::actor>(self), s.start});
+  if (!start_machine(self)) {
+    finish(self);
+    return {[](caf::message_view&) {}};
+  }
+  self->delayed_send(self, s.config.run_deadline, msg::deadline_atom::value);
+
+  // A vcpu actor that dies without saying goodbye ends the run too.
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& st = self->state;
+    for (size_t i = 0; i < st.vcpus.size(); ++i) {
+      if (st.vcpus[i].address() != down.source || st.exited[i]) continue;
+      begin_stop(self, "vcpu-failed", "vCPU " + std::to_string(i) + " actor died: " + to_string(down.reason));
+      on_vcpu_gone(self, static_cast<uint32_t>(i));
+    }
+  });
+
+  return {
+      [=](msg::guest_stopped& g) { begin_stop(self, g.how, "vCPU " + std::to_string(g.vcpu) + ": " + g.detail); },
+      [=](msg::vcpu_failed& f) { begin_stop(self, "vcpu-failed", "vCPU " + std::to_string(f.vcpu) + ": " + f.error); },
+      [=](msg::kernel_panic& p) {
+        self->state.result.panic_lines = std::move(p.lines);
+        begin_stop(self, "panic", "guest kernel panic at " + std::to_string(p.at_s) + " s");
+      },
+      [=](msg::vcpu_exited& e) { on_vcpu_gone(self, e.vcpu); },
+      [=](msg::deadline_atom) {
+        begin_stop(self, "timeout",
+                   "run deadline of " + std::to_string(self->state.config.run_deadline.count() / 1000) + " s passed");
+      },
+      [=](msg::stop_atom) { begin_stop(self, "stopped", "stop requested"); },
+      [=](msg::rekick_atom) {
+        auto& st = self->state;
+        if (st.exited_count == st.vcpus.size()) return;
+        if (std::chrono::steady_clock::now() - st.stop_started > st.config.stop_deadline) {
+          spdlog::error("vm: vCPUs did not leave KVM_RUN within {} ms", st.config.stop_deadline.count());
+          return finish(self);
+        }
+        kick_all(st);
+        self->delayed_send(self, kRekickPeriod, msg::rekick_atom::value);
+      },
+  };
+}
+
+}  // namespace ktstr::actors

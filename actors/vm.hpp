@@ -1,0 +1,47 @@
+#pragma once
+// The vm actor supervises one VM: it builds the machine, spawns the console actor and
+// one vcpu actor per vCPU, ends the VM when the guest stops it, panics, fails or runs
+// out of time (stop message + native kick to every vCPU, re-kicked every 10 ms until
+// all have left KVM_RUN or the stop deadline passes), and reports run_finished.
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kvm/kick.hpp"
+#include "kvm/machine.hpp"
+#include "messages/messages.hpp"
+
+namespace ktstr::actors {
+
+struct VmConfig {
+  kvm::MachineConfig machine;
+  std::filesystem::path kernel_log;
+  std::filesystem::path agent_log;
+  std::chrono::milliseconds run_deadline{std::chrono::seconds(60)};
+  std::chrono::milliseconds stop_deadline{std::chrono::seconds(5)};
+  caf::actor observer;  ///< receives agent_line and, at the end, run_finished
+};
+
+struct vm_state {
+  VmConfig config;
+  std::chrono::steady_clock::time_point start;
+  std::shared_ptr<kvm::Machine> machine;
+  caf::actor console;
+  std::vector<caf::actor> vcpus;
+  std::vector<std::shared_ptr<kvm::VcpuKick>> kicks;
+  std::vector<bool> exited;
+  size_t exited_count = 0;
+  bool stopping = false;
+  std::chrono::steady_clock::time_point stop_started;
+  msg::run_finished result;
+  static constexpr const char* name = "vm";
+};
+
+caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config);
+
+}  // namespace ktstr::actors
