@@ -1,1 +1,71 @@
-int main() { return 0; }
+// ktstr-actors: boot real kernels in our own KVM VMM with a declared CPU topology and
+// judge the scheduler; `host exec` runs a command inside the nested software-KVM host.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "apps/cli/exit_codes.hpp"
+#include "apps/cli/host_command.hpp"
+#include "apps/cli/run_command.hpp"
+
+using namespace ktstr::cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"ktstr-actors: a test harness for Linux process schedulers"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+
+  RunOptions run;
+  std::string json, out_dir, host = "auto";
+  auto* run_cmd = app.add_subcommand("run", "boot a kernel with a declared topology and check what the guest sees");
+  run_cmd->add_option("--kernel", run.kernel, "bzImage path or cached kernel name (default: cached Debian 6.1)");
+  run_cmd->add_option("--topology", run.topology, "NUMA nodes,LLCs,cores per LLC,threads per core")
+      ->capture_default_str();
+  run_cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
+  run_cmd->add_option("--timeout", run.timeout_s, "seconds until the run is ended")->capture_default_str();
+  run_cmd->add_option("--json", json, "also write the result as JSON to FILE");
+  run_cmd->add_option("--out", out_dir, "directory for logs and results (default: ./ktstr-out/run-<time>-<pid>)");
+  run_cmd->add_option("--host", host, "where KVM comes from: auto, kvm (/dev/kvm) or nested")
+      ->check(CLI::IsMember({"auto", "kvm", "nested"}))
+      ->capture_default_str();
+  run_cmd->add_option("--append", run.append, "extra kernel command-line arguments");
+
+  NestedHostOptions nested;
+  std::vector<std::string> writable;
+  auto* host_cmd = app.add_subcommand("host", "the nested software-KVM host");
+  host_cmd->require_subcommand(1);
+  auto* exec_cmd = host_cmd->add_subcommand("exec", "run a command inside the nested host (/dev/kvm there)");
+  exec_cmd->add_option("--timeout", nested.timeout_s, "seconds until the nested host is killed")->capture_default_str();
+  exec_cmd->add_option("--memory", nested.memory_mib, "outer guest memory in MiB")->capture_default_str();
+  exec_cmd->add_option("--cpus", nested.cpus, "outer guest CPUs")->capture_default_str();
+  exec_cmd->add_option("--writable", writable, "directory shared read-write at its own path (repeatable)");
+  exec_cmd->add_option("--env", nested.env, "NAME=VALUE for the command (repeatable)");
+  exec_cmd->add_option("command", nested.command, "command and arguments (after --)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ktstr-actors: " << e.what() << " (see --help)\n";
+    return exit_usage;
+  }
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_pattern("[%H:%M:%S.%e] %^%l%$ %v");
+
+  if (run_cmd->parsed()) {
+    if (!json.empty()) run.json = json;
+    if (!out_dir.empty()) run.out_dir = out_dir;
+    run.host = host == "kvm" ? HostMode::kvm : host == "nested" ? HostMode::nested : HostMode::automatic;
+    return run_main(run);
+  }
+  if (exec_cmd->parsed()) {
+    for (const auto& w : writable) nested.writable.emplace_back(w);
+    return host_exec_main(nested);
+  }
+  return exit_usage;
+}

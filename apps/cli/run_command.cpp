@@ -1,0 +1,153 @@
+#include "apps/cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/exit_codes.hpp"
+#include "apps/cli/guest_image.hpp"
+#include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/nested_host.hpp"
+#include "apps/cli/run_report.hpp"
+#include "apps/cli/run_vm.hpp"
+#include "kvm/error.hpp"
+#include "kvm/machine.hpp"
+#include "kvm/system.hpp"
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Kept short and fast: every console byte is a VM exit.
+constexpr const char* kBaseCmdline =
+    "console=ttyS0 reboot=k panic=-1 pci=off no_timer_check i8042.noaux i8042.nomux i8042.nopnp "
+    "i8042.dumbkbd rdinit=/init";
+
+int exit_code_for(kvm::ErrorKind kind) {
+  switch (kind) {
+    case kvm::ErrorKind::kernel_image: return exit_kernel_image;
+    case kvm::ErrorKind::boot_protocol: return exit_boot_protocol;
+    case kvm::ErrorKind::topology: return exit_topology;
+    case kvm::ErrorKind::too_many_vcpus: return exit_too_many_vcpus;
+    case kvm::ErrorKind::memory: return exit_memory;
+    case kvm::ErrorKind::no_kvm: return exit_no_host;
+    case kvm::ErrorKind::kvm:
+    case kvm::ErrorKind::system: return exit_vmm_error;
+  }
+  return exit_vmm_error;
+}
+
+int fail(int code, const std::string& line) {
+  std::cerr << "ktstr-actors: " << line << "\n";
+  return code;
+}
+
+fs::path resolve_kernel(const std::string& kernel) {
+  if (kernel.empty()) {
+    if (auto k = cached_kernel("default")) return *k;
+    return cache_dir() / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
+  }
+  std::error_code ec;
+  if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
+  if (auto k = cached_kernel(kernel)) return *k;
+  return fs::absolute(kernel);
+}
+
+fs::path default_out_dir() {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return fs::absolute("ktstr-out") / ("run-" + std::string(stamp) + "-" + std::to_string(::getpid()));
+}
+
+/// Re-runs this command inside the nested software-KVM host with --host=kvm.
+int run_nested(const RunOptions& options, const fs::path& kernel) {
+  NestedHostOptions nested;
+  const fs::path self = fs::read_symlink("/proc/self/exe");
+  nested.command = {self.string(), "run", "--host=kvm", "--kernel", kernel.string(), "--topology", options.topology,
+                    "--memory", std::to_string(options.memory_mib), "--timeout", std::to_string(options.timeout_s),
+                    "--out", options.out_dir->string()};
+  if (!options.append.empty()) nested.command.insert(nested.command.end(), {"--append", options.append});
+  nested.writable.push_back(*options.out_dir);
+  if (options.json) {
+    nested.command.insert(nested.command.end(), {"--json", options.json->string()});
+    nested.writable.push_back(options.json->parent_path());
+  }
+  // The outer guest must hold the inner one comfortably.
+  nested.memory_mib = std::max<unsigned>(2048, static_cast<unsigned>(options.memory_mib) + 1536);
+  nested.timeout_s = options.timeout_s + 300;
+  nested.console_log = *options.out_dir / "nested-host-console.log";
+  if (auto why = nested_host_unavailable(nested)) return fail(exit_no_host, "no /dev/kvm and no nested host: " + *why);
+  auto result = nested_host_exec(nested);
+  if (result.timed_out) return fail(exit_nested_timeout, "the nested host did not finish within " +
+                                                             std::to_string(nested.timeout_s) + " s");
+  if (!result.failure.empty()) return fail(exit_no_host, "nested host failed: " + result.failure);
+  return result.exit_status;
+}
+
+}  // namespace
+
+int run_main(RunOptions options) {
+  const fs::path kernel = resolve_kernel(options.kernel);
+  auto spec = kvm::TopologySpec::parse(options.topology);
+  if (!spec) return fail(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
+
+  kvm::MachineConfig machine;
+  machine.kernel = kernel;
+  machine.topology = *spec;
+  machine.memory_mib = options.memory_mib;
+  machine.cmdline = kBaseCmdline;
+  if (!options.append.empty()) machine.cmdline += " " + options.append;
+  try {
+    (void)kvm::validate(machine);  // bad input is refused before anything boots
+  } catch (const kvm::Error& e) {
+    return fail(exit_code_for(e.kind()), e.what());
+  }
+
+  options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
+  if (options.json) options.json = fs::absolute(*options.json);
+  std::error_code ec;
+  fs::create_directories(*options.out_dir, ec);
+  if (ec) return fail(exit_usage, "cannot create output directory " + options.out_dir->string() + ": " + ec.message());
+
+  HostMode mode = options.host;
+  if (mode != HostMode::nested) {
+    auto why = kvm::Kvm::unavailable_reason();
+    if (why && mode == HostMode::kvm) return fail(exit_no_host, "--host=kvm: " + *why);
+    if (why) {
+      std::cout << "host: nested software-KVM host (" << *why << ")" << std::endl;
+      return run_nested(options, kernel);
+    }
+    std::cout << "host: /dev/kvm" << std::endl;
+  } else {
+    std::cout << "host: nested software-KVM host (requested)" << std::endl;
+    return run_nested(options, kernel);
+  }
+
+  try {
+    machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio");
+  } catch (const std::exception& e) {
+    return fail(exit_vmm_error, std::string("cannot build the guest initramfs: ") + e.what());
+  }
+  const VmRunPaths paths{*options.out_dir / "console.log", *options.out_dir / "agent.log"};
+  spdlog::info("booting {} with topology {} ({} MiB); kernel console: {}", kernel.string(), options.topology,
+               options.memory_mib, paths.kernel_log.string());
+  RunObservation obs = run_vm(machine, paths, std::chrono::seconds(options.timeout_s));
+
+  RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
+  print_run_summary(std::cout, report);
+  write_run_json(report, *options.out_dir / "result.json");
+  if (options.json) write_run_json(report, *options.json);
+  std::cout.flush();
+  if (!obs.finished.stuck_vcpus.empty()) std::_Exit(report.exit_code);  // see run_vm: never wait on a stuck thread
+  return report.exit_code;
+}
+
+}  // namespace ktstr::cli

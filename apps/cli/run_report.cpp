@@ -1,0 +1,133 @@
+#include "apps/cli/run_report.hpp"
+
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/exit_codes.hpp"
+
+namespace ktstr::cli {
+
+namespace {
+
+constexpr size_t kEvidenceLines = 25;
+
+std::vector<std::string> last_lines(const std::vector<std::string>& lines, size_t n) {
+  return {lines.end() - static_cast<long>(std::min(n, lines.size())), lines.end()};
+}
+
+/// Decides the verdict from how the VM ended and what the agent said. Order matters:
+/// a panic or a VMM failure explains a missing report, so it is named first.
+void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& obs,
+           std::vector<TopologyMismatch>& mismatches) {
+  const auto& fin = obs.finished;
+  auto set = [&](const char* verdict, int code, std::string reason) {
+    if (r.verdict.empty() || r.verdict == "pass") {
+      r.verdict = verdict;
+      r.exit_code = code;
+    }
+    r.reasons.push_back(std::move(reason));
+  };
+  if (fin.how == "no-kvm") set("error", exit_no_host, "no usable /dev/kvm: " + fin.detail);
+  else if (fin.how == "vmm-error" || fin.how == "vcpu-failed") set("error", exit_vmm_error, "VMM failure: " + fin.detail);
+  else if (fin.how == "panic" || !fin.panic_lines.empty()) {
+    set("fail", exit_guest_panic, "guest kernel panicked (" + fin.detail + ")");
+    r.evidence = fin.panic_lines;
+  } else if (!obs.boot_done) {
+    set("error", exit_guest_timeout, "the guest never reached the agent (" + fin.how + ": " + fin.detail + ")");
+    r.evidence = last_lines(fin.console_tail, kEvidenceLines);
+  }
+  if (!r.verdict.empty() && r.verdict != "pass") return;
+
+  if (!obs.topology) {
+    set("error", exit_guest_protocol, "the agent reported no topology" +
+                                          (obs.protocol_errors.empty() ? "" : " (" + obs.protocol_errors.front() + ")"));
+    r.evidence = last_lines(fin.console_tail, kEvidenceLines);
+    return;
+  }
+  mismatches = check_topology(declared, *obs.topology);
+  if (!mismatches.empty())
+    set("fail", exit_fail, std::to_string(mismatches.size()) + " topology field(s) differ from the declaration");
+  if (r.verdict.empty()) r.verdict = "pass";
+}
+
+}  // namespace
+
+RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,
+                          const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths) {
+  RunReport r;
+  std::vector<TopologyMismatch> mismatches;
+  judge(r, declared, obs, mismatches);
+  const auto& spec = declared.spec();
+  const auto& fin = obs.finished;
+
+  nlohmann::json j;
+  j["verdict"] = r.verdict;
+  j["exit_code"] = r.exit_code;
+  j["reasons"] = r.reasons;
+  j["kernel"] = {{"path", kernel.string()}};
+  if (obs.kernel) j["kernel"].update({{"release", obs.kernel->release}, {"sched_ext", obs.kernel->sched_ext}});
+  j["declared"] = {{"numa_nodes", spec.numa_nodes},     {"llcs", spec.llcs},
+                   {"cores_per_llc", spec.cores_per_llc}, {"threads_per_core", spec.threads_per_core},
+                   {"vcpus", declared.cpu_count()},      {"memory_mib", options.memory_mib}};
+  j["boot"] = nullptr;
+  if (obs.boot_done)
+    j["boot"] = {{"host_to_agent_s", obs.boot_done_at_s}, {"guest_uptime_at_agent_s", obs.boot_done->uptime_s}};
+  if (obs.topology) {
+    j["topology"] = topology_check_json(declared, *obs.topology, mismatches);
+    r.table = render_topology_table(declared, *obs.topology, mismatches);
+  }
+  j["vm_end"] = {{"how", fin.how},
+                 {"detail", fin.detail},
+                 {"elapsed_s", fin.elapsed_s},
+                 {"agent_powered_off", obs.agent_powered_off},
+                 {"stuck_vcpus", fin.stuck_vcpus}};
+  j["agent_errors"] = obs.agent_errors;
+  j["protocol_errors"] = obs.protocol_errors;
+  j["panic_lines"] = fin.panic_lines;
+  j["console_tail"] = last_lines(fin.console_tail, kEvidenceLines);
+  j["logs"] = {{"console", paths.kernel_log.string()}, {"agent", paths.agent_log.string()}};
+  r.json = std::move(j);
+  return r;
+}
+
+void print_run_summary(std::ostream& out, const RunReport& r) {
+  const auto& j = r.json;
+  const auto& d = j["declared"];
+  out << "kernel: " << j["kernel"]["path"].get<std::string>();
+  if (j["kernel"].contains("release")) out << " (" << j["kernel"]["release"].get<std::string>() << ")";
+  out << "\n";
+  out << "declared topology: " << d["numa_nodes"] << " node(s) x " << d["llcs"] << " LLC(s) x " << d["cores_per_llc"]
+      << " core(s)/LLC x " << d["threads_per_core"] << " thread(s)/core = " << d["vcpus"] << " vCPU(s), "
+      << d["memory_mib"] << " MiB\n";
+  if (!j["boot"].is_null())
+    out << "boot to agent: " << fmt::format("{:.2f}", j["boot"]["host_to_agent_s"].get<double>()) << " s (guest uptime "
+        << fmt::format("{:.2f}", j["boot"]["guest_uptime_at_agent_s"].get<double>()) << " s)\n";
+  if (!r.table.empty()) out << r.table;
+  const auto& end = j["vm_end"];
+  out << "VM ended: " << end["how"].get<std::string>() << " (" << end["detail"].get<std::string>() << ") after "
+      << fmt::format("{:.2f}", end["elapsed_s"].get<double>()) << " s\n";
+  for (const auto& e : j["agent_errors"]) out << "agent error: " << e.get<std::string>() << "\n";
+  for (const auto& e : j["protocol_errors"]) out << "protocol error: " << e.get<std::string>() << "\n";
+  if (!r.evidence.empty()) {
+    out << "--- guest console ---\n";
+    for (const auto& line : r.evidence) out << "  " << line << "\n";
+    out << "---\n";
+  }
+  out << "kernel console log: " << j["logs"]["console"].get<std::string>() << "\n";
+  for (const auto& reason : r.reasons) out << "  - " << reason << "\n";
+  std::string verdict = r.verdict;
+  for (auto& c : verdict) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  out << "verdict: " << verdict << " (exit " << r.exit_code << ")\n";
+}
+
+void write_run_json(const RunReport& report, const std::filesystem::path& path) {
+  std::ofstream out(path);
+  if (!out) {
+    spdlog::error("cannot write {}", path.string());
+    return;
+  }
+  out << report.json.dump(2) << "\n";
+}
+
+}  // namespace ktstr::cli

@@ -1,0 +1,86 @@
+#include "apps/cli/run_vm.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/vm.hpp"
+
+namespace ktstr::cli {
+
+namespace {
+
+constexpr size_t kMaxRecordedErrors = 20;
+
+void record(std::vector<std::string>& list, std::string text) {
+  if (list.size() < kMaxRecordedErrors) list.push_back(std::move(text));
+}
+
+void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
+  auto parsed = parse_agent_line(line.line);
+  if (auto* err = std::get_if<ProtocolError>(&parsed)) {
+    record(obs.protocol_errors, err->message);
+    return;
+  }
+  std::visit(
+      [&](auto& event) {
+        using T = std::decay_t<decltype(event)>;
+        if constexpr (std::is_same_v<T, BootDone>) {
+          if (!obs.boot_done) {
+            obs.boot_done = event;
+            obs.boot_done_at_s = line.at_s;
+            spdlog::info("guest agent up after {:.2f} s (guest uptime {:.2f} s)", line.at_s, event.uptime_s);
+          }
+        } else if constexpr (std::is_same_v<T, KernelInfo>) {
+          obs.kernel = event;
+        } else if constexpr (std::is_same_v<T, TopologyReport>) {
+          obs.topology = event;
+        } else if constexpr (std::is_same_v<T, PowerOff>) {
+          obs.agent_powered_off = true;
+        } else if constexpr (std::is_same_v<T, AgentError>) {
+          record(obs.agent_errors, event.message);
+        }
+      },
+      std::get<AgentEvent>(parsed));
+}
+
+}  // namespace
+
+RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, std::chrono::seconds timeout) {
+  RunObservation obs;
+  caf::actor_system_config cfg;
+  cfg.add_message_types<caf::id_block::ktstr>();
+  cfg.set("scheduler.max-threads", 2);
+  // Held by pointer: when a vCPU thread is stuck in KVM_RUN, the system's destructor
+  // would wait for it forever, so it is then deliberately leaked and the caller
+  // leaves with _exit after reporting.
+  auto system = std::make_unique<caf::actor_system>(cfg);
+  {
+    caf::scoped_actor self{*system};
+    actors::VmConfig vm_config;
+    vm_config.machine = machine;
+    vm_config.kernel_log = paths.kernel_log;
+    vm_config.agent_log = paths.agent_log;
+    vm_config.run_deadline = timeout;
+    vm_config.observer = caf::actor_cast<caf::actor>(self);
+    auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
+
+    // The vm actor always answers within run + stop deadlines; the margin only guards
+    // against a bug in it, so that the CLI never hangs.
+    bool finished = false;
+    self->receive_while([&] { return !finished; })(
+        [&](msg::agent_line& line) { on_agent_line(obs, line); },
+        [&](msg::run_finished& result) {
+          obs.finished = std::move(result);
+          finished = true;
+        },
+        caf::after(timeout + std::chrono::seconds(30)) >> [&] {
+          obs.finished.how = "vmm-error";
+          obs.finished.detail = "the vm actor did not report within the run deadline";
+          obs.finished.stuck_vcpus.push_back(UINT32_MAX);
+          finished = true;
+        });
+  }
+  if (!obs.finished.stuck_vcpus.empty()) (void)system.release();
+  return obs;
+}
+
+}  // namespace ktstr::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Runs one VM under the actor system and collects what the guest agent reported.
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/cli/agent_protocol.hpp"
+#include "kvm/machine.hpp"
+#include "messages/messages.hpp"
+
+namespace ktstr::cli {
+
+struct RunObservation {
+  msg::run_finished finished;
+  std::optional<BootDone> boot_done;
+  double boot_done_at_s = 0;  ///< host seconds from VM start to the agent's first line
+  std::optional<KernelInfo> kernel;
+  std::optional<TopologyReport> topology;
+  bool agent_powered_off = false;
+  std::vector<std::string> agent_errors;     ///< the agent's own agent_error events
+  std::vector<std::string> protocol_errors;  ///< lines we could not accept
+};
+
+struct VmRunPaths {
+  std::filesystem::path kernel_log;
+  std::filesystem::path agent_log;
+};
+
+RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, std::chrono::seconds timeout);
+
+}  // namespace ktstr::cli
