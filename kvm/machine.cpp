@@ -17,7 +17,7 @@ ValidatedConfig validate(const MachineConfig& config) {
 
 Machine::Machine(const MachineConfig& config, Uart16550::Sink com1, Uart16550::Sink com2)
     : inputs_(validate(config)) {
-  kvm_ = std::make_unique<Kvm>();
+  kvm_ = std::make_unique<Kvm>(config.kvm_device.c_str());
   vm_ = std::make_unique<Vm>(*kvm_);
   memory_ = std::make_unique<GuestMemory>(inputs_.memory);
   vm_->add_memory(*memory_);

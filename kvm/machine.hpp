@@ -28,6 +28,7 @@ struct MachineConfig {
   std::string cmdline;
   TopologySpec topology;
   uint64_t memory_mib = 512;
+  std::string kvm_device = "/dev/kvm";
 };
 
 /// Everything about the request that can be checked without KVM, in the order a user

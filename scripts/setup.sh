@@ -23,4 +23,6 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-"$(dirname "$0")/fetch-kernel.sh" "${KTSTR_KERNEL_SERIES:-6.1}"
+# The default guest kernel (6.1) and the 6.12 image the tests also boot.
+"$(dirname "$0")/fetch-kernel.sh" 6.1 >/dev/null
+"$(dirname "$0")/fetch-kernel.sh" 6.12 >/dev/null

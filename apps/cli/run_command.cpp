@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -104,6 +105,7 @@ int run_main(RunOptions options) {
   machine.topology = *spec;
   machine.memory_mib = options.memory_mib;
   machine.cmdline = kBaseCmdline;
+  if (const char* dev = std::getenv("KTSTR_KVM_DEVICE"); dev && *dev) machine.kvm_device = dev;  // tests
   if (!options.append.empty()) machine.cmdline += " " + options.append;
   try {
     (void)kvm::validate(machine);  // bad input is refused before anything boots
@@ -119,7 +121,7 @@ int run_main(RunOptions options) {
 
   HostMode mode = options.host;
   if (mode != HostMode::nested) {
-    auto why = kvm::Kvm::unavailable_reason();
+    auto why = kvm::Kvm::unavailable_reason(machine.kvm_device.c_str());
     if (why && mode == HostMode::kvm) return fail(exit_no_host, "--host=kvm: " + *why);
     if (why) {
       std::cout << "host: nested software-KVM host (" << *why << ")" << std::endl;

@@ -1,0 +1,51 @@
+#pragma once
+// Crafted bzImages for tests: a valid boot-protocol header in front of a tiny 64-bit
+// "kernel" that spins forever (jmp $), so the guest never reaches the agent.
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace ktstr::test {
+
+struct FakeBzImageSpec {
+  uint16_t protocol = 0x020F;
+  uint8_t loadflags = 0x01;     // LOADED_HIGH
+  uint16_t xloadflags = 0x01;   // XLF_KERNEL_64
+  bool boot_flag = true;
+  bool hdrs = true;
+  uint8_t setup_sects = 1;
+  size_t kernel_bytes = 4096;
+};
+
+inline std::vector<uint8_t> fake_bzimage(const FakeBzImageSpec& spec = {}) {
+  const size_t kernel_offset = (spec.setup_sects + 1) * 512;
+  std::vector<uint8_t> b(kernel_offset + spec.kernel_bytes, 0);
+  auto put16 = [&](size_t off, uint16_t v) { std::memcpy(&b[off], &v, 2); };
+  auto put32 = [&](size_t off, uint32_t v) { std::memcpy(&b[off], &v, 4); };
+  b[0x1F1] = spec.setup_sects;
+  if (spec.boot_flag) put16(0x1FE, 0xAA55);
+  b[0x200] = 0xEB;  // jmp to the end of the header
+  b[0x201] = 0x66;
+  if (spec.hdrs) std::memcpy(&b[0x202], "HdrS", 4);
+  put16(0x206, spec.protocol);
+  b[0x211] = spec.loadflags;
+  put32(0x22C, 0x7FFFFFFF);  // initrd_addr_max
+  put32(0x230, 0x200000);    // kernel_alignment
+  b[0x234] = 1;              // relocatable
+  put16(0x236, spec.xloadflags);
+  put32(0x238, 2047);        // cmdline_size
+  put32(0x260, 0x100000);    // init_size
+  // 64-bit entry at +0x200 of the protected-mode part: spin.
+  b[kernel_offset + 0x200] = 0xEB;
+  b[kernel_offset + 0x201] = 0xFE;
+  return b;
+}
+
+inline void write_file(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace ktstr::test

@@ -1,0 +1,80 @@
+// Bad input to `ktstr-actors run` gets one clear line and a distinct exit code, before
+// anything boots (so these run without KVM).
+#include <catch2/catch.hpp>
+
+#include "apps/cli/exit_codes.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/fake_bzimage.hpp"
+
+using namespace ktstr;
+using namespace ktstr::cli;
+
+namespace {
+test::CliResult run_with(std::vector<std::string> args) {
+  std::vector<std::string> all{"run", "--host=kvm"};
+  all.insert(all.end(), args.begin(), args.end());
+  // Point the fallbacks nowhere so no test can start a real VM by accident.
+  return test::run_cli(all, {"KTSTR_KVM_DEVICE=/nonexistent/kvm", "KTSTR_QEMU=/nonexistent/qemu"}, 60);
+}
+std::filesystem::path fake_kernel(const std::string& name, test::FakeBzImageSpec spec = {}) {
+  auto path = test::scratch_dir("input") / name;
+  test::write_file(path, test::fake_bzimage(spec));
+  return path;
+}
+}  // namespace
+
+TEST_CASE("a missing kernel file is an input error with its exit code") {
+  auto r = run_with({"--kernel", "/nonexistent/vmlinuz"});
+  CHECK(r.exit_code == exit_kernel_image);
+  CHECK_THAT(r.output, Catch::Contains("does not exist"));
+}
+
+TEST_CASE("a file that is not a bzImage is refused") {
+  auto path = test::scratch_dir("input") / "notakernel";
+  test::write_file(path, std::vector<uint8_t>(8192, 'x'));
+  auto r = run_with({"--kernel", path.string()});
+  CHECK(r.exit_code == exit_kernel_image);
+  CHECK_THAT(r.output, Catch::Contains("not a bzImage"));
+}
+
+TEST_CASE("an unsupported boot protocol is refused") {
+  test::FakeBzImageSpec old;
+  old.protocol = 0x0204;
+  auto r = run_with({"--kernel", fake_kernel("old", old).string()});
+  CHECK(r.exit_code == exit_boot_protocol);
+  CHECK_THAT(r.output, Catch::Contains("boot protocol"));
+}
+
+TEST_CASE("zero, inconsistent and malformed topologies are refused") {
+  auto kernel = fake_kernel("ok").string();
+  CHECK(run_with({"--kernel", kernel, "--topology", "1,1,0,1"}).exit_code == exit_topology);
+  auto r = run_with({"--kernel", kernel, "--topology", "2,3,2,1"});
+  CHECK(r.exit_code == exit_topology);
+  CHECK_THAT(r.output, Catch::Contains("cannot be split evenly"));
+  CHECK(run_with({"--kernel", kernel, "--topology", "1,x"}).exit_code == exit_topology);
+}
+
+TEST_CASE("more vCPUs than supported are refused") {
+  auto r = run_with({"--kernel", fake_kernel("ok").string(), "--topology", "1,1,200,1"});
+  CHECK(r.exit_code == exit_too_many_vcpus);
+  CHECK_THAT(r.output, Catch::Contains("at most 128"));
+}
+
+TEST_CASE("memory too small for the topology is refused") {
+  auto r = run_with({"--kernel", fake_kernel("ok").string(), "--topology", "2,2,2,1", "--memory", "100"});
+  CHECK(r.exit_code == exit_memory);
+  CHECK_THAT(r.output, Catch::Contains("too small"));
+}
+
+TEST_CASE("no /dev/kvm and no nested host is its own exit code") {
+  auto r = test::run_cli({"run", "--kernel", fake_kernel("ok").string(), "--out",
+                          test::scratch_dir("nohost").string()},
+                         {"KTSTR_KVM_DEVICE=/nonexistent/kvm", "KTSTR_QEMU=/nonexistent/qemu"}, 60);
+  CHECK(r.exit_code == exit_no_host);
+  CHECK_THAT(r.output, Catch::Contains("no /dev/kvm and no nested host"));
+}
+
+TEST_CASE("unknown flags are usage errors") {
+  auto r = test::run_cli({"run", "--frobnicate"});
+  CHECK(r.exit_code == exit_usage);
+}
