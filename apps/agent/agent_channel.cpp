@@ -1,0 +1,75 @@
+#include "agent_channel.hpp"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ktstr::agent {
+
+namespace {
+
+constexpr const char* kCom2 = "/dev/ttyS1";
+constexpr const char* kConsole = "/dev/console";
+
+// Raw mode: the tty layer must not turn "\n" into "\r\n" or echo anything back,
+// so the host reads exactly the bytes written here.
+bool make_raw(int fd) {
+  termios tio;
+  if (::tcgetattr(fd, &tio) != 0) return false;
+  ::cfmakeraw(&tio);
+  return ::tcsetattr(fd, TCSANOW, &tio) == 0;
+}
+
+// O_NOCTTY: PID 1 must not acquire the channel as its controlling terminal.
+int open_tty(const char* path) { return ::open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC); }
+
+}  // namespace
+
+std::optional<std::string> AgentChannel::open() {
+  fd_ = open_tty(kCom2);
+  if (fd_ >= 0) {
+    if (!make_raw(fd_))
+      return std::string("raw mode on ") + kCom2 + " failed: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string why = std::string("cannot open ") + kCom2 + ": " + std::strerror(errno) + "; using " + kConsole;
+  fd_ = open_tty(kConsole);
+  if (fd_ >= 0) make_raw(fd_);
+  return why;
+}
+
+void AgentChannel::emit(std::string_view event, const Json& fields) {
+  try {
+    Json line = Json::object();
+    line["event"] = event;
+    line["seq"] = seq_++;
+    for (const auto& [key, value] : fields.items()) line[key] = value;
+    // replace: kernel strings (cmdline, version) may hold bytes that are not UTF-8,
+    // and the default strict mode would throw on them.
+    write_all(line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");
+  } catch (...) {
+    // Nothing sensible is left to report on: the channel itself is what failed.
+  }
+}
+
+void AgentChannel::emit_error(const std::string& message) {
+  emit("agent_error", Json{{"message", message}});
+  std::string copy = "ktstr-agent: " + message + "\n";
+  if (fd_ != STDERR_FILENO) [[maybe_unused]] auto n = ::write(STDERR_FILENO, copy.data(), copy.size());
+}
+
+void AgentChannel::write_all(const std::string& line) {
+  if (fd_ < 0) return;
+  std::size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace ktstr::agent

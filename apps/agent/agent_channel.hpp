@@ -1,0 +1,35 @@
+#pragma once
+// The agent's side of the protocol: one compact JSON object per line on COM2, each
+// with "event" and a "seq" that grows by one per line so the host can see lost lines.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace ktstr::agent {
+
+/// ordered_json keeps "event" and "seq" first, which makes raw logs readable.
+using Json = nlohmann::ordered_json;
+
+class AgentChannel {
+ public:
+  /// Opens /dev/ttyS1 in raw mode, else /dev/console. Returns why COM2 was not used.
+  std::optional<std::string> open();
+
+  /// Writes {"event":event,"seq":n, ...fields}. Never throws; a dead channel drops lines.
+  void emit(std::string_view event, const Json& fields = Json::object());
+  /// Emits {"event":"agent_error","message":message} and copies it to stderr.
+  void emit_error(const std::string& message);
+
+  bool is_open() const { return fd_ >= 0; }
+
+ private:
+  void write_all(const std::string& line);
+
+  int fd_ = -1;
+  uint64_t seq_ = 0;
+};
+
+}  // namespace ktstr::agent

@@ -1,0 +1,31 @@
+#pragma once
+// The whole COM2 conversation: bytes in, events and protocol errors out, in order.
+// Adds what a single line cannot show: lost, repeated or reordered lines (by seq).
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "apps/cli/agent_line_assembler.hpp"
+#include "apps/cli/agent_protocol.hpp"
+
+namespace ktstr::cli {
+
+class AgentStream {
+ public:
+  explicit AgentStream(std::size_t max_line_bytes = LineAssembler::kMaxLineBytes) : lines_(max_line_bytes) {}
+
+  /// Feeds raw COM2 bytes; returns what the completed lines held.
+  std::vector<ParsedLine> feed(std::string_view bytes);
+  /// The guest is gone: reports a partial last line.
+  std::vector<ParsedLine> finish();
+
+ private:
+  void take(GuestLine line, std::vector<ParsedLine>& out);
+  void check_seq(const AgentEvent& event, std::vector<ParsedLine>& out);
+
+  LineAssembler lines_;
+  std::optional<uint64_t> last_seq_;
+};
+
+}  // namespace ktstr::cli

@@ -1,0 +1,315 @@
+#include "apps/cli/nested_host.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include "apps/cli/child_process.hpp"
+#include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/nested_host_image.hpp"
+#include "apps/nested_init/job.hpp"
+
+extern char** environ;
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// A private directory for the run; removed with everything in it at the end.
+struct RunDir {
+  fs::path path;
+  RunDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ktstr-nested-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error(errno_text("mkdtemp " + tmpl));
+    path = tmpl;
+  }
+  ~RunDir() { std::error_code ec; fs::remove_all(path, ec); }
+};
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f = -1) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  ~Fd() { if (fd >= 0) ::close(fd); }
+  void reset() { if (fd >= 0) ::close(fd); fd = -1; }
+};
+
+// QEMU separates suboptions with ',' and escapes a literal comma as ",,".
+std::string qemu_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
+  return out;
+}
+
+struct Setup {
+  fs::path kernel;
+  std::vector<fs::path> modules;
+};
+
+std::optional<std::string> find_setup(const NestedHostOptions& o, Setup& setup) {
+  if (!find_in_path("qemu-system-x86_64"))
+    return "qemu-system-x86_64 is not in PATH (scripts/setup.sh installs qemu-system-x86)";
+  auto kernel = o.kernel ? o.kernel : cached_kernel("default");
+  if (!kernel) return "no outer kernel cached under " + (cache_dir() / "kernels/default").string() + " (run scripts/setup.sh)";
+  std::error_code ec;
+  if (!fs::is_regular_file(*kernel, ec)) return "outer kernel " + kernel->string() + " does not exist";
+  auto mods = modules_dir_for(*kernel);
+  if (!mods) return "no module tree lib/modules/<release>/kernel next to " + kernel->string();
+  if (!fs::is_regular_file(KTSTR_NESTED_INIT_PATH, ec))
+    return std::string("ktstr-nested-init is not built (expected ") + KTSTR_NESTED_INIT_PATH + ")";
+  try {
+    setup.modules = outer_modules(*mods);
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+  setup.kernel = *kernel;
+  return std::nullopt;
+}
+
+// The job's environment: ours (so PATH and the project's variables carry over), TMPDIR on
+// the guest's tmpfs, a marker for tests that need to know, then the caller's overrides.
+std::vector<std::string> job_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  auto set = [&](const std::string& entry) {
+    const std::string key = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(env, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+    env.push_back(entry);
+  };
+  // SAFETY: environ is a NULL-terminated array of C strings owned by the C library.
+  for (char** e = environ; e && *e; ++e)
+    if (std::strchr(*e, '=')) set(*e);
+  set("TMPDIR=/tmp");
+  set("KTSTR_NESTED_HOST=1");
+  for (const auto& e : extra) set(e);
+  return env;
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) throw std::runtime_error("cannot write " + path.string());
+}
+
+// Reads at most max bytes of a file the guest may have written (no symlinks followed).
+std::optional<std::string> read_untrusted(const fs::path& path, std::size_t max) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  std::string out(max + 1, '\0');
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd.fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+// The last lines of a log, made printable (the outer console is guest output).
+std::vector<std::string> tail_lines(const fs::path& path, std::size_t count) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size <= 0) return {};
+  const std::streamoff start = size > 16384 ? size - 16384 : 0;
+  in.seekg(start);
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  std::vector<std::string> lines;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = nested::printable(std::string_view(text).substr(pos, end - pos), 300);
+    while (!line.empty() && (line.back() == '?' || line.back() == ' ')) line.pop_back();  // '\r'
+    if (!line.empty()) lines.push_back(std::move(line));
+    pos = end + 1;
+  }
+  if (lines.size() > count) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(count));
+  return lines;
+}
+
+// QEMU's own complaint, if it printed one (its TCG feature warnings are harmless).
+std::string qemu_error(const fs::path& qemu_log) {
+  for (const auto& line : tail_lines(qemu_log, 50))
+    if (line.find("TCG doesn't support requested feature") == std::string::npos) return line;
+  return {};
+}
+
+void write_all(int fd, const char* data, std::size_t size, bool& broken) {
+  while (size && !broken) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) { broken = true; return; }  // e.g. our reader went away: keep draining the guest
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+struct Streams {
+  Fd out, err;  // read ends of the pipes QEMU's ttyS1 / ttyS2 write into
+  bool out_broken = false, err_broken = false;
+
+  // Copies what is available to our stdout / stderr; false once both are at end of file.
+  bool pump(int timeout_ms, const Fd& pidfd, bool& qemu_exited) {
+    pollfd p[3] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}};
+    if (::poll(p, 3, timeout_ms) < 0 && errno != EINTR) throw std::runtime_error(errno_text("poll"));
+    char buf[65536];
+    Fd* src[2] = {&out, &err};
+    for (int i = 0; i < 2; ++i) {
+      if (src[i]->fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(src[i]->fd, buf, sizeof buf);
+      if (n > 0) write_all(i ? STDERR_FILENO : STDOUT_FILENO, buf, static_cast<std::size_t>(n), i ? err_broken : out_broken);
+      else if (n == 0 || errno != EINTR) src[i]->reset();  // poll ignores fd -1
+    }
+    if (p[2].revents & POLLIN) qemu_exited = true;
+    return out.fd >= 0 || err.fd >= 0;
+  }
+};
+
+}  // namespace
+
+std::optional<std::string> nested_host_unavailable(const NestedHostOptions& options) {
+  Setup setup;
+  return find_setup(options, setup);
+}
+
+NestedHostResult nested_host_exec(const NestedHostOptions& options) {
+  NestedHostResult result;
+  Setup setup;
+  if (auto why = find_setup(options, setup)) return result.failure = *why, result;
+  if (options.command.empty()) return result.failure = "no command to run", result;
+
+  nested::Job job;
+  job.cwd = fs::absolute(options.cwd.empty() ? fs::current_path() : options.cwd).lexically_normal().string();
+  job.argv = options.command;
+  job.env = job_environment(options.env);
+  for (std::size_t i = 0; i < options.writable.size(); ++i) {
+    std::error_code ec;
+    fs::path dir = fs::canonical(options.writable[i], ec);
+    if (ec || !fs::is_directory(dir)) return result.failure = "writable directory " + options.writable[i].string() + " does not exist", result;
+    if (dir == "/") return result.failure = "the root directory cannot be shared writable", result;
+    job.shares.push_back({"ktstr_rw" + std::to_string(i), dir.string()});
+  }
+
+  RunDir run;
+  const fs::path share = run.path / "share";
+  fs::create_directory(share);
+  write_file(share / nested::job_file, nested::encode_job(job));
+  const fs::path initrd = run.path / "initrd.cpio";
+  write_outer_initramfs(initrd, KTSTR_NESTED_INIT_PATH, setup.modules);
+
+  bool own_console_log = !options.console_log;
+  result.console_log = options.console_log ? *options.console_log : fs::temp_directory_path() / "ktstr-nested-console-XXXXXX.log";
+  if (own_console_log) {
+    std::string tmpl = result.console_log.string();
+    int fd = ::mkstemps(tmpl.data(), 4);
+    if (fd < 0) throw std::runtime_error(errno_text("mkstemps " + tmpl));
+    ::close(fd);
+    result.console_log = tmpl;
+  }
+
+  std::vector<std::string> argv = {
+      "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-M", "q35", "-accel", "tcg",
+      "-cpu", "EPYC,+svm", "-smp", std::to_string(options.cpus), "-m", std::to_string(options.memory_mib),
+      "-no-reboot", "-display", "none", "-kernel", setup.kernel.string(), "-initrd", initrd.string(),
+      "-append", "console=ttyS0 quiet panic=-1 ktstr.scratch=" + std::string(nested::scratch_tag),
+      // COM1: outer kernel console (log file); COM2 / COM3: the job's stdout / stderr.
+      "-chardev", "file,id=console,path=" + qemu_escape(result.console_log.string()), "-serial", "chardev:console",
+      "-chardev", "file,id=jobout,path=/dev/fd/3", "-serial", "chardev:jobout",
+      "-chardev", "file,id=joberr,path=/dev/fd/4", "-serial", "chardev:joberr",
+      "-virtfs", "local,path=/,mount_tag=" + std::string(nested::root_tag) + ",security_model=none,readonly=on,multidevs=remap",
+      "-virtfs", "local,path=" + qemu_escape(share.string()) + ",mount_tag=" + std::string(nested::scratch_tag) + ",security_model=none,multidevs=remap"};
+  for (const auto& s : job.shares)
+    argv.insert(argv.end(), {"-virtfs", "local,path=" + qemu_escape(s.path) + ",mount_tag=" + s.tag + ",security_model=none,multidevs=remap"});
+
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe"));
+  Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe"));
+  Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
+  Streams streams{std::move(out_r), std::move(err_r)};
+  const fs::path qemu_log = run.path / "qemu.log";
+  Fd log_fd(::open(qemu_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (log_fd.fd < 0 || null_fd.fd < 0) throw std::runtime_error(errno_text("open " + qemu_log.string()));
+
+  spdlog::info("booting the nested software-KVM host ({} vCPUs, {} MiB, {}); outer console: {}", options.cpus,
+               options.memory_mib, setup.kernel.filename().string(), result.console_log.string());
+  const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_s);
+  const pid_t qemu = spawn_process(*find_in_path("qemu-system-x86_64"), argv,
+                                   {{0, null_fd.fd}, {1, log_fd.fd}, {2, log_fd.fd}, {3, out_w.fd}, {4, err_w.fd}});
+  out_w.reset();  // QEMU now holds the only write ends: EOF when it exits
+  err_w.reset();
+  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, qemu, 0)));
+  if (pidfd.fd < 0) {
+    ::kill(qemu, SIGKILL);
+    ::waitpid(qemu, nullptr, 0);
+    throw std::runtime_error(errno_text("pidfd_open"));
+  }
+
+  bool exited = false;
+  while (!exited) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      ::kill(qemu, SIGKILL);
+      result.timed_out = true;
+      break;
+    }
+    streams.pump(static_cast<int>(std::min<long long>(left, 1000)), pidfd, exited);
+  }
+  int wstatus = 0;
+  while (::waitpid(qemu, &wstatus, 0) < 0 && errno == EINTR) {}
+  while (streams.pump(0, pidfd, exited)) {}  // the write ends are closed: this ends
+
+  std::string error;
+  const auto status_bytes = read_untrusted(share / nested::status_file, nested::max_status_bytes);
+  if (result.timed_out) {
+    result.failure = "the command did not finish within " + std::to_string(options.timeout_s) + " s";
+  } else if (!status_bytes) {
+    std::string qemu_said = qemu_error(qemu_log);
+    result.failure = "the outer guest stopped before the command reported its exit status";
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
+      result.failure += " (QEMU exited with " + std::to_string(WEXITSTATUS(wstatus)) + (qemu_said.empty() ? "" : ": " + qemu_said) + ")";
+    else if (WIFSIGNALED(wstatus))
+      result.failure += " (QEMU killed by signal " + std::to_string(WTERMSIG(wstatus)) + ")";
+  } else if (auto st = nested::decode_status(*status_bytes, error); !st) {
+    result.failure = "the outer guest reported an invalid status: " + error;
+  } else if (st->kind == nested::Status::Kind::error) {
+    result.failure = "the nested host failed: " + st->message;
+  } else {
+    result.exit_status = st->kind == nested::Status::Kind::exited ? st->code : 128 + st->code;
+  }
+
+  if (!result.failure.empty() && !result.timed_out) {
+    spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
+    for (const auto& line : tail_lines(result.console_log, 20)) std::fprintf(stderr, "  | %s\n", line.c_str());
+  }
+  if (own_console_log && result.failure.empty()) {
+    std::error_code ec;
+    fs::remove(result.console_log, ec);
+  }
+  return result;
+}
+
+}  // namespace ktstr::cli

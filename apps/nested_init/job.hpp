@@ -1,0 +1,170 @@
+#pragma once
+// What the host and ktstr-nested-init (PID 1 of the outer guest) exchange through the
+// scratch share: the job (host -> guest) and the status (guest -> host). Shared by both
+// sides so the format is defined once. Both directions are parsed as untrusted input:
+// sizes are bounded and every field is validated.
+//
+// Job file: NUL-terminated strings. The first is the magic; then records, each a key
+// followed by its values: "cwd" PATH | "arg" S | "env" NAME=VALUE | "share" TAG PATH.
+// NUL cannot occur inside argv, environment strings or paths, so no escaping is needed.
+// Status file: one line, "exit N", "signal N" or "error TEXT".
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ktstr::nested {
+
+inline constexpr std::string_view job_magic = "ktstr-nested-job 1";
+inline constexpr std::string_view job_file = "job";
+inline constexpr std::string_view status_file = "status";
+inline constexpr std::string_view scratch_tag = "ktstr_scratch";
+inline constexpr std::string_view root_tag = "ktstr_root";
+inline constexpr std::size_t max_job_bytes = 8u << 20;
+inline constexpr std::size_t max_job_strings = 200000;
+inline constexpr std::size_t max_status_bytes = 1024;
+inline constexpr std::size_t max_tag_len = 31;
+
+struct Share {
+  std::string tag;   ///< 9p mount tag
+  std::string path;  ///< absolute path where it is mounted, the same as on the host
+};
+
+struct Job {
+  std::string cwd;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::vector<Share> shares;
+};
+
+inline bool valid_tag(std::string_view tag) {
+  if (tag.empty() || tag.size() > max_tag_len) return false;
+  for (char c : tag)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  return true;
+}
+
+inline bool valid_abs_path(std::string_view p) {
+  return !p.empty() && p.front() == '/' && p.size() < 4096 && p.find("/../") == std::string_view::npos &&
+         !(p.size() >= 3 && p.substr(p.size() - 3) == "/..");
+}
+
+/// Serialises a job; throws std::invalid_argument for strings the format cannot carry.
+inline std::string encode_job(const Job& job) {
+  std::string out;
+  auto put = [&](std::string_view s) {
+    if (s.find('\0') != std::string_view::npos)
+      throw std::invalid_argument("NUL byte in job string");
+    out.append(s);
+    out.push_back('\0');
+  };
+  put(job_magic);
+  put("cwd");
+  put(job.cwd);
+  for (const auto& a : job.argv) put("arg"), put(a);
+  for (const auto& e : job.env) put("env"), put(e);
+  for (const auto& s : job.shares) put("share"), put(s.tag), put(s.path);
+  if (out.size() > max_job_bytes) throw std::invalid_argument("job larger than 8 MiB");
+  return out;
+}
+
+/// Parses and validates a job file; on failure returns nullopt and sets error.
+inline std::optional<Job> decode_job(std::string_view bytes, std::string& error) {
+  if (bytes.size() > max_job_bytes) return error = "job file too large", std::nullopt;
+  if (bytes.empty() || bytes.back() != '\0') return error = "job file truncated", std::nullopt;
+  std::vector<std::string_view> s;
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t end = bytes.find('\0', i);
+    s.push_back(bytes.substr(i, end - i));
+    if (s.size() > max_job_strings) return error = "too many strings in job file", std::nullopt;
+    i = end + 1;
+  }
+  if (s[0] != job_magic) return error = "job file has no magic '" + std::string(job_magic) + "'", std::nullopt;
+  Job job;
+  for (std::size_t i = 1; i < s.size();) {
+    std::string_view key = s[i];
+    std::size_t values = key == "share" ? 2 : 1;
+    if (i + values >= s.size()) return error = "job record '" + std::string(key.substr(0, 16)) + "' truncated", std::nullopt;
+    std::string_view v = s[i + 1];
+    if (key == "cwd") {
+      if (!valid_abs_path(v)) return error = "job cwd is not an absolute path", std::nullopt;
+      job.cwd = v;
+    } else if (key == "arg") {
+      job.argv.emplace_back(v);
+    } else if (key == "env") {
+      if (v.find('=') == std::string_view::npos || v.front() == '=')
+        return error = "job env entry is not NAME=VALUE", std::nullopt;
+      job.env.emplace_back(v);
+    } else if (key == "share") {
+      if (!valid_tag(v)) return error = "job share tag is invalid", std::nullopt;
+      if (!valid_abs_path(s[i + 2]) || s[i + 2] == "/")
+        return error = "job share path is not an absolute path below /", std::nullopt;
+      job.shares.push_back({std::string(v), std::string(s[i + 2])});
+    } else {
+      return error = "unknown job record '" + std::string(key.substr(0, 16)) + "'", std::nullopt;
+    }
+    i += 1 + values;
+  }
+  if (job.argv.empty() || job.argv[0].empty()) return error = "job has no command", std::nullopt;
+  if (job.cwd.empty()) return error = "job has no cwd", std::nullopt;
+  return job;
+}
+
+struct Status {
+  enum class Kind { exited, signalled, error } kind = Kind::error;
+  int code = 0;         ///< exit code (0-255) or signal number (1-127)
+  std::string message;  ///< for Kind::error: printable ASCII, one line
+};
+
+/// Keeps printable ASCII only, so a message from the guest cannot inject terminal controls.
+inline std::string printable(std::string_view text, std::size_t max_len = 400) {
+  std::string out;
+  for (char c : text.substr(0, max_len)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  return out;
+}
+
+inline std::string encode_status(const Status& st) {
+  switch (st.kind) {
+    case Status::Kind::exited: return "exit " + std::to_string(st.code) + "\n";
+    case Status::Kind::signalled: return "signal " + std::to_string(st.code) + "\n";
+    case Status::Kind::error: break;
+  }
+  return "error " + printable(st.message) + "\n";
+}
+
+inline std::optional<Status> decode_status(std::string_view bytes, std::string& error) {
+  if (bytes.size() > max_status_bytes) return error = "status file too large", std::nullopt;
+  if (bytes.empty() || bytes.back() != '\n') return error = "status file incomplete", std::nullopt;
+  bytes.remove_suffix(1);
+  if (bytes.find('\n') != std::string_view::npos) return error = "status file has several lines", std::nullopt;
+  auto number = [](std::string_view d, int max) -> int {
+    if (d.empty() || d.size() > 3) return -1;
+    int n = 0;
+    for (char c : d) {
+      if (c < '0' || c > '9') return -1;
+      n = n * 10 + (c - '0');
+    }
+    return n <= max ? n : -1;
+  };
+  Status st;
+  if (bytes.rfind("exit ", 0) == 0) {
+    st.kind = Status::Kind::exited;
+    st.code = number(bytes.substr(5), 255);
+  } else if (bytes.rfind("signal ", 0) == 0) {
+    st.kind = Status::Kind::signalled;
+    st.code = number(bytes.substr(7), 127);
+    if (st.code == 0) st.code = -1;
+  } else if (bytes.rfind("error ", 0) == 0) {
+    st.message = printable(bytes.substr(6));
+    return st;
+  } else {
+    return error = "status file has an unknown form", std::nullopt;
+  }
+  if (st.code < 0) return error = "status file has an invalid number", std::nullopt;
+  return st;
+}
+
+}  // namespace ktstr::nested

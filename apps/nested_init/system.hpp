@@ -1,0 +1,39 @@
+#pragma once
+// Small system helpers for PID 1 of the outer guest. Every failure ends in die(): one
+// clear line on the console (and in the scratch share's status file once it is mounted),
+// then power-off, so a broken set-up never leaves the outer guest hanging.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ktstr::nested {
+
+/// One line "ktstr-nested-init: <line>" on the outer console.
+void say(std::string_view line);
+
+/// Where die() also records the error (the scratch share), once it is mounted.
+void set_status_path(std::string path);
+
+/// Writes the status file (see job.hpp); false if it could not be written.
+bool write_status(std::string_view content);
+
+[[noreturn]] void die(const std::string& message);
+
+/// sync, then power off; if that fails, exiting PID 1 panics and panic=-1 with
+/// QEMU's -no-reboot ends the guest anyway.
+[[noreturn]] void power_off();
+
+/// mkdir -p; errors are left for the following mount to report.
+void make_dirs(const std::string& path);
+
+/// mount(2) or die, naming what failed.
+void mount_or_die(const char* source, const std::string& target, const char* type,
+                  unsigned long flags, const char* data);
+
+/// Loads every module file under dir in name order (files are named NN-name.ko[.xz|.zst]).
+void load_modules(const std::string& dir);
+
+/// Reads a whole file of at most max bytes; false on error or when it is larger.
+bool read_bounded(const std::string& path, std::size_t max, std::string& out);
+
+}  // namespace ktstr::nested
