@@ -115,12 +115,16 @@ std::vector<kvm_cpuid_entry2> extended_topology_leaf(uint32_t leaf, const Topolo
 // wrong for any declared LLC size other than 8 APIC IDs. QEMU's "EPYC" CPU model (the
 // nested test host) is such a part, so report it as Zen 2 (model 0x31): same family,
 // and the Zen 2 code paths only touch MSRs through the fault-tolerant accessors.
-void report_zen1_as_zen2(kvm_cpuid_entry2& leaf1) {
-  const uint32_t base_family = (leaf1.eax >> 8) & 0xf;
-  const uint32_t family = base_family == 0xf ? base_family + ((leaf1.eax >> 20) & 0xff) : base_family;
-  const uint32_t model = (((leaf1.eax >> 16) & 0xf) << 4) | ((leaf1.eax >> 4) & 0xf);
+// 0x80000001 EAX mirrors the signature on AMD and follows it.
+void report_zen1_as_zen2(std::vector<kvm_cpuid_entry2>& entries) {
+  const uint32_t signature = entry_for(entries, kLeafFeatures).eax;
+  const uint32_t base_family = (signature >> 8) & 0xf;
+  const uint32_t family = base_family == 0xf ? base_family + ((signature >> 20) & 0xff) : base_family;
+  const uint32_t model = (((signature >> 16) & 0xf) << 4) | ((signature >> 4) & 0xf);
   if (family != 0x17 || model > 0x1f) return;
-  leaf1.eax = (leaf1.eax & ~((0xfu << 16) | (0xfu << 4))) | (0x3u << 16) | (0x1u << 4);
+  const uint32_t zen2 = (signature & ~((0xfu << 16) | (0xfu << 4))) | (0x3u << 16) | (0x1u << 4);
+  for (auto& e : entries)
+    if ((e.function == kLeafFeatures || e.function == kExtLeafFeatures) && e.eax == signature) e.eax = zen2;
 }
 
 void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology, const CpuPlacement& cpu) {
@@ -141,7 +145,7 @@ void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& 
 }
 
 void patch_amd_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology, const CpuPlacement& cpu) {
-  report_zen1_as_zen2(entry_for(entries, kLeafFeatures));
+  report_zen1_as_zen2(entries);
 
   auto& max_ext = entry_for(entries, kExtLeafMax);
   max_ext.eax = std::max(max_ext.eax, kExtLeafAmdTopology);

@@ -30,12 +30,15 @@ int open_tty(const char* path) { return ::open(path, O_WRONLY | O_NOCTTY | O_CLO
 
 std::optional<std::string> AgentChannel::open() {
   fd_ = open_tty(kCom2);
-  if (fd_ >= 0) {
-    if (!make_raw(fd_))
-      return std::string("raw mode on ") + kCom2 + " failed: " + std::strerror(errno);
+  if (fd_ >= 0 && make_raw(fd_)) {
+    on_com2_ = true;
     return std::nullopt;
   }
-  std::string why = std::string("cannot open ") + kCom2 + ": " + std::strerror(errno) + "; using " + kConsole;
+  // ttyS1 exists even without a UART behind it: open works, then termios calls fail
+  // with EIO and every write would vanish. Either way COM2 is unusable.
+  std::string why = std::string(kCom2) + (fd_ < 0 ? " cannot be opened: " : " has no working UART: ") +
+                    std::strerror(errno) + "; writing to " + kConsole;
+  if (fd_ >= 0) ::close(fd_);
   fd_ = open_tty(kConsole);
   if (fd_ >= 0) make_raw(fd_);
   return why;
@@ -57,8 +60,11 @@ void AgentChannel::emit(std::string_view event, const Json& fields) {
 
 void AgentChannel::emit_error(const std::string& message) {
   emit("agent_error", Json{{"message", message}});
+  // The copy lands in the kernel log on COM1; when the protocol itself falls back to
+  // the console, a copy would be a non-JSON line in the protocol stream.
+  if (!on_com2_) return;
   std::string copy = "ktstr-agent: " + message + "\n";
-  if (fd_ != STDERR_FILENO) [[maybe_unused]] auto n = ::write(STDERR_FILENO, copy.data(), copy.size());
+  [[maybe_unused]] auto n = ::write(STDERR_FILENO, copy.data(), copy.size());
 }
 
 void AgentChannel::write_all(const std::string& line) {

@@ -20,15 +20,14 @@ class AgentChannel {
 
   /// Writes {"event":event,"seq":n, ...fields}. Never throws; a dead channel drops lines.
   void emit(std::string_view event, const Json& fields = Json::object());
-  /// Emits {"event":"agent_error","message":message} and copies it to stderr.
+  /// Emits {"event":"agent_error","message":message}, copied to stderr if on COM2.
   void emit_error(const std::string& message);
-
-  bool is_open() const { return fd_ >= 0; }
 
  private:
   void write_all(const std::string& line);
 
   int fd_ = -1;
+  bool on_com2_ = false;
   uint64_t seq_ = 0;
 };
 

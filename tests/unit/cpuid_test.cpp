@@ -383,6 +383,7 @@ TEST_CASE("Zen 1 is reported as Zen 2 so the kernel reads the LLC from 0x8000001
   Topology topo({1, 2, 2, 1});
   const auto t = cpuid_for_vcpu(amd_epyc_supported(), topo, 0);
   CHECK(cpuid(t, 1).eax == 0x00830f12);  // family 0x17, model 0x31, stepping 2
+  CHECK(cpuid(t, 0x80000001).eax == 0x00830f12);
   auto rome = amd_epyc_supported();
   rome[1].eax = 0x00830f10;
   CHECK(cpuid(cpuid_for_vcpu(rome, topo, 0), 1).eax == 0x00830f10);
