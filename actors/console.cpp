@@ -38,6 +38,7 @@ void kernel_line(state_ptr self, std::string raw) {
 void on_kernel_bytes(state_ptr self, const std::string& bytes) {
   auto& s = self->state;
   s.kernel_log.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  s.kernel_log.flush();  // evidence must survive a hung or killed run
   for (char c : bytes) {
     if (c == '\n' || s.kernel_partial.size() >= console_state::kKernelLineMax) {
       kernel_line(self, std::move(s.kernel_partial));
@@ -51,6 +52,7 @@ void on_kernel_bytes(state_ptr self, const std::string& bytes) {
 void on_agent_bytes(state_ptr self, const std::string& bytes) {
   auto& s = self->state;
   s.agent_log.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  s.agent_log.flush();
   for (char c : bytes) {
     if (c == '\n') {
       if (s.agent_overlong) spdlog::warn("agent sent a line over {} bytes; dropped", console_state::kAgentLineMax);

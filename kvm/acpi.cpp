@@ -76,6 +76,26 @@ std::vector<uint8_t> build_dsdt() {
   // SLP_TYPa << 2 | SLP_EN to the FADT sleep control register, which the VMM watches.
   const auto s5 = aml_name_package("_S5", {layout::kS5SleepType, 0, 0, 0});
   t.insert(t.end(), s5.begin(), s5.end());
+  // Hardware-reduced ACPI has no legacy PIC, so Linux maps no ISA IRQs on its own: the
+  // UARTs are described here (as PNP0501 with their IRQ) so that their interrupts are
+  // routed through the IOAPIC. The console polls, but the agent's tty on COM2 needs them.
+  const auto uarts = aml_root_scope("_SB_", [] {
+    std::vector<uint8_t> devices;
+    const struct { const char* name; uint16_t port; uint8_t irq; uint64_t uid; } ports[] = {
+        {"COM1", layout::kCom1, static_cast<uint8_t>(layout::kCom1Irq), 1},
+        {"COM2", layout::kCom2, static_cast<uint8_t>(layout::kCom2Irq), 2}};
+    for (const auto& p : ports) {
+      std::vector<uint8_t> body = aml_name_eisaid("_HID", "PNP0501");
+      const auto uid = aml_name_integer("_UID", p.uid);
+      const auto crs = aml_name_io_irq_resources("_CRS", p.port, 8, p.irq);
+      body.insert(body.end(), uid.begin(), uid.end());
+      body.insert(body.end(), crs.begin(), crs.end());
+      const auto device = aml_device(p.name, body);
+      devices.insert(devices.end(), device.begin(), device.end());
+    }
+    return devices;
+  }());
+  t.insert(t.end(), uarts.begin(), uarts.end());
   seal(t);
   return t;
 }

@@ -52,6 +52,12 @@ constexpr uint32_t kExtLeafSizes = 0x80000008;
 constexpr uint32_t kExtLeafAmdTopology = 0x8000001E;
 
 constexpr uint32_t kHtt = 1u << 28;        // leaf 1 EDX
+constexpr uint32_t kHypervisor = 1u << 31; // leaf 1 ECX: KVM leaves it to the VMM
+constexpr uint32_t kTscDeadline = 1u << 24;
+constexpr uint32_t kLeafKvmFeatures = 0x40000001;
+// KVM paravirt features (0x40000001 EAX) the guest may use: the clock (CLOCKSOURCE,
+// NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT).
+constexpr uint32_t kKvmFeaturesAllowed = (1u << 0) | (1u << 1) | (1u << 3) | (1u << 24); // leaf 1 ECX: emulated by the in-kernel LAPIC
 constexpr uint32_t kCmpLegacy = 1u << 1;   // 0x80000001 ECX
 constexpr uint32_t kTopoExt = 1u << 22;    // 0x80000001 ECX
 
@@ -137,6 +143,13 @@ void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& 
   auto& leaf1 = entry_for(entries, kLeafFeatures);
   leaf1.ebx = (leaf1.ebx & 0xffff) | (package_ids << 16) | (cpu.apic_id << 24);
   leaf1.edx = package_ids > 1 ? leaf1.edx | kHtt : leaf1.edx & ~kHtt;
+  // Without it the guest never looks at the KVM leaves (0x40000000): no kvmclock, and
+  // with hardware-reduced ACPI (no PIT, no HPET) nothing to calibrate the TSC against.
+  leaf1.ecx |= kHypervisor;
+  // The in-kernel LAPIC emulates the TSC-deadline timer (KVM_CAP_TSC_DEADLINE_TIMER,
+  // always there with KVM_CREATE_IRQCHIP) but KVM does not list it as supported. The
+  // guest needs it: with no PIT or HPET it has nothing to calibrate the LAPIC timer against.
+  leaf1.ecx |= kTscDeadline;
 
   erase_leaf(entries, kLeafTopology);
   erase_leaf(entries, kLeafTopologyV2);
@@ -188,6 +201,11 @@ void patch_intel_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& 
   erase_leaf(entries, kExtLeafAmdTopology);
 }
 
+void patch_kvm_leaves(std::vector<kvm_cpuid_entry2>& entries) {
+  for (auto& e : entries)
+    if (e.function == kLeafKvmFeatures) e.eax &= kKvmFeaturesAllowed;
+}
+
 }  // namespace
 
 CpuVendor cpuid_vendor(const std::vector<kvm_cpuid_entry2>& entries) {
@@ -215,6 +233,7 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
   const auto& placement = topology.cpu(cpu);
   std::vector<kvm_cpuid_entry2> entries = supported;
   patch_basic_leaves(entries, topology, placement);
+  patch_kvm_leaves(entries);
   // Other vendors (Hygon, Centaur, ...) get the Intel-style leaves: 6.12 and 6.1 read
   // 0x1F/0xB first wherever they read topology at all.
   if (cpuid_vendor(supported) == CpuVendor::amd)

@@ -28,9 +28,9 @@ Machine::Machine(const MachineConfig& config, Uart16550::Sink com1, Uart16550::S
   bus_ = std::make_unique<IoBus>(*com1_, *com2_, events_);
 
   const auto acpi = build_acpi_tables(inputs_.topology, inputs_.memory.node_ranges());
-  memory_->write(layout::kAcpiBase, acpi.bytes);
+  memory_->write(acpi.guest_address, acpi.bytes);
   write_long_mode_tables(*memory_);
-  boot_ = load_linux(*memory_, inputs_.memory, inputs_.kernel, config.cmdline, config.initrd, acpi.rsdp_gpa);
+  boot_ = load_linux(*memory_, inputs_.memory, inputs_.kernel, config.cmdline, config.initrd, acpi.rsdp_address);
 
   const auto msrs = boot_msrs();
   for (const auto& cpu : inputs_.topology.cpus()) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kvm/error.hpp"
+#include "kvm/uapi.hpp"
 
 namespace ktstr::kvm {
 
@@ -23,6 +24,7 @@ constexpr RequiredCap kRequired[] = {
     {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
     {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+    {KVM_CAP_TSC_DEADLINE_TIMER, "KVM_CAP_TSC_DEADLINE_TIMER"},  // the guest's only timer (see cpuid.cpp)
 };
 
 }  // namespace
@@ -44,12 +46,10 @@ Kvm::Kvm(const char* path) {
 
   // The kernel says E2BIG until the buffer is large enough.
   for (uint32_t n = 128; n <= 4096; n *= 2) {
-    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
-    // SAFETY: buf is sized and aligned (vector<uint8_t> from operator new) for kvm_cpuid2 + n entries.
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    cpuid->nent = n;
-    if (::ioctl(fd(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
-      supported_cpuid_.assign(cpuid->entries, cpuid->entries + cpuid->nent);
+    FlexBuffer<CpuidHeader, kvm_cpuid_entry2> buf(n);
+    buf.set_header({n, 0});
+    if (::ioctl(fd(), kIoctlGetSupportedCpuid, buf.data()) == 0) {
+      supported_cpuid_ = buf.entries(buf.header().nent);
       return;
     }
     if (errno != E2BIG) throw_errno(ErrorKind::kvm, "KVM_GET_SUPPORTED_CPUID");

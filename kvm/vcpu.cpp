@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kvm/error.hpp"
+#include "kvm/uapi.hpp"
 
 namespace ktstr::kvm {
 
@@ -36,12 +37,10 @@ Vcpu::~Vcpu() {
 }
 
 void Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
-  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-  // SAFETY: buf holds a kvm_cpuid2 header followed by entries.size() entries.
-  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-  cpuid->nent = static_cast<uint32_t>(entries.size());
-  std::memcpy(cpuid->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
-  if (::ioctl(fd(), KVM_SET_CPUID2, cpuid) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_CPUID2", index_));
+  FlexBuffer<CpuidHeader, kvm_cpuid_entry2> buf(entries.size());
+  buf.set_header({static_cast<uint32_t>(entries.size()), 0});
+  buf.set_entries(entries);
+  if (::ioctl(fd(), kIoctlSetCpuid2, buf.data()) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_CPUID2", index_));
 }
 
 kvm_regs Vcpu::regs() const {
@@ -69,15 +68,13 @@ void Vcpu::set_fpu(const kvm_fpu& f) {
 }
 
 void Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
-  std::vector<uint8_t> buf(sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry));
-  // SAFETY: buf holds a kvm_msrs header followed by msrs.size() entries.
-  auto* hdr = reinterpret_cast<kvm_msrs*>(buf.data());
-  hdr->nmsrs = static_cast<uint32_t>(msrs.size());
-  std::memcpy(hdr->entries, msrs.data(), msrs.size() * sizeof(kvm_msr_entry));
-  int set = ::ioctl(fd(), KVM_SET_MSRS, hdr);
+  FlexBuffer<MsrsHeader, kvm_msr_entry> buf(msrs.size());
+  buf.set_header({static_cast<uint32_t>(msrs.size()), 0});
+  buf.set_entries(msrs);
+  int set = ::ioctl(fd(), kIoctlSetMsrs, buf.data());
   if (set < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_));
   if (static_cast<size_t>(set) != msrs.size())
-    throw Error(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_) + ": MSR 0x" + std::to_string(msrs[set].index) +
+    throw Error(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_) + ": MSR " + std::to_string(msrs[set].index) +
                                     " refused");
 }
 

@@ -42,7 +42,15 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--cpus", nested.cpus, "outer guest CPUs")->capture_default_str();
   exec_cmd->add_option("--writable", writable, "directory shared read-write at its own path (repeatable)");
   exec_cmd->add_option("--env", nested.env, "NAME=VALUE for the command (repeatable)");
-  exec_cmd->add_option("command", nested.command, "command and arguments (after --)")->required();
+  // `host exec [options] -- CMD ARGS...`: everything after "--" is the command, untouched
+  // (CLI11 would otherwise read the command's own flags as ours).
+  std::vector<std::string> command;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    command.assign(argv + i + 1, argv + argc);
+    argc = i;
+    break;
+  }
 
   try {
     app.parse(argc, argv);
@@ -65,6 +73,11 @@ int main(int argc, char** argv) {
   }
   if (exec_cmd->parsed()) {
     for (const auto& w : writable) nested.writable.emplace_back(w);
+    nested.command = command;
+    if (nested.command.empty()) {
+      std::cerr << "ktstr-actors: host exec needs a command (host exec [options] -- CMD ARGS...)\n";
+      return exit_usage;
+    }
     return host_exec_main(nested);
   }
   return exit_usage;

@@ -1,5 +1,6 @@
 #include "apps/cli/nested_host.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -229,11 +230,14 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     result.console_log = tmpl;
   }
 
+  // KTSTR_NESTED_APPEND: extra outer-kernel arguments, for debugging the nested host itself.
+  const char* extra = std::getenv("KTSTR_NESTED_APPEND");
   std::vector<std::string> argv = {
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-M", "q35", "-accel", "tcg",
       "-cpu", "EPYC,+svm", "-smp", std::to_string(options.cpus), "-m", std::to_string(options.memory_mib),
       "-no-reboot", "-display", "none", "-kernel", setup.kernel.string(), "-initrd", initrd.string(),
-      "-append", "console=ttyS0 quiet panic=-1 ktstr.scratch=" + std::string(nested::scratch_tag),
+      "-append", "console=ttyS0 quiet panic=-1 ktstr.scratch=" + std::string(nested::scratch_tag) +
+                     (extra ? std::string(" ") + extra : std::string()),
       // COM1: outer kernel console (log file); COM2 / COM3: the job's stdout / stderr.
       "-chardev", "file,id=console,path=" + qemu_escape(result.console_log.string()), "-serial", "chardev:console",
       "-chardev", "file,id=jobout,path=/dev/fd/3", "-serial", "chardev:jobout",

@@ -28,7 +28,7 @@ namespace {
 
 // Kept short and fast: every console byte is a VM exit.
 constexpr const char* kBaseCmdline =
-    "console=ttyS0 reboot=k panic=-1 pci=off no_timer_check i8042.noaux i8042.nomux i8042.nopnp "
+    "console=ttyS0 quiet reboot=k panic=-1 pci=off no_timer_check i8042.noaux i8042.nomux i8042.nopnp "
     "i8042.dumbkbd rdinit=/init";
 
 int exit_code_for(kvm::ErrorKind kind) {

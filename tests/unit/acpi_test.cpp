@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -162,7 +163,15 @@ TEST_CASE("the DSDT holds Name(_S5, Package(){kS5SleepType, 0, 0, 0}) in AML") {
   const auto h = g.table(dsdt, "DSDT");
   const std::vector<uint8_t> s5 = {0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, layout::kS5SleepType, 0x00, 0x00, 0x00};
   const auto* body = t.bytes.data() + (dsdt - t.guest_address) + sizeof(TableHeader);
-  CHECK(std::vector<uint8_t>(body, body + h.length - sizeof(TableHeader)) == s5);
+  const std::vector<uint8_t> aml(body, body + h.length - sizeof(TableHeader));
+  CHECK(std::search(aml.begin(), aml.end(), s5.begin(), s5.end()) == aml.begin());
+  // COM2 as a PNP0501 device with I/O 0x2F8-0x2FF and IRQ 3 (mask bit 3).
+  const std::vector<uint8_t> com2_crs = {0x47, 0x01, 0xF8, 0x02, 0xF8, 0x02, 0x01, 0x08, 0x22, 0x08, 0x00, 0x79, 0x00};
+  CHECK(std::search(aml.begin(), aml.end(), com2_crs.begin(), com2_crs.end()) != aml.end());
+  const std::vector<uint8_t> pnp0501 = {0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x05, 0x01};
+  CHECK(std::search(aml.begin(), aml.end(), pnp0501.begin(), pnp0501.end()) != aml.end());
+  const std::vector<uint8_t> device_com1 = {0x5B, 0x82};
+  CHECK(std::search(aml.begin(), aml.end(), device_com1.begin(), device_com1.end()) != aml.end());
 }
 
 TEST_CASE("the MADT has one enabled local APIC per CPU in CPU order, the IOAPIC, IRQ0 override and LINT1 NMI") {

@@ -420,3 +420,12 @@ TEST_CASE("cpuid_vendor names the vendor from leaf 0") {
   CHECK(cpuid_vendor(intel_supported()) == CpuVendor::intel);
   CHECK(cpuid_vendor({}) == CpuVendor::other);
 }
+
+TEST_CASE("leaf 1 announces a hypervisor and the TSC-deadline timer (no PIT/HPET to calibrate against)") {
+  Topology topo({1, 1, 2, 1});
+  for (auto supported : {amd_epyc_supported(), intel_supported()}) {
+    auto table = cpuid_for_vcpu(supported, topo, 1);
+    CHECK((cpuid(table, 0x1).ecx >> 31) == 1);
+    CHECK(((cpuid(table, 0x1).ecx >> 24) & 1) == 1);
+  }
+}
