@@ -289,10 +289,13 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   } else if (!status_bytes) {
     std::string qemu_said = qemu_error(qemu_log);
     result.failure = "the outer guest stopped before the command reported its exit status";
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
-      result.failure += " (QEMU exited with " + std::to_string(WEXITSTATUS(wstatus)) + (qemu_said.empty() ? "" : ": " + qemu_said) + ")";
-    else if (WIFSIGNALED(wstatus))
+    if (WIFSIGNALED(wstatus))
       result.failure += " (QEMU killed by signal " + std::to_string(WTERMSIG(wstatus)) + ")";
+    else if (WEXITSTATUS(wstatus) != 0)
+      result.failure += " (QEMU exited with " + std::to_string(WEXITSTATUS(wstatus)) + ")";
+    else
+      result.failure += " (the guest reset or powered off, or QEMU was asked to quit)";
+    if (!qemu_said.empty()) result.failure += "; QEMU said: " + qemu_said;
   } else if (auto st = nested::decode_status(*status_bytes, error); !st) {
     result.failure = "the outer guest reported an invalid status: " + error;
   } else if (st->kind == nested::Status::Kind::error) {
@@ -303,7 +306,9 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
 
   if (!result.failure.empty() && !result.timed_out) {
     spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
-    for (const auto& line : tail_lines(result.console_log, 20)) std::fprintf(stderr, "  | %s\n", line.c_str());
+    const auto lines = tail_lines(result.console_log, 20);
+    for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());
+    if (lines.empty()) std::fprintf(stderr, "  | (empty)\n");
   }
   if (own_console_log && result.failure.empty()) {
     std::error_code ec;

@@ -27,7 +27,11 @@ extern char** environ;
 namespace ktstr::nested {
 namespace {
 
-constexpr const char* p9_options = "trans=virtio,version=9p2000.L,msize=512000";
+// cache=loose: without it every read and page fault is a round trip to QEMU, and under
+// TCG that made a dynamically linked program start 10x slower (python3: 9.5 s vs 0.8 s).
+// The host does not change the shared trees while the job runs, and power-off syncs
+// first, so the job's writes reach the host.
+constexpr const char* p9_options = "trans=virtio,version=9p2000.L,msize=512000,cache=loose";
 
 std::string cmdline_value(std::string_view key) {
   std::string cmdline;
@@ -170,14 +174,17 @@ int run_job(const Job& job) {
         ::close(fds[i].fd);
         fds[i].fd = -1;  // poll ignores negative fds
       }
-    if (!exited && (fds[2].revents & POLLIN)) {
-      if (::waitpid(pid, &wstatus, 0) == pid) {
+    // PID 1 reaps every orphan too; the job's own status may come out of this loop.
+    // (The pidfd only wakes the poll: waitpid(pid) after it could find the job already reaped.)
+    int ws = 0;
+    for (pid_t reaped; (reaped = ::waitpid(-1, &ws, WNOHANG)) > 0;) {
+      if (reaped == pid) {
+        wstatus = ws;
         exited = true;
         fds[2].fd = -1;
         drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       }
     }
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) {}  // PID 1 reaps orphans
   }
   ::tcdrain(tty_out);  // the UART buffers: everything must be out before power-off
   ::tcdrain(tty_err);
@@ -192,6 +199,7 @@ int main() {
   mount_or_die("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_die("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_die("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  say("started");
   load_modules("/modules");
   if (::access("/dev/kvm", R_OK | W_OK) != 0)
     die(std::string("modules loaded but /dev/kvm is not usable: ") + std::strerror(errno));
@@ -208,6 +216,7 @@ int main() {
   std::optional<Job> job = decode_job(bytes, error);
   if (!job) die("bad job file: " + error);
 
+  say("modules loaded, /dev/kvm present");
   mount_host_root(*job);
   say("running " + printable(job->argv[0]));
   const int ws = run_job(*job);

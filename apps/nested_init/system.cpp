@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
@@ -37,7 +39,12 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }  // namespace
 
 void say(std::string_view line) {
-  std::string out = "ktstr-nested-init: ";
+  // Uptime like the kernel's own lines, so the console log shows where boot time goes.
+  timespec ts {};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  char stamp[48];
+  std::snprintf(stamp, sizeof stamp, "[%5ld.%03ld] ", static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000000);
+  std::string out = std::string(stamp) + "ktstr-nested-init: ";
   out.append(line);
   out.push_back('\n');
   write_all(STDERR_FILENO, out);
