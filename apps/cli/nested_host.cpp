@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -50,6 +51,27 @@ struct Fd {
   Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
   ~Fd() { if (fd >= 0) ::close(fd); }
   void reset() { if (fd >= 0) ::close(fd); fd = -1; }
+};
+
+// While QEMU runs, SIGINT/SIGTERM/SIGHUP are read from a signalfd instead of killing us,
+// so an interrupted run still kills QEMU and removes its files.
+struct StopSignals {
+  sigset_t set {}, old {};
+  Fd fd;
+  StopSignals() {
+    ::sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) ::sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, &old);
+    fd.fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~StopSignals() {
+    fd.reset();
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  int received() {
+    signalfd_siginfo info {};
+    return fd.fd >= 0 && ::read(fd.fd, &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
+  }
 };
 
 // QEMU separates suboptions with ',' and escapes a literal comma as ",,".
@@ -171,9 +193,10 @@ struct Streams {
   bool out_broken = false, err_broken = false;
 
   // Copies what is available to our stdout / stderr; false once both are at end of file.
-  bool pump(int timeout_ms, const Fd& pidfd, bool& qemu_exited) {
-    pollfd p[3] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}};
-    if (::poll(p, 3, timeout_ms) < 0 && errno != EINTR) throw std::runtime_error(errno_text("poll"));
+  bool pump(int timeout_ms, const Fd& pidfd, bool& qemu_exited, StopSignals& stop, int& signal) {
+    pollfd p[4] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}, {stop.fd.fd, POLLIN, 0}};
+    if (::poll(p, 4, timeout_ms) < 0 && errno != EINTR) throw std::runtime_error(errno_text("poll"));
+    if (p[3].revents & POLLIN) signal = stop.received();
     char buf[65536];
     Fd* src[2] = {&out, &err};
     for (int i = 0; i < 2; ++i) {
@@ -254,6 +277,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (log_fd.fd < 0 || null_fd.fd < 0) throw std::runtime_error(errno_text("open " + qemu_log.string()));
 
+  StopSignals stop;
   spdlog::info("booting the nested software-KVM host ({} vCPUs, {} MiB, {}); outer console: {}", options.cpus,
                options.memory_mib, setup.kernel.filename().string(), result.console_log.string());
   const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_s);
@@ -271,20 +295,23 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   bool exited = false;
   while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
+    if (left <= 0 || result.interrupted_by) {
       ::kill(qemu, SIGKILL);
-      result.timed_out = true;
+      result.timed_out = !result.interrupted_by;
       break;
     }
-    streams.pump(static_cast<int>(std::min<long long>(left, 1000)), pidfd, exited);
+    streams.pump(static_cast<int>(std::min<long long>(left, 1000)), pidfd, exited, stop, result.interrupted_by);
   }
   int wstatus = 0;
   while (::waitpid(qemu, &wstatus, 0) < 0 && errno == EINTR) {}
-  while (streams.pump(0, pidfd, exited)) {}  // the write ends are closed: this ends
+  int ignored = 0;
+  while (streams.pump(0, pidfd, exited, stop, ignored)) {}  // the write ends are closed: this ends
 
   std::string error;
   const auto status_bytes = read_untrusted(share / nested::status_file, nested::max_status_bytes);
-  if (result.timed_out) {
+  if (result.interrupted_by) {
+    result.failure = std::string("interrupted by signal ") + ::strsignal(result.interrupted_by);
+  } else if (result.timed_out) {
     result.failure = "the command did not finish within " + std::to_string(options.timeout_s) + " s";
   } else if (!status_bytes) {
     std::string qemu_said = qemu_error(qemu_log);
@@ -304,7 +331,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     result.exit_status = st->kind == nested::Status::Kind::exited ? st->code : 128 + st->code;
   }
 
-  if (!result.failure.empty() && !result.timed_out) {
+  if (!result.failure.empty() && !result.timed_out && !result.interrupted_by) {
     spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
     const auto lines = tail_lines(result.console_log, 20);
     for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());

@@ -119,7 +119,8 @@ int open_raw_tty(const char* path) {
     say("cannot enter " + job.cwd + " in /host: " + std::strerror(errno));
     _exit(126);
   }
-  environ = envp.data();  // execvp searches the job's PATH, not ours
+  // SAFETY: envp outlives the exec; execvp searches the PATH of environ, so it must be the job's.
+  environ = envp.data();
   ::execvp(argv[0], argv.data());
   int err = errno;
   say("cannot run '" + job.argv[0] + "': " + std::strerror(err));
