@@ -53,6 +53,27 @@ struct Fd {
   void reset() { if (fd >= 0) ::close(fd); fd = -1; }
 };
 
+// Kills and reaps QEMU when we leave early (an exception): it must not outlive the run.
+struct ChildGuard {
+  pid_t pid = -1;
+  ~ChildGuard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// Our default console log goes away unless the run failed (then it is the evidence).
+struct ConsoleLog {
+  fs::path path;
+  bool remove = false;
+  ~ConsoleLog() {
+    std::error_code ec;
+    if (remove) fs::remove(path, ec);
+  }
+};
+
 // While QEMU runs, SIGINT/SIGTERM/SIGHUP are read from a signalfd instead of killing us,
 // so an interrupted run still kills QEMU and removes its files.
 struct StopSignals {
@@ -242,15 +263,16 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   const fs::path initrd = run.path / "initrd.cpio";
   write_outer_initramfs(initrd, KTSTR_NESTED_INIT_PATH, setup.modules);
 
-  bool own_console_log = !options.console_log;
-  result.console_log = options.console_log ? *options.console_log : fs::temp_directory_path() / "ktstr-nested-console-XXXXXX.log";
-  if (own_console_log) {
-    std::string tmpl = result.console_log.string();
+  ConsoleLog console{options.console_log.value_or(fs::path())};
+  if (!options.console_log) {
+    std::string tmpl = (fs::temp_directory_path() / "ktstr-nested-console-XXXXXX.log").string();
     int fd = ::mkstemps(tmpl.data(), 4);
     if (fd < 0) throw std::runtime_error(errno_text("mkstemps " + tmpl));
     ::close(fd);
-    result.console_log = tmpl;
+    console.path = tmpl;
+    console.remove = true;
   }
+  result.console_log = console.path;
 
   std::vector<std::string> argv = {
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-M", "q35", "-accel", "tcg",
@@ -281,16 +303,14 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   spdlog::info("booting the nested software-KVM host ({} vCPUs, {} MiB, {}); outer console: {}", options.cpus,
                options.memory_mib, setup.kernel.filename().string(), result.console_log.string());
   const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_s);
+  ChildGuard guard;
   const pid_t qemu = spawn_process(*find_in_path("qemu-system-x86_64"), argv,
                                    {{0, null_fd.fd}, {1, log_fd.fd}, {2, log_fd.fd}, {3, out_w.fd}, {4, err_w.fd}});
+  guard.pid = qemu;
   out_w.reset();  // QEMU now holds the only write ends: EOF when it exits
   err_w.reset();
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, qemu, 0)));
-  if (pidfd.fd < 0) {
-    ::kill(qemu, SIGKILL);
-    ::waitpid(qemu, nullptr, 0);
-    throw std::runtime_error(errno_text("pidfd_open"));
-  }
+  if (pidfd.fd < 0) throw std::runtime_error(errno_text("pidfd_open"));
 
   bool exited = false;
   while (!exited) {
@@ -304,6 +324,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   }
   int wstatus = 0;
   while (::waitpid(qemu, &wstatus, 0) < 0 && errno == EINTR) {}
+  guard.pid = -1;
   int ignored = 0;
   while (streams.pump(0, pidfd, exited, stop, ignored)) {}  // the write ends are closed: this ends
 
@@ -337,10 +358,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());
     if (lines.empty()) std::fprintf(stderr, "  | (empty)\n");
   }
-  if (own_console_log && result.failure.empty()) {
-    std::error_code ec;
-    fs::remove(result.console_log, ec);
-  }
+  if (!result.failure.empty()) console.remove = false;
   return result;
 }
 
