@@ -49,13 +49,19 @@ std::string cmdline_value(std::string_view key) {
 
 // The 9p transport appears when 9pnet_virtio probes the virtio-pci devices; allow a
 // moment in case probing is still under way.
-void mount_9p(const std::string& tag, const std::string& target, unsigned long flags) {
+bool try_mount_9p(const std::string& tag, const std::string& target, unsigned long flags, std::string& error) {
   for (int attempt = 0;; ++attempt) {
-    if (::mount(tag.c_str(), target.c_str(), "9p", flags, p9_options) == 0) return;
-    if (errno != ENOENT || attempt == 50)
-      die("cannot mount 9p share '" + tag + "' on " + target + ": " + std::strerror(errno));
+    if (::mount(tag.c_str(), target.c_str(), "9p", flags, p9_options) == 0) return true;
+    if (errno != ENOENT || attempt == 50) {
+      error = "cannot mount 9p share '" + tag + "' on " + target + ": " + std::strerror(errno);
+      return false;
+    }
     ::usleep(100000);
   }
+}
+
+void mount_9p(const std::string& tag, const std::string& target, unsigned long flags) {
+  if (std::string error; !try_mount_9p(tag, target, flags, error)) die(error);
 }
 
 bool is_dir(const std::string& path) {
@@ -201,15 +207,19 @@ int main() {
   mount_or_die("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_die("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   say("started");
-  load_modules("/modules");
-  if (::access("/dev/kvm", R_OK | W_OK) != 0)
-    die(std::string("modules loaded but /dev/kvm is not usable: ") + std::strerror(errno));
-
+  // The scratch share is mounted before a KVM failure is reported, so that the host
+  // gets the reason in the status file, not only on the console.
+  const std::string module_error = load_modules("/modules");
   const std::string tag = cmdline_value("ktstr.scratch");
   if (!valid_tag(tag)) die("no valid ktstr.scratch=<9p tag> on the kernel command line");
   make_dirs("/scratch");
-  mount_9p(tag, "/scratch", MS_NOSUID | MS_NODEV);
+  if (std::string error; !try_mount_9p(tag, "/scratch", MS_NOSUID | MS_NODEV, error))
+    die(module_error.empty() ? error : module_error + "; " + error);
   set_status_path("/scratch/" + std::string(status_file));
+  if (!module_error.empty()) die(module_error);
+  if (::access("/dev/kvm", R_OK | W_OK) != 0)
+    die(std::string("modules loaded but /dev/kvm is not usable: ") + std::strerror(errno));
+  say("modules loaded, /dev/kvm present");
 
   std::string bytes, error;
   if (!read_bounded("/scratch/" + std::string(job_file), max_job_bytes, bytes))
@@ -217,7 +227,6 @@ int main() {
   std::optional<Job> job = decode_job(bytes, error);
   if (!job) die("bad job file: " + error);
 
-  say("modules loaded, /dev/kvm present");
   mount_host_root(*job);
   say("running " + printable(job->argv[0]));
   const int ws = run_job(*job);
