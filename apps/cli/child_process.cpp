@@ -53,6 +53,9 @@ pid_t spawn_process(const fs::path& program, const std::vector<std::string>& arg
     throw std::runtime_error(std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
+    sigset_t none;  // the caller may block signals it reads through a signalfd
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) _exit(127);
     // Move the sources out of the way first: a source may be another mapping's target.

@@ -49,6 +49,10 @@ int host_exec_main(const NestedHostOptions& options) {
     std::fprintf(stderr, "ktstr-actors host exec: %s\n", e.what());
     return exit_vmm_error;
   }
+  if (result.interrupted_by) {
+    std::fprintf(stderr, "ktstr-actors host exec: %s; killed the nested host\n", result.failure.c_str());
+    return 128 + result.interrupted_by;
+  }
   if (result.timed_out) {
     std::fprintf(stderr, "ktstr-actors host exec: %s; killed the nested host (outer console: %s)\n",
                  result.failure.c_str(), result.console_log.c_str());

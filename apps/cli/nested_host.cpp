@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -51,6 +52,48 @@ struct Fd {
   Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
   ~Fd() { if (fd >= 0) ::close(fd); }
   void reset() { if (fd >= 0) ::close(fd); fd = -1; }
+};
+
+// Kills and reaps QEMU when we leave early (an exception): it must not outlive the run.
+struct ChildGuard {
+  pid_t pid = -1;
+  ~ChildGuard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// Our default console log goes away unless the run failed (then it is the evidence).
+struct ConsoleLog {
+  fs::path path;
+  bool remove = false;
+  ~ConsoleLog() {
+    std::error_code ec;
+    if (remove) fs::remove(path, ec);
+  }
+};
+
+// While QEMU runs, SIGINT/SIGTERM/SIGHUP are read from a signalfd instead of killing us,
+// so an interrupted run still kills QEMU and removes its files.
+struct StopSignals {
+  sigset_t set {}, old {};
+  Fd fd;
+  StopSignals() {
+    ::sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) ::sigaddset(&set, s);
+    ::pthread_sigmask(SIG_BLOCK, &set, &old);
+    fd.fd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  ~StopSignals() {
+    fd.reset();
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+  int received() {
+    signalfd_siginfo info {};
+    return fd.fd >= 0 && ::read(fd.fd, &info, sizeof info) == sizeof info ? static_cast<int>(info.ssi_signo) : 0;
+  }
 };
 
 // QEMU separates suboptions with ',' and escapes a literal comma as ",,".
@@ -172,9 +215,10 @@ struct Streams {
   bool out_broken = false, err_broken = false;
 
   // Copies what is available to our stdout / stderr; false once both are at end of file.
-  bool pump(int timeout_ms, const Fd& pidfd, bool& qemu_exited) {
-    pollfd p[3] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}};
-    if (::poll(p, 3, timeout_ms) < 0 && errno != EINTR) throw std::runtime_error(errno_text("poll"));
+  bool pump(int timeout_ms, const Fd& pidfd, bool& qemu_exited, StopSignals& stop, int& signal) {
+    pollfd p[4] = {{out.fd, POLLIN, 0}, {err.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}, {stop.fd.fd, POLLIN, 0}};
+    if (::poll(p, 4, timeout_ms) < 0 && errno != EINTR) throw std::runtime_error(errno_text("poll"));
+    if (p[3].revents & POLLIN) signal = stop.received();
     char buf[65536];
     Fd* src[2] = {&out, &err};
     for (int i = 0; i < 2; ++i) {
@@ -220,15 +264,16 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   const fs::path initrd = run.path / "initrd.cpio";
   write_outer_initramfs(initrd, KTSTR_NESTED_INIT_PATH, setup.modules);
 
-  bool own_console_log = !options.console_log;
-  result.console_log = options.console_log ? *options.console_log : fs::temp_directory_path() / "ktstr-nested-console-XXXXXX.log";
-  if (own_console_log) {
-    std::string tmpl = result.console_log.string();
+  ConsoleLog console{options.console_log.value_or(fs::path())};
+  if (!options.console_log) {
+    std::string tmpl = (fs::temp_directory_path() / "ktstr-nested-console-XXXXXX.log").string();
     int fd = ::mkstemps(tmpl.data(), 4);
     if (fd < 0) throw std::runtime_error(errno_text("mkstemps " + tmpl));
     ::close(fd);
-    result.console_log = tmpl;
+    console.path = tmpl;
+    console.remove = true;
   }
+  result.console_log = console.path;
 
   // KTSTR_NESTED_APPEND: extra outer-kernel arguments, for debugging the nested host itself.
   const char* extra = std::getenv("KTSTR_NESTED_APPEND");
@@ -258,45 +303,51 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   Fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (log_fd.fd < 0 || null_fd.fd < 0) throw std::runtime_error(errno_text("open " + qemu_log.string()));
 
+  StopSignals stop;
   spdlog::info("booting the nested software-KVM host ({} vCPUs, {} MiB, {}); outer console: {}", options.cpus,
                options.memory_mib, setup.kernel.filename().string(), result.console_log.string());
   const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_s);
+  ChildGuard guard;
   const pid_t qemu = spawn_process(*find_in_path("qemu-system-x86_64"), argv,
                                    {{0, null_fd.fd}, {1, log_fd.fd}, {2, log_fd.fd}, {3, out_w.fd}, {4, err_w.fd}});
+  guard.pid = qemu;
   out_w.reset();  // QEMU now holds the only write ends: EOF when it exits
   err_w.reset();
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, qemu, 0)));
-  if (pidfd.fd < 0) {
-    ::kill(qemu, SIGKILL);
-    ::waitpid(qemu, nullptr, 0);
-    throw std::runtime_error(errno_text("pidfd_open"));
-  }
+  if (pidfd.fd < 0) throw std::runtime_error(errno_text("pidfd_open"));
 
   bool exited = false;
   while (!exited) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) {
+    if (left <= 0 || result.interrupted_by) {
       ::kill(qemu, SIGKILL);
-      result.timed_out = true;
+      result.timed_out = !result.interrupted_by;
       break;
     }
-    streams.pump(static_cast<int>(std::min<long long>(left, 1000)), pidfd, exited);
+    streams.pump(static_cast<int>(std::min<long long>(left, 1000)), pidfd, exited, stop, result.interrupted_by);
   }
   int wstatus = 0;
   while (::waitpid(qemu, &wstatus, 0) < 0 && errno == EINTR) {}
-  while (streams.pump(0, pidfd, exited)) {}  // the write ends are closed: this ends
+  guard.pid = -1;
+  int ignored = 0;
+  while (streams.pump(0, pidfd, exited, stop, ignored)) {}  // the write ends are closed: this ends
 
   std::string error;
   const auto status_bytes = read_untrusted(share / nested::status_file, nested::max_status_bytes);
-  if (result.timed_out) {
+  if (result.interrupted_by) {
+    result.failure = std::string("interrupted by signal ") + ::strsignal(result.interrupted_by);
+  } else if (result.timed_out) {
     result.failure = "the command did not finish within " + std::to_string(options.timeout_s) + " s";
   } else if (!status_bytes) {
     std::string qemu_said = qemu_error(qemu_log);
     result.failure = "the outer guest stopped before the command reported its exit status";
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
-      result.failure += " (QEMU exited with " + std::to_string(WEXITSTATUS(wstatus)) + (qemu_said.empty() ? "" : ": " + qemu_said) + ")";
-    else if (WIFSIGNALED(wstatus))
+    if (WIFSIGNALED(wstatus))
       result.failure += " (QEMU killed by signal " + std::to_string(WTERMSIG(wstatus)) + ")";
+    else if (WEXITSTATUS(wstatus) != 0)
+      result.failure += " (QEMU exited with " + std::to_string(WEXITSTATUS(wstatus)) + ")";
+    else
+      result.failure += " (the guest reset or powered off, or QEMU was asked to quit)";
+    if (!qemu_said.empty()) result.failure += "; QEMU said: " + qemu_said;
   } else if (auto st = nested::decode_status(*status_bytes, error); !st) {
     result.failure = "the outer guest reported an invalid status: " + error;
   } else if (st->kind == nested::Status::Kind::error) {
@@ -305,14 +356,13 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     result.exit_status = st->kind == nested::Status::Kind::exited ? st->code : 128 + st->code;
   }
 
-  if (!result.failure.empty() && !result.timed_out) {
+  if (!result.failure.empty() && !result.timed_out && !result.interrupted_by) {
     spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
-    for (const auto& line : tail_lines(result.console_log, 20)) std::fprintf(stderr, "  | %s\n", line.c_str());
+    const auto lines = tail_lines(result.console_log, 20);
+    for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());
+    if (lines.empty()) std::fprintf(stderr, "  | (empty)\n");
   }
-  if (own_console_log && result.failure.empty()) {
-    std::error_code ec;
-    fs::remove(result.console_log, ec);
-  }
+  if (!result.failure.empty()) console.remove = false;
   return result;
 }
 

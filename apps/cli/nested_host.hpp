@@ -20,7 +20,8 @@ struct NestedHostOptions {
   unsigned memory_mib = 6144;
   unsigned cpus = 2;
   std::optional<std::filesystem::path> kernel;      ///< outer kernel; default: cached Debian 6.1
-  std::optional<std::filesystem::path> console_log; ///< outer kernel console; default: a temp file
+  std::optional<std::filesystem::path> console_log; ///< outer kernel console; default: a temp
+                                                    ///< file, kept only when the run failed
 };
 
 /// Why the nested host cannot run here (no qemu-system-x86_64, no cached kernel or
@@ -31,6 +32,7 @@ struct NestedHostResult {
   int exit_status = 0;        ///< the command's exit status (128+N when killed by signal N)
   bool timed_out = false;     ///< the time bound ended the run
   std::string failure;        ///< non-empty when the outer guest failed before/after the command
+  int interrupted_by = 0;     ///< SIGINT/SIGTERM/SIGHUP that made us stop the run, else 0
   std::filesystem::path console_log;
 };
 

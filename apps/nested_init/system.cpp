@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
@@ -37,7 +39,12 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }  // namespace
 
 void say(std::string_view line) {
-  std::string out = "ktstr-nested-init: ";
+  // Uptime like the kernel's own lines, so the console log shows where boot time goes.
+  timespec ts {};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  char stamp[48];
+  std::snprintf(stamp, sizeof stamp, "[%5ld.%03ld] ", static_cast<long>(ts.tv_sec), ts.tv_nsec / 1000000);
+  std::string out = std::string(stamp) + "ktstr-nested-init: ";
   out.append(line);
   out.push_back('\n');
   write_all(STDERR_FILENO, out);
@@ -78,7 +85,8 @@ void mount_or_die(const char* source, const std::string& target, const char* typ
         ": " + std::strerror(errno));
 }
 
-void load_modules(const std::string& dir) {
+std::string load_modules(const std::string& dir) {
+  std::string first_error;
   std::vector<std::string> files;
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d))
@@ -93,7 +101,10 @@ void load_modules(const std::string& dir) {
     std::string name = file.substr(file.find('-') + 1);
     name = name.substr(0, name.find(".ko"));
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("cannot open module " + path + ": " + std::strerror(errno));
+    if (fd < 0) {
+      if (first_error.empty()) first_error = "cannot open module " + path + ": " + std::strerror(errno);
+      continue;
+    }
     const int flags = ends_with(file, ".ko") ? 0 : MODULE_INIT_COMPRESSED_FILE;
     long rc = ::syscall(SYS_finit_module, fd, "", flags);
     int err = errno;
@@ -102,9 +113,12 @@ void load_modules(const std::string& dir) {
       std::string why = std::strerror(err);
       if (name == "kvm" || name == "kvm-amd" || name == "kvm_amd")
         why += " (without it there is no /dev/kvm: does the outer CPU model have SVM?)";
-      die("loading module " + name + " failed: " + why);
+      const std::string error = "loading module " + name + " failed: " + why;
+      if (first_error.empty()) first_error = error;  // reported by the caller
+      else say("error: " + error);
     }
   }
+  return first_error;
 }
 
 bool read_bounded(const std::string& path, std::size_t max, std::string& out) {

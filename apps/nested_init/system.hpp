@@ -30,8 +30,9 @@ void make_dirs(const std::string& path);
 void mount_or_die(const char* source, const std::string& target, const char* type,
                   unsigned long flags, const char* data);
 
-/// Loads every module file under dir in name order (files are named NN-name.ko[.xz|.zst]).
-void load_modules(const std::string& dir);
+/// Loads every module file under dir in name order (files are named NN-name.ko[.xz|.zst]),
+/// going on after a failure; returns the first failure, or "" when all loaded.
+std::string load_modules(const std::string& dir);
 
 /// Reads a whole file of at most max bytes; false on error or when it is larger.
 bool read_bounded(const std::string& path, std::size_t max, std::string& out);
