@@ -1,6 +1,7 @@
 // ktstr-actors: boot real kernels in our own KVM VMM with a declared CPU topology and
 // judge the scheduler; `host exec` runs a command inside the nested software-KVM host.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
     std::cerr << "ktstr-actors: " << e.what() << " (see --help)\n";
     return exit_usage;
   }
+  // Logs go to stderr: stdout carries the summary (and, under host exec, the command's output).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("ktstr"));
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   spdlog::set_pattern("[%H:%M:%S.%e] %^%l%$ %v");
 

@@ -97,6 +97,16 @@ struct StopSignals {
 };
 
 // QEMU separates suboptions with ',' and escapes a literal comma as ",,".
+/// $KTSTR_QEMU (tests point it nowhere to simulate a machine without QEMU), else PATH.
+std::optional<fs::path> qemu_binary() {
+  if (const char* q = std::getenv("KTSTR_QEMU"); q && *q) {
+    std::error_code ec;
+    if (fs::is_regular_file(q, ec) && ::access(q, X_OK) == 0) return fs::path(q);
+    return std::nullopt;
+  }
+  return find_in_path("qemu-system-x86_64");
+}
+
 std::string qemu_escape(const std::string& s) {
   std::string out;
   for (char c : s) out += c == ',' ? std::string(",,") : std::string(1, c);
@@ -109,8 +119,8 @@ struct Setup {
 };
 
 std::optional<std::string> find_setup(const NestedHostOptions& o, Setup& setup) {
-  if (!find_in_path("qemu-system-x86_64"))
-    return "qemu-system-x86_64 is not in PATH (scripts/setup.sh installs qemu-system-x86)";
+  if (!qemu_binary())
+    return "qemu-system-x86_64 is not in PATH or $KTSTR_QEMU is not executable (scripts/setup.sh installs qemu-system-x86)";
   auto kernel = o.kernel ? o.kernel : cached_kernel("default");
   if (!kernel) return "no outer kernel cached under " + (cache_dir() / "kernels/default").string() + " (run scripts/setup.sh)";
   std::error_code ec;
@@ -308,7 +318,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
                options.memory_mib, setup.kernel.filename().string(), result.console_log.string());
   const auto deadline = Clock::now() + std::chrono::seconds(options.timeout_s);
   ChildGuard guard;
-  const pid_t qemu = spawn_process(*find_in_path("qemu-system-x86_64"), argv,
+  const pid_t qemu = spawn_process(*qemu_binary(), argv,
                                    {{0, null_fd.fd}, {1, log_fd.fd}, {2, log_fd.fd}, {3, out_w.fd}, {4, err_w.fd}});
   guard.pid = qemu;
   out_w.reset();  // QEMU now holds the only write ends: EOF when it exits
