@@ -18,11 +18,13 @@
 //   from package: core_id = (apicid & package mask) >> smt shift, which is exactly
 //   CpuPlacement::core_id. SMT siblings are CPUs with equal package, die and core_id
 //   (6.1 AMD with TOPOEXT also needs equal llc_id, true by construction).
-// - die_id: 6.1 sets it from a DIE subleaf as (apicid >> core shift) & die mask, which
-//   is 0 when the DIE shift equals the CORE shift; without a DIE subleaf 6.1 on AMD keeps
-//   0x8000001E ECX's node id (= the package here), so we always emit the DIE subleaf.
+// - die_id: the model has one die per package, numbered system-wide (die_id = package).
 //   6.12 computes die_id = apicid >> (shift below DIE), a system-wide number: with one
-//   die per package it equals the package id there, whatever the leaves say.
+//   die per package it equals the package id whatever the leaves say. 6.1 reads a DIE
+//   subleaf of 0x1F as a package-relative number (0 here), but without 0x1F on AMD it
+//   keeps 0x8000001E ECX's node id, which is the package. So AMD tables carry no 0x1F
+//   (real AMD parts have none either) and both kernels agree; Intel tables keep 0x1F
+//   with its DIE level, and 6.1 on Intel reports die_id 0 (a known difference).
 // - x86_max_cores / "cpu cores" (6.1): the CORE subleaf's EBX / the SMT subleaf's EBX,
 //   so EBX holds real CPU counts, not APIC ID ranges. smp_num_siblings: SMT EBX (and on
 //   AMD first 0x8000001E EBX[15:8] + 1).
@@ -135,7 +137,7 @@ void report_zen1_as_zen2(std::vector<kvm_cpuid_entry2>& entries) {
 
 void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology, const CpuPlacement& cpu) {
   auto& leaf0 = entry_for(entries, kLeafVendor);
-  leaf0.eax = std::max(leaf0.eax, kLeafTopologyV2);
+  leaf0.eax = std::max(leaf0.eax, kLeafTopology);
 
   // EBX[23:16] is the APIC ID range of a package (only the legacy parsers read it; it
   // must still agree with the shifts), HTT says that field is meaningful.
@@ -154,7 +156,6 @@ void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& 
   erase_leaf(entries, kLeafTopology);
   erase_leaf(entries, kLeafTopologyV2);
   append(entries, extended_topology_leaf(kLeafTopology, topology, cpu));
-  append(entries, extended_topology_leaf(kLeafTopologyV2, topology, cpu));
 }
 
 void patch_amd_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology, const CpuPlacement& cpu) {
@@ -192,7 +193,11 @@ void patch_amd_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& to
   erase_leaf(entries, kCacheLeafIntel);
 }
 
-void patch_intel_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology) {
+void patch_intel_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& topology, const CpuPlacement& cpu) {
+  auto& leaf0 = entry_for(entries, kLeafVendor);
+  leaf0.eax = std::max(leaf0.eax, kLeafTopologyV2);
+  append(entries, extended_topology_leaf(kLeafTopologyV2, topology, cpu));
+
   const auto caches = cache_hierarchy(entries, kCacheLeafIntel);
   erase_leaf(entries, kCacheLeafIntel);
   append(entries, cache_leaf_entries(kCacheLeafIntel, caches, topology));
@@ -239,7 +244,7 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
   if (cpuid_vendor(supported) == CpuVendor::amd)
     patch_amd_leaves(entries, topology, placement);
   else
-    patch_intel_leaves(entries, topology);
+    patch_intel_leaves(entries, topology, placement);
   std::sort(entries.begin(), entries.end(), [](const kvm_cpuid_entry2& a, const kvm_cpuid_entry2& b) {
     return a.function != b.function ? a.function < b.function : a.index < b.index;
   });

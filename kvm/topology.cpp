@@ -75,7 +75,7 @@ Topology::Topology(TopologySpec spec) : spec_(spec) {
         for (uint32_t t = 0; t < spec.threads_per_core; ++t) {
           CpuPlacement p;
           p.cpu = cpu++;
-          p.package = p.node = pkg;
+          p.package = p.node = p.die = pkg;
           p.llc = pkg * llcs_per_package() + l;
           p.core = p.llc * spec.cores_per_llc + c;
           p.thread = t;

@@ -1,7 +1,8 @@
 #pragma once
 // The declared CPU topology and where each vCPU sits in it.
 //
-// Model: every NUMA node is one package (socket) with one die; a package holds
+// Model: every NUMA node is one package (socket) with one die (die id = package id,
+// numbered system-wide as Linux 6.12 and AMD's 6.1 report it); a package holds
 // llcs/numa_nodes last-level caches, each LLC holds cores_per_llc cores, each core
 // threads_per_core SMT threads. APIC IDs are packed bit fields
 // [package | llc-in-package | core-in-llc | thread], each field rounded up to a power
@@ -33,7 +34,7 @@ struct CpuPlacement {
   uint32_t apic_id = 0;
   uint32_t node = 0;      ///< NUMA node, also the package
   uint32_t package = 0;
-  uint32_t die = 0;       ///< one die per package
+  uint32_t die = 0;       ///< one die per package, numbered system-wide (= package)
   uint32_t llc = 0;       ///< global LLC index
   uint32_t core = 0;      ///< global core index
   uint32_t core_id = 0;   ///< what Linux reports as topology/core_id (package-relative)

@@ -58,7 +58,7 @@ TEST_CASE("Debian 6.12 sees topology 1,2,2,1 as declared", "[boot]") {
 
 TEST_CASE("a guest that never reaches the agent ends at the timeout with the console tail", "[boot]") {
   auto dir = test::scratch_dir("hang");
-  auto kernel = dir / "spinning-bzImage";
+  auto kernel = dir / "halting-bzImage";
   test::write_file(kernel, test::fake_bzimage());
   auto r = test::run_cli({"run", "--host=kvm", "--kernel", kernel.string(), "--timeout", "5", "--out", dir.string()});
   INFO(r.output);

@@ -1,6 +1,8 @@
 #pragma once
 // Crafted bzImages for tests: a valid boot-protocol header in front of a tiny 64-bit
-// "kernel" that spins forever (jmp $), so the guest never reaches the agent.
+// "kernel" that halts forever with interrupts off (hlt; jmp back), so the guest never
+// reaches the agent. It halts rather than spins: under the emulated nested host a vCPU
+// spinning with IF=0 keeps the outer CPU from taking its own interrupts (QEMU TCG SVM).
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -37,9 +39,10 @@ inline std::vector<uint8_t> fake_bzimage(const FakeBzImageSpec& spec = {}) {
   put16(0x236, spec.xloadflags);
   put32(0x238, 2047);        // cmdline_size
   put32(0x260, 0x100000);    // init_size
-  // 64-bit entry at +0x200 of the protected-mode part: spin.
-  b[kernel_offset + 0x200] = 0xEB;
-  b[kernel_offset + 0x201] = 0xFE;
+  // 64-bit entry at +0x200 of the protected-mode part: hlt; jmp back to the hlt.
+  b[kernel_offset + 0x200] = 0xF4;
+  b[kernel_offset + 0x201] = 0xEB;
+  b[kernel_offset + 0x202] = 0xFD;
   return b;
 }
 

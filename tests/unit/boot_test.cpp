@@ -41,7 +41,7 @@ TEST_CASE("load_linux writes boot_params with e820, command line, initrd and RSD
   CHECK(first == 0x5A);
   uint8_t entry[2];
   REQUIRE(memory.read(image.entry, entry));
-  CHECK(entry[0] == 0xEB);
+  CHECK(entry[0] == 0xF4);
 }
 
 TEST_CASE("a command line longer than the kernel accepts is refused") {

@@ -24,8 +24,8 @@ TEST_CASE("a well-formed bzImage header is accepted and its parts located") {
   auto image = BzImage::parse(fake_bzimage());
   CHECK(image.protocol() == 0x020F);
   CHECK(image.kernel_size() == 4096);
-  CHECK(image.kernel()[0x200] == 0xEB);
-  CHECK(image.kernel()[0x201] == 0xFE);
+  CHECK(image.kernel()[0x200] == 0xF4);
+  CHECK(image.kernel()[0x201] == 0xEB);
   CHECK(image.header_size() == 0x268 - 0x1F1);
   CHECK(image.init_size() == 0x100000);
 }
@@ -35,7 +35,7 @@ TEST_CASE("setup_sects of zero means four sectors") {
   spec.setup_sects = 4;
   auto bytes = fake_bzimage(spec);
   bytes[0x1F1] = 0;
-  CHECK(BzImage::parse(bytes).kernel()[0x200] == 0xEB);
+  CHECK(BzImage::parse(bytes).kernel()[0x200] == 0xF4);
 }
 
 TEST_CASE("files that are not bzImages are refused as kernel_image errors") {
