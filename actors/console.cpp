@@ -78,6 +78,12 @@ caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleCon
   if (!s.kernel_log) spdlog::warn("cannot write console log {}", s.config.kernel_log.string());
   return {
       [=](msg::console_output& out) {
+        auto& st = self->state;
+        const auto now = std::chrono::steady_clock::now();
+        if (st.config.watchdog && now - st.last_progress_sent >= std::chrono::milliseconds(100)) {
+          st.last_progress_sent = now;  // rate-limited: a chatty guest must not flood the watchdog
+          self->send(st.config.watchdog, msg::progress{seconds_since(st.config.start)});
+        }
         if (out.port == 1) on_kernel_bytes(self, out.bytes);
         else if (out.port == 2) on_agent_bytes(self, out.bytes);
       },

@@ -18,6 +18,7 @@ struct ConsoleConfig {
   std::filesystem::path agent_log;    ///< COM2 bytes, verbatim
   caf::actor observer;                ///< receives agent_line
   caf::actor vm;                      ///< receives kernel_panic
+  caf::actor watchdog;                ///< receives progress (any guest output)
   std::chrono::steady_clock::time_point start;
 };
 
@@ -33,6 +34,7 @@ struct console_state {
   bool agent_overlong = false;
   std::deque<std::string> tail;
   bool panicked = false;
+  std::chrono::steady_clock::time_point last_progress_sent;
   static constexpr const char* name = "console";
 };
 

@@ -1,6 +1,7 @@
 #include "actors/vcpu.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "kvm/vcpu_exit.hpp"
 #include "messages/messages.hpp"
@@ -9,12 +10,52 @@ namespace ktstr::actors {
 
 namespace {
 
+msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
+  const kvm_regs r = vcpu.regs();
+  const kvm_sregs s = vcpu.sregs();
+  msg::vcpu_registers out;
+  out.gprs = {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
+              r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
+  out.rip = r.rip;
+  out.rflags = r.rflags;
+  out.cr0 = s.cr0;
+  out.cr2 = s.cr2;
+  out.cr3 = s.cr3;
+  out.cr4 = s.cr4;
+  out.efer = s.efer;
+  out.fs_base = s.fs.base;
+  out.gs_base = s.gs.base;
+  out.cs = s.cs.selector;
+  return out;
+}
+
+/// Frozen: registers go to the coordinator, then nothing runs until thaw or stop.
+/// Returns false when told to stop while parked.
+bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
+  auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
+  vcpu.complete_pending_io();
+  (void)vcpu.mark_guest_paused();
+  self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
+  bool running = true, thawed = false;
+  while (!thawed && running) {
+    self->receive([&](msg::thaw& t) { thawed = t.freeze_id == f.id; },  // an older thaw is stale
+                  [&](msg::stop_atom) { running = false; },
+                  [&](msg::freeze& again) {
+                    // Already parked: answer again so the coordinator is never left waiting.
+                    self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
+                  });
+  }
+  return running;
+}
+
 /// Handles every queued message without blocking; false once told to stop.
-bool drain_mailbox(caf::blocking_actor* self) {
+bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
   bool running = true;
   bool empty = false;
   while (!empty && running) {
     self->receive([&](msg::stop_atom) { running = false; },
+                  [&](msg::freeze& f) { running = park(self, vcpu, f); },
+                  [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
                   caf::after(std::chrono::seconds(0)) >> [&] { empty = true; });
   }
   return running;
@@ -29,7 +70,8 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
   try {
     kvm::unblock_kick_signal();
     config.kick->attach(vcpu.run_page());
-    while (drain_mailbox(self)) {
+    if (config.observer) self->send(config.observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
+    while (drain_mailbox(self, vcpu)) {
       auto result = kvm::run_once(vcpu, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;
       if (result.outcome == RunOutcome::resume || result.outcome == RunOutcome::interrupted) continue;

@@ -17,6 +17,7 @@ struct VcpuConfig {
   std::shared_ptr<kvm::Vcpu> vcpu;        ///< used by this actor's thread only
   std::shared_ptr<kvm::VcpuKick> kick;    ///< shared with whoever kicks
   caf::actor vm;                          ///< supervisor: guest_stopped / vcpu_failed / vcpu_exited
+  caf::actor observer;                    ///< optional: gets vcpu_started{tid} (the perf sampler)
 };
 
 /// Blocking actor body; spawn with system.spawn(vcpu_actor, config) (own thread).

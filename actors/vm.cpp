@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/console.hpp"
+#include "actors/freeze_coordinator.hpp"
 #include "actors/vcpu.hpp"
+#include "actors/watchdog.hpp"
 #include "kvm/error.hpp"
 
 namespace ktstr::actors {
@@ -30,7 +32,8 @@ void finish(state_ptr self) {
     auto& st = self->state;
     st.result.console_tail = std::move(tail);
     self->send(st.config.observer, std::move(st.result));
-    if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+    for (const auto& helper : {st.console, st.watchdog, st.freeze_coordinator})
+      if (helper) self->send_exit(helper, caf::exit_reason::user_shutdown);
     self->quit();
   };
   if (!s.console) return done({});
@@ -69,6 +72,22 @@ void on_vcpu_gone(state_ptr self, uint32_t vcpu) {
   }
 }
 
+void spawn_freeze_coordinator(state_ptr self) {
+  auto& s = self->state;
+  FreezeCoordinatorConfig fc;
+  fc.vcpus = s.vcpus;
+  fc.kick = [kicks = s.kicks](uint32_t i) { kicks.at(i)->kick(); };
+  auto saved = std::make_shared<kvm_clock_data>();
+  fc.hold_clock = [machine = s.machine, saved] { *saved = machine->vm().clock(); };
+  fc.release_clock = [machine = s.machine, saved] { machine->vm().set_clock(*saved); };
+  fc.deadline = s.config.freeze_deadline;
+  fc.observer = s.config.observer;
+  fc.watchdog = s.watchdog;
+  fc.schedule = s.config.freeze_schedule;
+  fc.start = s.start;
+  s.freeze_coordinator = self->spawn(freeze_coordinator_actor, std::move(fc));
+}
+
 bool start_machine(state_ptr self) {
   auto& s = self->state;
   try {
@@ -99,6 +118,7 @@ bool start_machine(state_ptr self) {
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }
+  spawn_freeze_coordinator(self);
   return true;
 }
 
@@ -108,13 +128,19 @@ caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
   auto& s = self->state;
   s.config = std::move(config);
   s.start = std::chrono::steady_clock::now();
+  WatchdogConfig wd;
+  wd.run_deadline = s.config.run_deadline;
+  wd.hard_grace = s.config.hard_grace;
+  wd.stall_timeout = s.config.stall_timeout;
+  wd.vm = caf::actor_cast<caf::actor>(self);
+  wd.start = s.start;
+  s.watchdog = self->spawn(watchdog_actor, wd);
   s.console = self->spawn(console_actor, ConsoleConfig{s.config.kernel_log, s.config.agent_log, s.config.observer,
-                                                       caf::actor_cast<caf::actor>(self), s.start});
+                                                       caf::actor_cast<caf::actor>(self), s.watchdog, s.start});
   if (!start_machine(self)) {
     finish(self);
     return {[](caf::message_view&) {}};
   }
-  self->delayed_send(self, s.config.run_deadline, msg::deadline_atom::value);
 
   // A vcpu actor that dies without saying goodbye ends the run too.
   self->set_down_handler([self](caf::down_msg& down) {
@@ -134,9 +160,23 @@ caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
         begin_stop(self, "panic", "guest kernel panic at " + std::to_string(p.at_s) + " s");
       },
       [=](msg::vcpu_exited& e) { on_vcpu_gone(self, e.vcpu); },
-      [=](msg::deadline_atom) {
+      // Watchdog, soft stage: ask the agent to wrap up and power off.
+      [=](msg::soft_atom) {
+        auto& st = self->state;
+        spdlog::info("run deadline of {} s reached: asking the guest agent to finish", st.config.run_deadline.count() / 1000);
+        if (st.machine) st.machine->com2().enqueue_input("{\"cmd\":\"stop\"}\n");
+      },
+      [=](msg::hard_atom) {
+        auto& st = self->state;
         begin_stop(self, "timeout",
-                   "run deadline of " + std::to_string(self->state.config.run_deadline.count() / 1000) + " s passed");
+                   "run deadline of " + std::to_string(st.config.run_deadline.count() / 1000) + " s passed (+" +
+                       std::to_string(st.config.hard_grace.count() / 1000) + " s grace)");
+      },
+      [=](msg::stall_atom, double silent_s) {
+        begin_stop(self, "hang", fmt::format("no guest output or heartbeat for {:.1f} s", silent_s));
+      },
+      [=](msg::freeze_request& r) {
+        if (self->state.freeze_coordinator) self->send(self->state.freeze_coordinator, std::move(r));
       },
       [=](msg::stop_atom) { begin_stop(self, "stopped", "stop requested"); },
       [=](msg::rekick_atom) {

@@ -22,9 +22,13 @@ struct VmConfig {
   kvm::MachineConfig machine;
   std::filesystem::path kernel_log;
   std::filesystem::path agent_log;
-  std::chrono::milliseconds run_deadline{std::chrono::seconds(60)};
+  std::chrono::milliseconds run_deadline{std::chrono::seconds(60)};   ///< watchdog soft stage
+  std::chrono::milliseconds hard_grace{std::chrono::seconds(10)};     ///< soft -> hard stage
+  std::chrono::milliseconds stall_timeout{std::chrono::seconds(0)};   ///< no guest output (0: off)
   std::chrono::milliseconds stop_deadline{std::chrono::seconds(5)};
-  caf::actor observer;  ///< receives agent_line and, at the end, run_finished
+  std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
+  caf::actor observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 
 struct vm_state {
@@ -32,6 +36,8 @@ struct vm_state {
   std::chrono::steady_clock::time_point start;
   std::shared_ptr<kvm::Machine> machine;
   caf::actor console;
+  caf::actor watchdog;
+  caf::actor freeze_coordinator;
   std::vector<caf::actor> vcpus;
   std::vector<std::shared_ptr<kvm::VcpuKick>> kicks;
   std::vector<bool> exited;

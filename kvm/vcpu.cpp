@@ -97,4 +97,19 @@ int Vcpu::run() {
   return 0;
 }
 
+void Vcpu::complete_pending_io() {
+  // SAFETY: run_ is this vCPU's mapped kvm_run, used on its owning thread.
+  reinterpret_cast<volatile uint8_t*>(&run_->immediate_exit)[0] = 1;
+  int err = run();
+  reinterpret_cast<volatile uint8_t*>(&run_->immediate_exit)[0] = 0;
+  if (err != 0 && err != -EINTR && err != -EAGAIN)
+    throw Error(ErrorKind::kvm, vcpu_op("KVM_RUN (completing I/O)", index_) + ": " + std::strerror(-err));
+}
+
+bool Vcpu::mark_guest_paused() {
+  if (::ioctl(fd(), KVM_KVMCLOCK_CTRL, 0) == 0) return true;
+  if (errno == EINVAL) return false;
+  throw_errno(ErrorKind::kvm, vcpu_op("KVM_KVMCLOCK_CTRL", index_));
+}
+
 }  // namespace ktstr::kvm

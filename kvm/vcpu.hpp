@@ -39,6 +39,13 @@ class Vcpu {
   /// KVM_RUN once. Returns 0, or -errno (EINTR when kicked or immediate_exit was set).
   int run();
 
+  /// Enter and leave at once (immediate_exit): completes an instruction whose port I/O
+  /// we already served, so the captured registers are those after it.
+  void complete_pending_io();
+  /// Tells the guest it was paused (KVM_KVMCLOCK_CTRL), so its soft-lockup watchdog does
+  /// not count the pause. False when the guest has no kvmclock page (EINVAL).
+  bool mark_guest_paused();
+
  private:
   Fd fd_;
   kvm_run* run_ = nullptr;

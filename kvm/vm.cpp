@@ -42,4 +42,16 @@ void Vm::irq_line(uint32_t irq, bool level) const {
   (void)::ioctl(fd(), KVM_IRQ_LINE, &line);
 }
 
+kvm_clock_data Vm::clock() const {
+  kvm_clock_data data{};
+  if (::ioctl(fd(), KVM_GET_CLOCK, &data) < 0) throw_errno(ErrorKind::kvm, "KVM_GET_CLOCK");
+  return data;
+}
+
+void Vm::set_clock(const kvm_clock_data& clock) const {
+  kvm_clock_data data{};
+  data.clock = clock.clock;  // flags must be 0 (or KVM_CLOCK_REALTIME with realtime set)
+  if (::ioctl(fd(), KVM_SET_CLOCK, &data) < 0) throw_errno(ErrorKind::kvm, "KVM_SET_CLOCK");
+}
+
 }  // namespace ktstr::kvm

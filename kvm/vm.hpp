@@ -18,6 +18,11 @@ class Vm {
   /// Drives an ISA IRQ line of the in-kernel PIC/IOAPIC.
   void irq_line(uint32_t irq, bool level) const;
 
+  /// The guest's kvmclock (KVM_GET_CLOCK), read when a freeze begins...
+  kvm_clock_data clock() const;
+  /// ...and put back at thaw (KVM_SET_CLOCK), so frozen time never happened for the guest.
+  void set_clock(const kvm_clock_data& clock) const;
+
  private:
   Fd fd_;
 };

@@ -1,6 +1,7 @@
 #include "agent_channel.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,7 +25,8 @@ bool make_raw(int fd) {
 }
 
 // O_NOCTTY: PID 1 must not acquire the channel as its controlling terminal.
-int open_tty(const char* path) { return ::open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC); }
+// Read-write: the host sends commands ({"cmd":"stop"}) the other way.
+int open_tty(const char* path) { return ::open(path, O_RDWR | O_NOCTTY | O_CLOEXEC); }
 
 }  // namespace
 
@@ -76,6 +78,24 @@ void AgentChannel::write_all(const std::string& line) {
     if (n <= 0) return;
     done += static_cast<std::size_t>(n);
   }
+}
+
+bool AgentChannel::wait_for_stop(int timeout_ms) {
+  if (fd_ < 0 || !on_com2_) {
+    ::poll(nullptr, 0, timeout_ms);
+    return false;
+  }
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0 || !(p.revents & POLLIN)) return false;
+  char buf[256];
+  const ssize_t n = ::read(fd_, buf, sizeof buf);
+  if (n <= 0) return false;
+  // The host is trusted less than it seems: keep a bounded tail and look for the command.
+  input_.append(buf, static_cast<size_t>(n));
+  if (input_.size() > 4096) input_.erase(0, input_.size() - 4096);
+  for (size_t nl; (nl = input_.find('\n')) != std::string::npos; input_.erase(0, nl + 1))
+    if (input_.compare(0, nl, R"({"cmd":"stop"})") == 0) return true;
+  return false;
 }
 
 }  // namespace ktstr::agent

@@ -22,6 +22,8 @@ class AgentChannel {
   void emit(std::string_view event, const Json& fields = Json::object());
   /// Emits {"event":"agent_error","message":message}, copied to stderr if on COM2.
   void emit_error(const std::string& message);
+  /// Waits up to timeout_ms for the host's {"cmd":"stop"} line on COM2.
+  bool wait_for_stop(int timeout_ms);
 
  private:
   void write_all(const std::string& line);
@@ -29,6 +31,7 @@ class AgentChannel {
   int fd_ = -1;
   bool on_com2_ = false;
   uint64_t seq_ = 0;
+  std::string input_;
 };
 
 }  // namespace ktstr::agent

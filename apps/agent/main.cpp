@@ -58,12 +58,6 @@ Json kernel_fields(const std::optional<std::string>& cmdline) {
   };
 }
 
-void sleep_one_second() {
-  timespec left{1, 0};
-  while (::nanosleep(&left, &left) != 0 && errno == EINTR) {
-  }
-}
-
 void run(AgentChannel& channel) {
   auto mount_errors = mount_pseudo_filesystems();
   occupy_standard_fds();
@@ -82,8 +76,11 @@ void run(AgentChannel& channel) {
   channel.emit("kernel", kernel_fields(cmdline));
   channel.emit("topology", topology_fields());
 
+  // A hung guest userspace: no output, no answer to the host. Only the watchdog ends it.
+  while (hooks.hang) ::pause();
+
   for (uint32_t s = 0; s < hooks.hold_s; ++s) {
-    sleep_one_second();
+    if (channel.wait_for_stop(1000)) return;  // the host's soft deadline: power off now
     channel.emit("heartbeat", Json{{"uptime_s", uptime_seconds()}});
   }
 }

@@ -43,6 +43,9 @@ TestHooks parse_test_hooks(std::string_view cmdline) {
     if (key == "ktstr.test_panic") {
       hooks.panic = value == "1";
       if (value != "0" && value != "1") hooks.errors.push_back("ktstr.test_panic wants 0 or 1, got \"" + std::string(value) + "\"");
+    } else if (key == "ktstr.test_hang") {
+      hooks.hang = value == "1";
+      if (value != "0" && value != "1") hooks.errors.push_back("ktstr.test_hang wants 0 or 1, got \"" + std::string(value) + "\"");
     } else if (key == "ktstr.hold_s") {
       uint32_t seconds = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);

@@ -11,6 +11,7 @@ namespace ktstr::agent {
 struct TestHooks {
   bool panic = false;        ///< ktstr.test_panic=1: crash the kernel after boot_done
   uint32_t hold_s = 0;       ///< ktstr.hold_s=N: stay up N seconds with heartbeats
+  bool hang = false;         ///< ktstr.test_hang=1: go silent forever, ignore the host's stop
   std::vector<std::string> errors;  ///< malformed hook values, reported as agent_error
 };
 

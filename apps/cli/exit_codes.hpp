@@ -18,6 +18,7 @@ enum ExitCode : int {
   exit_vmm_error = 73,          ///< KVM or host failure inside the VMM
   exit_guest_protocol = 74,     ///< the guest agent sent malformed or incomplete reports
   exit_nested_timeout = 75,     ///< the nested host's command exceeded its time bound
+  exit_guest_hang = 76,         ///< the guest went silent (no output or heartbeat) past the stall timeout
 };
 
 }  // namespace ktstr::cli

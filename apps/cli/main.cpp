@@ -32,6 +32,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "kvm", "nested"}))
       ->capture_default_str();
   run_cmd->add_option("--append", run.append, "extra kernel command-line arguments");
+  run_cmd->add_option("--freeze-at", run.freeze_at_s, "freeze every vCPU at T seconds into the run (repeatable)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--snapshots", run.snapshots, "take N freeze snapshots spread over the run deadline")
+      ->capture_default_str();
+  run_cmd->add_option("--freeze-deadline", run.freeze_deadline_s, "seconds for every vCPU to park")
+      ->capture_default_str();
+  run_cmd->add_option("--stall-timeout", run.stall_timeout_s, "no guest output for S seconds ends the run as a hang (0: off)")
+      ->capture_default_str();
 
   NestedHostOptions nested;
   std::vector<std::string> writable;

@@ -68,6 +68,19 @@ fs::path default_out_dir() {
   return fs::absolute("ktstr-out") / ("run-" + std::string(stamp) + "-" + std::to_string(::getpid()));
 }
 
+VmRunLimits run_limits(const RunOptions& options) {
+  VmRunLimits limits;
+  limits.run_deadline = std::chrono::seconds(options.timeout_s);
+  limits.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
+  limits.freeze_deadline = std::chrono::seconds(options.freeze_deadline_s);
+  auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
+  for (double at : options.freeze_at_s) limits.freeze_schedule.emplace_back(ms(at), "request");
+  // --snapshots N: evenly inside the run deadline, never at its very start or end.
+  for (unsigned i = 1; i <= options.snapshots; ++i)
+    limits.freeze_schedule.emplace_back(ms(options.timeout_s * double(i) / (options.snapshots + 1)), "periodic");
+  return limits;
+}
+
 /// Re-runs this command inside the nested software-KVM host with --host=kvm.
 int run_nested(const RunOptions& options, const fs::path& kernel) {
   NestedHostOptions nested;
@@ -76,6 +89,11 @@ int run_nested(const RunOptions& options, const fs::path& kernel) {
                     "--memory", std::to_string(options.memory_mib), "--timeout", std::to_string(options.timeout_s),
                     "--out", options.out_dir->string()};
   if (!options.append.empty()) nested.command.insert(nested.command.end(), {"--append", options.append});
+  for (double at : options.freeze_at_s) nested.command.insert(nested.command.end(), {"--freeze-at", std::to_string(at)});
+  nested.command.insert(nested.command.end(),
+                        {"--snapshots", std::to_string(options.snapshots), "--freeze-deadline",
+                         std::to_string(options.freeze_deadline_s), "--stall-timeout",
+                         std::to_string(options.stall_timeout_s)});
   nested.writable.push_back(*options.out_dir);
   if (options.json) {
     nested.command.insert(nested.command.end(), {"--json", options.json->string()});
@@ -141,11 +159,15 @@ int run_main(RunOptions options) {
   const VmRunPaths paths{*options.out_dir / "console.log", *options.out_dir / "agent.log"};
   spdlog::info("booting {} with topology {} ({} MiB); kernel console: {}", kernel.string(), options.topology,
                options.memory_mib, paths.kernel_log.string());
-  RunObservation obs = run_vm(machine, paths, std::chrono::seconds(options.timeout_s));
+  RunObservation obs = run_vm(machine, paths, run_limits(options));
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");
+  if (!obs.snapshots.empty()) {
+    std::ofstream(*options.out_dir / "snapshots.json") << snapshots_json(obs.snapshots).dump(2) << "\n";
+    std::cout << "snapshots: " << (*options.out_dir / "snapshots.json").string() << "\n";
+  }
   if (options.json) write_run_json(report, *options.json);
   std::cout.flush();
   if (!obs.finished.stuck_vcpus.empty()) std::_Exit(report.exit_code);  // see run_vm: never wait on a stuck thread

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ktstr::cli {
 
@@ -18,6 +19,10 @@ struct RunOptions {
   std::optional<std::filesystem::path> out_dir;  ///< logs, initramfs, result.json
   HostMode host = HostMode::automatic;
   std::string append;                   ///< extra kernel command-line arguments
+  std::vector<double> freeze_at_s;      ///< freeze every vCPU at these run times
+  unsigned snapshots = 0;               ///< N freezes spread over the run deadline
+  unsigned freeze_deadline_s = 30;      ///< a freeze not complete by then is partial
+  unsigned stall_timeout_s = 120;       ///< no guest output for this long: a hang (0: off)
 };
 
 /// Runs the whole job; returns the process exit code (exit_codes.hpp).

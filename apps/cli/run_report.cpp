@@ -1,5 +1,6 @@
 #include "apps/cli/run_report.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
@@ -30,7 +31,10 @@ void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& ob
   };
   if (fin.how == "no-kvm") set("error", exit_no_host, "no usable /dev/kvm: " + fin.detail);
   else if (fin.how == "vmm-error" || fin.how == "vcpu-failed") set("error", exit_vmm_error, "VMM failure: " + fin.detail);
-  else if (fin.how == "panic" || !fin.panic_lines.empty()) {
+  else if (fin.how == "hang") {
+    set("fail", exit_guest_hang, "the guest hung: " + fin.detail);
+    r.evidence = last_lines(fin.console_tail, kEvidenceLines);
+  } else if (fin.how == "panic" || !fin.panic_lines.empty()) {
     set("fail", exit_guest_panic, "guest kernel panicked (" + fin.detail + ")");
     r.evidence = fin.panic_lines;
   } else if (!obs.boot_done) {
@@ -38,6 +42,14 @@ void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& ob
     r.evidence = last_lines(fin.console_tail, kEvidenceLines);
   }
   if (!r.verdict.empty() && r.verdict != "pass") return;
+  if (fin.how == "timeout")
+    set("error", exit_guest_timeout, "the guest did not finish within the run deadline (" + fin.detail + ")");
+  for (const auto& snap : obs.snapshots)
+    if (snap.partial) {
+      set("fail", exit_fail, "freeze " + std::to_string(snap.id) + " was partial: " + std::to_string(snap.missing.size()) +
+                                 " vCPU(s) did not park");
+      break;
+    }
 
   if (!obs.topology) {
     set("error", exit_guest_protocol, "the agent reported no topology" +
@@ -51,7 +63,42 @@ void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& ob
   if (r.verdict.empty()) r.verdict = "pass";
 }
 
+nlohmann::json freezes_json(const std::vector<msg::snapshot>& snaps) {
+  auto list = nlohmann::json::array();
+  std::vector<double> latencies;
+  size_t partial = 0;
+  for (const auto& s : snaps) {
+    list.push_back({{"id", s.id}, {"trigger", s.trigger}, {"at_s", s.at_s}, {"latency_s", s.latency_s},
+                    {"frozen_s", s.frozen_s}, {"partial", s.partial}, {"missing", s.missing}});
+    latencies.push_back(s.latency_s);
+    partial += s.partial;
+  }
+  std::sort(latencies.begin(), latencies.end());
+  nlohmann::json out = {{"count", snaps.size()}, {"partial", partial}, {"list", list}};
+  if (!latencies.empty()) {
+    out["latency_median_s"] = latencies[latencies.size() / 2];
+    out["latency_max_s"] = latencies.back();
+  }
+  return out;
+}
+
 }  // namespace
+
+nlohmann::json snapshots_json(const std::vector<msg::snapshot>& snaps) {
+  auto out = nlohmann::json::array();
+  for (const auto& s : snaps) {
+    auto vcpus = nlohmann::json::array();
+    for (const auto& p : s.vcpus) {
+      const auto& r = p.registers;
+      vcpus.push_back({{"vcpu", p.vcpu}, {"rip", r.rip}, {"rflags", r.rflags}, {"gprs", r.gprs}, {"cr0", r.cr0},
+                       {"cr2", r.cr2}, {"cr3", r.cr3}, {"cr4", r.cr4}, {"efer", r.efer}, {"fs_base", r.fs_base},
+                       {"gs_base", r.gs_base}, {"cs", r.cs}});
+    }
+    out.push_back({{"id", s.id}, {"trigger", s.trigger}, {"at_s", s.at_s}, {"latency_s", s.latency_s},
+                   {"frozen_s", s.frozen_s}, {"partial", s.partial}, {"missing", s.missing}, {"vcpus", vcpus}});
+  }
+  return out;
+}
 
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,
                           const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths) {
@@ -82,6 +129,8 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"elapsed_s", fin.elapsed_s},
                  {"agent_powered_off", obs.agent_powered_off},
                  {"stuck_vcpus", fin.stuck_vcpus}};
+  j["freezes"] = freezes_json(obs.snapshots);
+  j["heartbeats"] = obs.heartbeat_at_s.size();
   j["agent_errors"] = obs.agent_errors;
   j["protocol_errors"] = obs.protocol_errors;
   j["panic_lines"] = fin.panic_lines;
@@ -107,6 +156,10 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   const auto& end = j["vm_end"];
   out << "VM ended: " << end["how"].get<std::string>() << " (" << end["detail"].get<std::string>() << ") after "
       << fmt::format("{:.2f}", end["elapsed_s"].get<double>()) << " s\n";
+  if (j["freezes"]["count"].get<size_t>() > 0)
+    out << "freezes: " << j["freezes"]["count"] << " (" << j["freezes"]["partial"] << " partial), park latency median "
+        << fmt::format("{:.1f}", j["freezes"]["latency_median_s"].get<double>() * 1e3) << " ms, max "
+        << fmt::format("{:.1f}", j["freezes"]["latency_max_s"].get<double>() * 1e3) << " ms\n";
   for (const auto& e : j["agent_errors"]) out << "agent error: " << e.get<std::string>() << "\n";
   for (const auto& e : j["protocol_errors"]) out << "protocol error: " << e.get<std::string>() << "\n";
   if (!r.evidence.empty()) {

@@ -26,6 +26,8 @@ struct RunReport {
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,
                           const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths);
 void print_run_summary(std::ostream& out, const RunReport& report);
+/// Every snapshot with its registers (snapshots.json).
+nlohmann::json snapshots_json(const std::vector<msg::snapshot>& snapshots);
 void write_run_json(const RunReport& report, const std::filesystem::path& path);
 
 }  // namespace ktstr::cli

@@ -33,6 +33,8 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
           obs.kernel = event;
         } else if constexpr (std::is_same_v<T, TopologyReport>) {
           obs.topology = event;
+        } else if constexpr (std::is_same_v<T, Heartbeat>) {
+          if (obs.heartbeat_at_s.size() < 100000) obs.heartbeat_at_s.push_back(line.at_s);
         } else if constexpr (std::is_same_v<T, PowerOff>) {
           obs.agent_powered_off = true;
         } else if constexpr (std::is_same_v<T, AgentError>) {
@@ -44,7 +46,7 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
 
 }  // namespace
 
-RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, std::chrono::seconds timeout) {
+RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits) {
   RunObservation obs;
   caf::actor_system_config cfg;
   cfg.add_message_types<caf::id_block::ktstr>();
@@ -59,7 +61,10 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.machine = machine;
     vm_config.kernel_log = paths.kernel_log;
     vm_config.agent_log = paths.agent_log;
-    vm_config.run_deadline = timeout;
+    vm_config.run_deadline = limits.run_deadline;
+    vm_config.stall_timeout = limits.stall_timeout;
+    vm_config.freeze_deadline = limits.freeze_deadline;
+    vm_config.freeze_schedule = limits.freeze_schedule;
     vm_config.observer = caf::actor_cast<caf::actor>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
 
@@ -68,11 +73,16 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     bool finished = false;
     self->receive_while([&] { return !finished; })(
         [&](msg::agent_line& line) { on_agent_line(obs, line); },
+        [&](msg::snapshot& snap) {
+          spdlog::info("freeze {} ({}): {} vCPU(s) parked in {:.1f} ms{}", snap.id, snap.trigger, snap.vcpus.size(),
+                       snap.latency_s * 1e3, snap.partial ? " (partial)" : "");
+          obs.snapshots.push_back(std::move(snap));
+        },
         [&](msg::run_finished& result) {
           obs.finished = std::move(result);
           finished = true;
         },
-        caf::after(timeout + std::chrono::seconds(30)) >> [&] {
+        caf::after(limits.run_deadline + std::chrono::seconds(60)) >> [&] {
           obs.finished.how = "vmm-error";
           obs.finished.detail = "the vm actor did not report within the run deadline";
           obs.finished.stuck_vcpus.push_back(UINT32_MAX);

@@ -21,6 +21,15 @@ struct RunObservation {
   bool agent_powered_off = false;
   std::vector<std::string> agent_errors;     ///< the agent's own agent_error events
   std::vector<std::string> protocol_errors;  ///< lines we could not accept
+  std::vector<double> heartbeat_at_s;        ///< host times of agent heartbeats
+  std::vector<msg::snapshot> snapshots;
+};
+
+struct VmRunLimits {
+  std::chrono::seconds run_deadline{60};
+  std::chrono::seconds stall_timeout{0};
+  std::chrono::seconds freeze_deadline{30};
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
 };
 
 struct VmRunPaths {
@@ -28,6 +37,6 @@ struct VmRunPaths {
   std::filesystem::path agent_log;
 };
 
-RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, std::chrono::seconds timeout);
+RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits);
 
 }  // namespace ktstr::cli

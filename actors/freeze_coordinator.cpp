@@ -1,0 +1,94 @@
+#include "actors/freeze_coordinator.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ktstr::actors {
+
+namespace {
+
+using state_ptr = caf::stateful_actor<freeze_coordinator_state>*;
+using clock = std::chrono::steady_clock;
+
+double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+void begin(state_ptr self, std::string trigger) {
+  auto& s = self->state;
+  auto& f = s.current.emplace();
+  f.id = s.next_id++;
+  f.trigger = std::move(trigger);
+  f.began = clock::now();
+  for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
+    self->send(s.config.vcpus[i], msg::freeze{f.id});
+    if (s.config.kick) s.config.kick(i);  // a vCPU inside KVM_RUN sees its mailbox only after a kick
+  }
+  self->delayed_send(self, s.config.deadline, msg::deadline_atom::value, f.id);
+}
+
+void complete(state_ptr self, bool deadline_passed) {
+  auto& s = self->state;
+  auto& f = *s.current;
+  const auto now = clock::now();
+  msg::snapshot snap;
+  snap.id = f.id;
+  snap.trigger = f.trigger;
+  snap.at_s = seconds(f.began - s.config.start);
+  snap.latency_s = seconds(now - f.began);
+  snap.partial = deadline_passed;
+  for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
+    if (auto it = f.parked.find(i); it != f.parked.end()) snap.vcpus.push_back(it->second);
+    else snap.missing.push_back(i);
+  }
+  if (f.clock_held && s.config.release_clock) s.config.release_clock();
+  // Every vCPU gets the thaw, parked or not: one that parks late finds it next in its
+  // mailbox (same sender, FIFO) and runs on instead of waiting forever.
+  for (const auto& v : s.config.vcpus) self->send(v, msg::thaw{f.id});
+  snap.frozen_s = seconds(clock::now() - f.began);
+  if (s.config.watchdog) self->send(s.config.watchdog, msg::frozen_for{snap.frozen_s});
+  if (snap.partial)
+    spdlog::warn("freeze {} ({}): {} vCPU(s) did not park within {} ms", snap.id, snap.trigger, snap.missing.size(),
+                 s.config.deadline.count());
+  self->send(s.config.observer, std::move(snap));
+  s.current.reset();
+  if (!s.queued.empty()) {
+    auto next = std::move(s.queued.front());
+    s.queued.pop_front();
+    begin(self, std::move(next));
+  }
+}
+
+}  // namespace
+
+caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_state>* self,
+                                       FreezeCoordinatorConfig config) {
+  self->state.config = std::move(config);
+  for (const auto& [at, trigger] : self->state.config.schedule)
+    self->delayed_send(self, at, msg::freeze_request{trigger});
+  return {
+      [=](msg::freeze_request& r) {
+        auto& s = self->state;
+        if (s.config.vcpus.empty()) return;
+        if (s.current) s.queued.push_back(std::move(r.trigger));
+        else begin(self, std::move(r.trigger));
+      },
+      [=](msg::parked& p) {
+        auto& s = self->state;
+        // Late (after its freeze completed), foreign or duplicate: ignored.
+        if (!s.current || p.freeze_id != s.current->id || p.vcpu >= s.config.vcpus.size()) return;
+        auto& f = *s.current;
+        if (!f.parked.emplace(p.vcpu, std::move(p)).second) return;
+        if (f.parked.size() == s.config.vcpus.size()) {
+          if (s.config.hold_clock) {
+            s.config.hold_clock();
+            f.clock_held = true;
+          }
+          complete(self, false);
+        }
+      },
+      [=](msg::deadline_atom, uint64_t id) {
+        auto& s = self->state;
+        if (s.current && s.current->id == id) complete(self, true);
+      },
+  };
+}
+
+}  // namespace ktstr::actors

@@ -1,0 +1,52 @@
+#pragma once
+// The freeze coordinator: freeze-all = `freeze` plus a native kick to every vCPU, then
+// collect one `parked` per vCPU before a deadline. All parked: a full snapshot. Deadline:
+// a partial snapshot naming the vCPUs that did not park; those that did are thawed.
+// Late or duplicate `parked` are ignored. The guest clock is held across a full freeze
+// (hooks), and the watchdog is told how long the guest stood still.
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "messages/messages.hpp"
+
+namespace ktstr::actors {
+
+struct FreezeCoordinatorConfig {
+  std::vector<caf::actor> vcpus;                ///< index = vCPU number
+  std::function<void(uint32_t vcpu)> kick;      ///< native kick after each freeze (empty in tests)
+  std::function<void()> hold_clock;             ///< all parked: stop guest time (KVM_GET_CLOCK)
+  std::function<void()> release_clock;          ///< before thaw: resume it (KVM_SET_CLOCK)
+  std::chrono::milliseconds deadline{std::chrono::seconds(30)};
+  caf::actor observer;                          ///< receives every snapshot
+  caf::actor watchdog;                          ///< receives frozen_for (may be null)
+  /// Planned freezes: (time after start, trigger), e.g. --freeze-at and --snapshots.
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> schedule;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+struct freeze_coordinator_state {
+  struct InFlight {
+    uint64_t id = 0;
+    std::string trigger;
+    std::chrono::steady_clock::time_point began;
+    std::map<uint32_t, msg::parked> parked;
+    bool clock_held = false;
+  };
+  FreezeCoordinatorConfig config;
+  uint64_t next_id = 1;
+  std::optional<InFlight> current;
+  std::deque<std::string> queued;  ///< triggers that arrived during a freeze
+  static constexpr const char* name = "freeze_coordinator";
+};
+
+caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_state>* self,
+                                       FreezeCoordinatorConfig config);
+
+}  // namespace ktstr::actors
