@@ -30,7 +30,7 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
     kvm::unblock_kick_signal();
     config.kick->attach(vcpu.run_page());
     while (drain_mailbox(self)) {
-      auto result = kvm::run_once(vcpu, config.machine->bus(), config.machine->events());
+      auto result = kvm::run_once(vcpu, *config.kick, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;
       if (result.outcome == RunOutcome::resume || result.outcome == RunOutcome::interrupted) continue;
       if (result.outcome == RunOutcome::failed) {
