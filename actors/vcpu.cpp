@@ -72,7 +72,7 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
     config.kick->attach(vcpu.run_page());
     if (config.observer) self->send(config.observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
     while (drain_mailbox(self, vcpu)) {
-      auto result = kvm::run_once(vcpu, config.machine->bus(), config.machine->events());
+      auto result = kvm::run_once(vcpu, *config.kick, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;
       if (result.outcome == RunOutcome::resume || result.outcome == RunOutcome::interrupted) continue;
       if (result.outcome == RunOutcome::failed) {

@@ -35,6 +35,11 @@ RunResult after_device(const MachineEvents& events) {
   return {RunOutcome::resume, {}};
 }
 
+RunResult interrupted(VcpuKick& kick) {
+  // A stale signal (its kick already served) or a foreign one asks for nothing new.
+  return {kick.consume() ? RunOutcome::interrupted : RunOutcome::resume, {}};
+}
+
 }  // namespace
 
 const char* to_string(RunOutcome outcome) {
@@ -49,12 +54,12 @@ const char* to_string(RunOutcome outcome) {
   return "?";
 }
 
-RunResult run_once(Vcpu& vcpu, IoBus& bus, const MachineEvents& events) {
-  if (int err = vcpu.run(); err != 0) {
-    if (err == -EINTR || err == -EAGAIN) {
-      VcpuKick::consume(vcpu.run_page());
-      return {RunOutcome::interrupted, {}};
-    }
+RunResult run_once(Vcpu& vcpu, VcpuKick& kick, IoBus& bus, const MachineEvents& events) {
+  kick.enter_guest();
+  const int err = vcpu.run();
+  kick.leave_guest();
+  if (err != 0) {
+    if (err == -EINTR || err == -EAGAIN) return interrupted(kick);
     return {RunOutcome::failed, std::string("KVM_RUN: ") + std::strerror(-err)};
   }
   kvm_run* run = vcpu.run_page();
@@ -67,9 +72,7 @@ RunResult run_once(Vcpu& vcpu, IoBus& bus, const MachineEvents& events) {
       // No MMIO devices: reads see zeros, writes vanish.
       if (!run->mmio.is_write) std::memset(run->mmio.data, 0, sizeof run->mmio.data);
       return {RunOutcome::resume, {}};
-    case KVM_EXIT_INTR:
-      VcpuKick::consume(run);
-      return {RunOutcome::interrupted, {}};
+    case KVM_EXIT_INTR: return interrupted(kick);
     case KVM_EXIT_HLT: return {RunOutcome::resume, {}};
     case KVM_EXIT_SHUTDOWN: return {RunOutcome::guest_shutdown, "triple fault"};
     case KVM_EXIT_SYSTEM_EVENT:

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kvm/io_bus.hpp"
+#include "kvm/kick.hpp"
 #include "kvm/machine_events.hpp"
 #include "kvm/vcpu.hpp"
 
@@ -24,7 +25,9 @@ struct RunResult {
 
 const char* to_string(RunOutcome outcome);
 
-/// KVM_RUN once on the calling (owning) thread and dispatch the exit.
-RunResult run_once(Vcpu& vcpu, IoBus& bus, const MachineEvents& events);
+/// KVM_RUN once on the calling (owning) thread and dispatch the exit. `kick` is the
+/// vCPU's, attached on this thread: it learns when the thread is in the guest and
+/// serves the kicks an EINTR answers (a stale one yields resume, not interrupted).
+RunResult run_once(Vcpu& vcpu, VcpuKick& kick, IoBus& bus, const MachineEvents& events);
 
 }  // namespace ktstr::kvm
