@@ -4,6 +4,7 @@
 
 #include "actors/console.hpp"
 #include "actors/freeze_coordinator.hpp"
+#include "actors/perf_sampler.hpp"
 #include "actors/vcpu.hpp"
 #include "actors/watchdog.hpp"
 #include "kvm/error.hpp"
@@ -32,13 +33,24 @@ void finish(state_ptr self) {
     auto& st = self->state;
     st.result.console_tail = std::move(tail);
     self->send(st.config.observer, std::move(st.result));
-    for (const auto& helper : {st.console, st.watchdog, st.freeze_coordinator})
+    for (const auto& helper : {st.console, st.watchdog, st.freeze_coordinator, st.perf_sampler})
       if (helper) self->send_exit(helper, caf::exit_reason::user_shutdown);
     self->quit();
   };
-  if (!s.console) return done({});
-  self->request(s.console, std::chrono::seconds(5), msg::tail_atom::value)
-      .then(done, [done](caf::error&) { done({}); });
+  auto tail = [self, done] {
+    auto& st = self->state;
+    if (!st.console) return done({});
+    self->request(st.console, std::chrono::seconds(5), msg::tail_atom::value)
+        .then(done, [done](caf::error&) { done({}); });
+  };
+  // The perf timeline first (it takes a last sample), then the console tail.
+  if (!s.perf_sampler) return tail();
+  self->request(s.perf_sampler, std::chrono::seconds(5), perf_report_atom::value)
+      .then([self, tail](std::string& json) {
+              self->state.result.perf_json = std::move(json);
+              tail();
+            },
+            [tail](caf::error&) { tail(); });
 }
 
 void kick_all(vm_state& s) {
@@ -108,13 +120,17 @@ bool start_machine(state_ptr self) {
     s.result.detail = e.what();
     return false;
   }
+  PerfSamplerConfig perf;
+  perf.period = s.config.perf_period;
+  perf.start = s.start;
+  s.perf_sampler = self->spawn(perf_sampler_actor, perf);
   auto vcpus = s.machine->take_vcpus();
   s.exited.assign(vcpus.size(), false);
   for (auto& v : vcpus) {
     auto kick = std::make_shared<kvm::VcpuKick>();
     s.kicks.push_back(kick);
     auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(v)), kick,
-                                                    caf::actor_cast<caf::actor>(self)});
+                                                    caf::actor_cast<caf::actor>(self), s.perf_sampler});
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }

@@ -163,6 +163,7 @@ struct run_finished {
   std::vector<std::string> console_tail;  ///< last kernel console lines
   std::vector<std::string> panic_lines;   ///< non-empty when the kernel panicked
   std::vector<uint32_t> stuck_vcpus;      ///< vCPUs that never left KVM_RUN
+  std::string perf_json;                  ///< the perf sampler's timeline and unavailable counters
 };
 
 // -- inspect ------------------------------------------------------------------
@@ -194,7 +195,7 @@ typename Inspector::result_type inspect(Inspector& f, vcpu_exited& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_finished& x) {
   return f(caf::meta::type_name("run_finished"), x.how, x.detail, x.elapsed_s, x.console_tail, x.panic_lines,
-           x.stuck_vcpus);
+           x.stuck_vcpus, x.perf_json);
 }
 
 template <class Inspector>

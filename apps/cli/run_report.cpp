@@ -130,6 +130,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"agent_powered_off", obs.agent_powered_off},
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
+  j["perf"] = fin.perf_json.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(fin.perf_json, nullptr, false);
   j["heartbeats"] = obs.heartbeat_at_s.size();
   j["agent_errors"] = obs.agent_errors;
   j["protocol_errors"] = obs.protocol_errors;
@@ -160,6 +161,9 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
     out << "freezes: " << j["freezes"]["count"] << " (" << j["freezes"]["partial"] << " partial), park latency median "
         << fmt::format("{:.1f}", j["freezes"]["latency_median_s"].get<double>() * 1e3) << " ms, max "
         << fmt::format("{:.1f}", j["freezes"]["latency_max_s"].get<double>() * 1e3) << " ms\n";
+  if (j["perf"].is_object() && j["perf"].contains("unavailable"))
+    for (const auto& u : j["perf"]["unavailable"])
+      out << "perf counter unavailable: " << u.value("name", "?") << " (" << u.value("reason", "?") << ")\n";
   for (const auto& e : j["agent_errors"]) out << "agent error: " << e.get<std::string>() << "\n";
   for (const auto& e : j["protocol_errors"]) out << "protocol error: " << e.get<std::string>() << "\n";
   if (!r.evidence.empty()) {
