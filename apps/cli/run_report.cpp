@@ -131,7 +131,8 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
   j["perf"] = fin.perf_json.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(fin.perf_json, nullptr, false);
-  j["heartbeats"] = obs.heartbeat_at_s.size();
+  j["heartbeats"] = {{"count", obs.heartbeat_at_s.size()},
+                     {"last_at_s", obs.heartbeat_at_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.heartbeat_at_s.back())}};
   j["agent_errors"] = obs.agent_errors;
   j["protocol_errors"] = obs.protocol_errors;
   j["panic_lines"] = fin.panic_lines;
