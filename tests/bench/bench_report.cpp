@@ -63,12 +63,14 @@ void print_header(std::ostream& out, const BenchContext& ctx) {
   out << "boot_bench: boot-to-agent = wall time from spawning the VMM process until the agent's\n"
       << "            boot_done line is in the COM2 output file (polled every 5 ms)\n"
       << "kernel:     " << ctx.kernel.string() << "\n"
-      << "initramfs:  " << ctx.initramfs.string() << " (written by ktstr-actors, reused for QEMU)\n"
+      << "initramfs:  " << ctx.initramfs.string() << " (" << ctx.initramfs_source << ")\n"
       << "cmdline:    " << ctx.cmdline << "\n"
       << "qemu:       " << ctx.qemu_version << "\n"
       << "accel:      " << ctx.accel << ", 2 vCPUs, 512 MiB; " << ctx.runs << " run(s) per VMM, interleaved; timeout "
       << ctx.timeout_s << " s per boot\n"
-      << "ours:       ktstr-actors run --host=kvm (includes its CLI start and initramfs build)\n\n"
+      << "ours:       ktstr-actors run --host=kvm (includes its CLI start and initramfs build)\n"
+      << "COM2:       ours: its own 16550; q35: second -serial; microvm: -device isa-serial,iobase=0x2f8,irq=3\n"
+      << "            (microvm makes one UART only, however many -serial are given)\n\n"
       << std::left << std::setw(6) << "run" << std::setw(15) << "vmm" << std::setw(10) << "wall_s" << std::setw(16)
       << "guest_uptime_s" << "signal / result\n";
 }

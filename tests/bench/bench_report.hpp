@@ -16,6 +16,7 @@ struct BenchContext {
   std::string qemu_version;
   std::filesystem::path kernel;
   std::filesystem::path initramfs;
+  std::string initramfs_source;  ///< who wrote it: ours' first run, the image builder, the user
   std::string cmdline;
   std::string accel;
   int runs = 0;

@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   fs::create_directories(out, ec);
 
   std::vector<Sample> samples;
+  std::string initramfs_source = "given with --initramfs";
   // The guest image: ours writes it on every run; its first boot (uncounted) leaves
   // the copy QEMU boots. Without ours, the CLI's own image builder writes it.
   if (!initramfs.empty()) {
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
     Sample first = measure_boot(config, Vmm::ours, 0, out / "image-run");
     samples.push_back(first);
     config.initramfs = out / "initramfs.cpio";
+    initramfs_source = "written by ktstr-actors run, reused for QEMU";
     fs::copy_file(first.dir / "initramfs.cpio", config.initramfs, fs::copy_options::overwrite_existing, ec);
     if (ec) {
       std::cerr << "boot_bench: ours did not write its initramfs (" << ec.message() << "): "
@@ -142,6 +144,7 @@ int main(int argc, char** argv) {
     }
   } else {
     config.initramfs = out / "initramfs.cpio";
+    initramfs_source = "written by the CLI's guest image builder";
     try {
       ktstr::cli::build_guest_initramfs(config.initramfs);
     } catch (const std::exception& e) {
@@ -151,7 +154,7 @@ int main(int argc, char** argv) {
   }
 
   BenchContext ctx{qemu.empty() ? "not used" : qemu_version(config.qemu), config.kernel, config.initramfs,
-                   config.cmdline, accel, runs, timeout_s, vmms};
+                   initramfs_source, config.cmdline, accel, runs, timeout_s, vmms};
   print_header(std::cout, ctx);
   for (const auto& s : samples) print_sample(std::cout, s);
   // Warm-up rounds first (page cache, QEMU's firmware files), then the measured ones,
