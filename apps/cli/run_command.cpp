@@ -13,6 +13,7 @@
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/guest_image.hpp"
 #include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/kernel_cmdline.hpp"
 #include "apps/cli/nested_host.hpp"
 #include "apps/cli/run_report.hpp"
 #include "apps/cli/run_vm.hpp"
@@ -25,11 +26,6 @@ namespace ktstr::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Kept short and fast: every console byte is a VM exit.
-constexpr const char* kBaseCmdline =
-    "console=ttyS0 quiet reboot=k panic=-1 pci=off no_timer_check i8042.noaux i8042.nomux i8042.nopnp "
-    "i8042.dumbkbd rdinit=/init";
 
 int exit_code_for(kvm::ErrorKind kind) {
   switch (kind) {
