@@ -54,7 +54,8 @@ kvm::MachineConfig guest_config(const Options& o, uint32_t vcpus, const std::vec
 caf::actor_system_config& configure(caf::actor_system_config& cfg);
 
 struct KickResult {
-  std::vector<double> raw_us;     ///< kick() until the vCPU thread served it
+  std::vector<double> raw_us;     ///< kick_until_out(): kick, blocked until the vCPU left KVM_RUN
+  std::vector<double> raw_poll_us;///< request(), yield-polling served() until it reaches the generation
   std::vector<double> ping_us;    ///< ping + kick until pong
   std::vector<double> freeze1_us; ///< freeze (to the vcpu actor) + kick until parked
   std::string error;
