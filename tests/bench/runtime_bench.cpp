@@ -91,12 +91,21 @@ int main(int argc, char** argv) {
     kick.error = e.what();
   }
   stuck |= kick.error.find("did not stop") != std::string::npos;
+  {
+    const Stats r = stats_of(kick.raw_us), p = stats_of(kick.ping_us), f = stats_of(kick.freeze1_us);
+    spdlog::info("kick: raw n={} median {:.1f} p90 {:.1f}; ping median {:.1f} p90 {:.1f}; freeze1 median {:.1f} {}",
+                 r.count, r.median_us, r.p90_us, p.median_us, p.p90_us, f.median_us, kick.error);
+  }
   std::vector<FreezeResult> freezes;
   for (uint32_t n : o.counts) {
     if (stuck) break;
     spdlog::info("part 2: {} freezes on a {}-vCPU guest", o.freezes, n);
     try {
       freezes.push_back(measure_freeze(*system, o, n, initrd));
+      // Printed at once: the nested host has crashed mid-run, the figures should survive it.
+      const Stats s = stats_of(freezes.back().latency_us);
+      spdlog::info("freeze-all {} vCPU(s): n={} median {:.1f} us p90 {:.1f} us {}", n, s.count, s.median_us, s.p90_us,
+                   freezes.back().error);
     } catch (const std::exception& e) {
       freezes.push_back(FreezeResult{n, {}, 0, e.what()});
     }
