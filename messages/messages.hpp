@@ -20,6 +20,8 @@ using sample_atom = caf::atom_constant<caf::atom("sample")>;      ///< perf samp
 using soft_atom = caf::atom_constant<caf::atom("soft")>;          ///< watchdog: soft stage reached
 using hard_atom = caf::atom_constant<caf::atom("hard")>;          ///< watchdog: hard stage reached
 using stall_atom = caf::atom_constant<caf::atom("stall")>;        ///< watchdog: no progress for too long
+using ping_atom = caf::atom_constant<caf::atom("ping")>;          ///< (ping, seq) to a vcpu: answer from its drain loop
+using pong_atom = caf::atom_constant<caf::atom("pong")>;          ///< (pong, seq, vcpu): the answer (runtime_bench)
 
 // -- guest I/O ----------------------------------------------------------------
 
