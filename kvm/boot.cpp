@@ -31,8 +31,6 @@ constexpr uint64_t kCr4Pae = 1ULL << 5;
 constexpr uint64_t kEferLme = 1ULL << 8, kEferLma = 1ULL << 10;
 constexpr uint64_t kPtePresentRw = 0x3, kPtePageSize = 0x80;
 
-constexpr uint32_t kMsrMtrrDefType = 0x2FF;
-constexpr uint64_t kMtrrEnableWriteBack = (1ULL << 11) | 6;
 constexpr uint32_t kMsrMiscEnable = 0x1A0;
 constexpr uint64_t kMiscEnableFastString = 1;
 constexpr uint64_t kBootStack = 0x8FF0;
@@ -154,11 +152,10 @@ kvm_fpu boot_fpu() {
 }
 
 std::vector<kvm_msr_entry> boot_msrs() {
-  std::vector<kvm_msr_entry> msrs(2);
-  msrs[0].index = kMsrMtrrDefType;
-  msrs[0].data = kMtrrEnableWriteBack;
-  msrs[1].index = kMsrMiscEnable;
-  msrs[1].data = kMiscEnableFastString;
+  // No MTRRs: the guest is not offered them (cpuid.cpp), so it relies on PAT alone.
+  std::vector<kvm_msr_entry> msrs(1);
+  msrs[0].index = kMsrMiscEnable;
+  msrs[0].data = kMiscEnableFastString;
   return msrs;
 }
 

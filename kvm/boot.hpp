@@ -38,7 +38,7 @@ kvm_sregs long_mode_sregs(kvm_sregs base);
 kvm_regs boot_regs(const BootImage& image);
 /// x87/SSE control words as after reset.
 kvm_fpu boot_fpu();
-/// MSRs firmware would leave set: MTRRs enabled with write-back default, fast strings.
+/// MSRs firmware would leave set: fast strings.
 std::vector<kvm_msr_entry> boot_msrs();
 
 }  // namespace ktstr::kvm

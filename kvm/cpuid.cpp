@@ -56,6 +56,7 @@ constexpr uint32_t kExtLeafAmdTopology = 0x8000001E;
 constexpr uint32_t kHtt = 1u << 28;        // leaf 1 EDX
 constexpr uint32_t kHypervisor = 1u << 31; // leaf 1 ECX: KVM leaves it to the VMM
 constexpr uint32_t kTscDeadline = 1u << 24;
+constexpr uint32_t kMtrr = 1u << 12;          // leaf 1 EDX
 constexpr uint32_t kLeafKvmFeatures = 0x40000001;
 // KVM paravirt features (0x40000001 EAX) the guest may use: the clock (CLOCKSOURCE,
 // NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT).
@@ -152,6 +153,11 @@ void patch_basic_leaves(std::vector<kvm_cpuid_entry2>& entries, const Topology& 
   // always there with KVM_CREATE_IRQCHIP) but KVM does not list it as supported. The
   // guest needs it: with no PIT or HPET it has nothing to calibrate the LAPIC timer against.
   leaf1.ecx |= kTscDeadline;
+  // No MTRRs: Linux 6.1 programs them on every AP with stop_machine(), a rendezvous of
+  // all vCPUs spinning with interrupts off. With more vCPUs than host CPUs that stalls
+  // the guest (and wedged the emulated nested host); under KVM's NPT/EPT the guest's
+  // memory types come from PAT anyway.
+  leaf1.edx &= ~kMtrr;
 
   erase_leaf(entries, kLeafTopology);
   erase_leaf(entries, kLeafTopologyV2);

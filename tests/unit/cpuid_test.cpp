@@ -438,5 +438,6 @@ TEST_CASE("leaf 1 announces a hypervisor and the TSC-deadline timer (no PIT/HPET
     auto table = cpuid_for_vcpu(supported, topo, 1);
     CHECK((cpuid(table, 0x1).ecx >> 31) == 1);
     CHECK(((cpuid(table, 0x1).ecx >> 24) & 1) == 1);
+    CHECK(((cpuid(table, 0x1).edx >> 12) & 1) == 0);  // no MTRRs: no stop_machine at AP bring-up
   }
 }
