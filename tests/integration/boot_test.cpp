@@ -64,7 +64,9 @@ TEST_CASE("a guest that never reaches the agent ends at the timeout with the con
   INFO(r.output);
   CHECK(r.exit_code == exit_guest_timeout);
   CHECK_THAT(r.output, Catch::Contains("never reached the agent"));
-  CHECK(r.seconds < 5 + 10);
+  // Soft stage at the 5 s deadline (no agent to answer), hard stop 10 s later; a few
+  // seconds more for the CLI's own start-up and the report.
+  CHECK(r.seconds < 5 + 10 + 5);
 }
 
 TEST_CASE("a guest kernel panic is detected and its lines printed", "[boot]") {
