@@ -120,10 +120,12 @@ bool start_machine(state_ptr self) {
     s.result.detail = e.what();
     return false;
   }
-  PerfSamplerConfig perf;
-  perf.period = s.config.perf_period;
-  perf.start = s.start;
-  s.perf_sampler = self->spawn(perf_sampler_actor, perf);
+  if (s.config.perf_period.count() > 0) {
+    PerfSamplerConfig perf;
+    perf.period = s.config.perf_period;
+    perf.start = s.start;
+    s.perf_sampler = self->spawn(perf_sampler_actor, perf);
+  }
   auto vcpus = s.machine->take_vcpus();
   s.exited.assign(vcpus.size(), false);
   for (auto& v : vcpus) {

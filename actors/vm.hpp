@@ -27,7 +27,7 @@ struct VmConfig {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(0)};   ///< no guest output (0: off)
   std::chrono::milliseconds stop_deadline{std::chrono::seconds(5)};
   std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
-  std::chrono::milliseconds perf_period{std::chrono::milliseconds(100)};
+  std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
   caf::actor observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };

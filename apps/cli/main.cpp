@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--stall-timeout", run.stall_timeout_s, "no guest output for S seconds ends the run as a hang (0: off)")
       ->capture_default_str();
+  run_cmd->add_option("--perf-period", run.perf_period_ms,
+                      "sample per-vCPU perf counters every MS milliseconds (0: off)")
+      ->capture_default_str();
 
   NestedHostOptions nested;
   std::vector<std::string> writable;

@@ -70,6 +70,7 @@ VmRunLimits run_limits(const RunOptions& options) {
   limits.run_deadline = std::chrono::seconds(options.timeout_s);
   limits.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
   limits.freeze_deadline = std::chrono::seconds(options.freeze_deadline_s);
+  limits.perf_period = std::chrono::milliseconds(options.perf_period_ms);
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   for (double at : options.freeze_at_s) limits.freeze_schedule.emplace_back(ms(at), "request");
   // --snapshots N: evenly inside the run deadline, never at its very start or end.
@@ -90,7 +91,8 @@ int run_nested(const RunOptions& options, const fs::path& kernel) {
   nested.command.insert(nested.command.end(),
                         {"--snapshots", std::to_string(options.snapshots), "--freeze-deadline",
                          std::to_string(options.freeze_deadline_s), "--stall-timeout",
-                         std::to_string(options.stall_timeout_s)});
+                         std::to_string(options.stall_timeout_s), "--perf-period",
+                         std::to_string(options.perf_period_ms)});
   nested.writable.push_back(*options.out_dir);
   if (options.json) {
     nested.command.insert(nested.command.end(), {"--json", options.json->string()});

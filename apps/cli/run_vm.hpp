@@ -29,6 +29,7 @@ struct VmRunLimits {
   std::chrono::seconds run_deadline{60};
   std::chrono::seconds stall_timeout{0};
   std::chrono::seconds freeze_deadline{30};
+  std::chrono::milliseconds perf_period{0};
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
 };
 
