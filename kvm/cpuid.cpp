@@ -257,4 +257,24 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
   return entries;
 }
 
+void hide_xsave(std::vector<kvm_cpuid_entry2>& entries) {
+  constexpr uint32_t kLeafExtendedFeatures = 0x7;
+  constexpr uint32_t kLeafXsave = 0xD;
+  // Leaf 1 ECX: FMA(12), XSAVE(26), OSXSAVE(27), AVX(28), F16C(29).
+  constexpr uint32_t kLeaf1Ecx = (1u << 12) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29);
+  // Leaf 7.0 EBX: AVX2(5) and the AVX-512 family (16, 17, 21, 26, 27, 28, 30, 31).
+  constexpr uint32_t kLeaf7Ebx = (1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) | (1u << 26) | (1u << 27) |
+                                 (1u << 28) | (1u << 30) | (1u << 31);
+  // Leaf 7.0 ECX: AVX512_VBMI(1), VAES(9), VPCLMULQDQ(10), AVX512_VNNI(11), BITALG(12), VPOPCNTDQ(14).
+  constexpr uint32_t kLeaf7Ecx = (1u << 1) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14);
+  for (auto& e : entries) {
+    if (e.function == kLeafFeatures) e.ecx &= ~kLeaf1Ecx;
+    if (e.function == kLeafExtendedFeatures && e.index == 0) {
+      e.ebx &= ~kLeaf7Ebx;
+      e.ecx &= ~kLeaf7Ecx;
+    }
+  }
+  erase_leaf(entries, kLeafXsave);
+}
+
 }  // namespace ktstr::kvm

@@ -28,4 +28,9 @@ const kvm_cpuid_entry2* find_cpuid_entry(const std::vector<kvm_cpuid_entry2>& en
 std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>& supported,
                                              const Topology& topology, uint32_t cpu);
 
+/// Takes XSAVE and everything that needs it (AVX, AVX2, AVX-512, FMA, F16C, leaf 0xD)
+/// away from the guest, which then manages FPU state with FXSAVE and never writes XCR0.
+/// For hosts whose XSETBV is not intercepted (HostQuirks::xsetbv_not_intercepted).
+void hide_xsave(std::vector<kvm_cpuid_entry2>& entries);
+
 }  // namespace ktstr::kvm

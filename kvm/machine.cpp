@@ -4,6 +4,7 @@
 
 #include "kvm/acpi.hpp"
 #include "kvm/cpuid.hpp"
+#include "kvm/host_quirks.hpp"
 #include "kvm/layout.hpp"
 
 namespace ktstr::kvm {
@@ -33,9 +34,15 @@ Machine::Machine(const MachineConfig& config, Uart16550::Sink com1, Uart16550::S
   boot_ = load_linux(*memory_, inputs_.memory, inputs_.kernel, config.cmdline, config.initrd, acpi.rsdp_address);
 
   const auto msrs = boot_msrs();
+  const HostQuirks quirks = detect_host_quirks();
+  if (quirks.xsetbv_not_intercepted)
+    spdlog::info("this host's KVM runs under QEMU TCG ({}), which lets a nested guest's XSETBV through: "
+                 "XSAVE/AVX hidden from the guest", quirks.outer_hypervisor);
   for (const auto& cpu : inputs_.topology.cpus()) {
     auto vcpu = std::make_unique<Vcpu>(*kvm_, *vm_, cpu.cpu, cpu.apic_id);
-    vcpu->set_cpuid(cpuid_for_vcpu(kvm_->supported_cpuid(), inputs_.topology, cpu.cpu));
+    auto cpuid = cpuid_for_vcpu(kvm_->supported_cpuid(), inputs_.topology, cpu.cpu);
+    if (quirks.xsetbv_not_intercepted) hide_xsave(cpuid);
+    vcpu->set_cpuid(cpuid);
     vcpu->set_msrs(msrs);
     vcpu->setup_lapic_lints();
     if (cpu.cpu == 0) {  // the BSP enters the kernel; APs wait for INIT/SIPI in the LAPIC

@@ -441,3 +441,21 @@ TEST_CASE("leaf 1 announces a hypervisor and the TSC-deadline timer (no PIT/HPET
     CHECK(((cpuid(table, 0x1).edx >> 12) & 1) == 0);  // no MTRRs: no stop_machine at AP bring-up
   }
 }
+
+TEST_CASE("hide_xsave takes XSAVE, AVX and leaf 0xD away and keeps the topology leaves") {
+  const Topology topo(TopologySpec{1, 2, 2, 1});
+  auto t = cpuid_for_vcpu(amd_epyc_supported(), topo, 1);
+  const auto before = t.size();
+  REQUIRE(find_cpuid_entry(t, 0xd) != nullptr);
+  REQUIRE((find_cpuid_entry(t, 0x1)->ecx & (1u << 26)) != 0);
+  hide_xsave(t);
+  CHECK(find_cpuid_entry(t, 0xd) == nullptr);
+  CHECK(t.size() == before - 1);
+  const auto* l1 = find_cpuid_entry(t, 0x1);
+  REQUIRE(l1 != nullptr);
+  CHECK((l1->ecx & (1u << 26)) == 0);  // XSAVE
+  CHECK((l1->ecx & (1u << 28)) == 0);  // AVX
+  CHECK((l1->ecx & (1u << 31)) != 0);  // hypervisor bit untouched
+  CHECK((find_cpuid_entry(t, 0x7, 0)->ebx & (1u << 5)) == 0);  // AVX2
+  CHECK(find_cpuid_entry(t, 0x8000001e)->ebx == find_cpuid_entry(cpuid_for_vcpu(amd_epyc_supported(), topo, 1), 0x8000001e)->ebx);
+}
