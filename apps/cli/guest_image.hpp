@@ -1,15 +1,33 @@
 #pragma once
-// The guest's initramfs: the agent as /init plus the directories it mounts on.
+// The guest's initramfs: the agent as /init, the directories it mounts on and, for a
+// scenario run, the plan (/ktstr/plan.json) and the scheduler under test with every
+// shared library it needs at the path the guest's loader will look for it.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace ktstr::cli {
 
+/// Where the scheduler binary lands in the guest.
+inline constexpr const char* kGuestSchedulerDir = "/ktstr/sched";
+inline constexpr const char* kGuestPlanPath = "/ktstr/plan.json";
+
+struct GuestImageContents {
+  std::optional<std::string> plan_json;               ///< the scenario plan, if any
+  std::optional<std::filesystem::path> scheduler;     ///< host path of the scheduler under test
+};
+
 /// The agent binary placed into guest images ($KTSTR_AGENT, else the one built with us).
 std::filesystem::path agent_binary();
 
-/// Writes the initramfs to `path` and returns its bytes.
-std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path);
+/// The guest path of the scheduler binary `host_path`.
+std::string guest_scheduler_path(const std::filesystem::path& host_path);
+
+/// Writes the initramfs to `path` and returns its bytes. Throws ProgramDependencyError
+/// when the scheduler or one of its libraries cannot be placed.
+std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path,
+                                           const GuestImageContents& contents = {});
 
 }  // namespace ktstr::cli

@@ -1,4 +1,5 @@
 // Archives are checked with the real cpio(1), the same reader family as the kernel's.
+#include "apps/cli/guest_image.hpp"
 #include "apps/cli/initramfs.hpp"
 
 #include <catch2/catch.hpp>
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +19,8 @@
 
 namespace fs = std::filesystem;
 using ktstr::cli::Initramfs;
+using ktstr::cli::GuestImageContents;
+using ktstr::cli::build_guest_initramfs;
 
 namespace {
 
@@ -136,4 +140,32 @@ TEST_CASE("initramfs rejects missing files, duplicates and bad paths with clear 
   CHECK_THROWS_WITH(img.add_bytes("../etc/passwd", std::string_view("y")), Catch::Contains("'..'"));
   CHECK_THROWS_WITH(img.add_directory("/"), Catch::Contains("empty archive path"));
   CHECK_THROWS_WITH(img.write("/nonexistent-dir/out.cpio"), Catch::Contains("/nonexistent-dir/out.cpio"));
+}
+
+TEST_CASE("a scenario guest image carries the plan, the scheduler and its shared libraries", "[initramfs]") {
+  TempDir dir;
+  const fs::path out = dir.path / "guest.cpio";
+  GuestImageContents contents;
+  contents.plan_json = R"({"version":1})";
+  contents.scheduler = "/bin/ls";  // any dynamically linked program stands in for a scheduler
+  build_guest_initramfs(out, contents);
+  const auto names = lines(run("cpio -t --quiet -F " + out.string()));
+  auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  CHECK(has("init"));
+  CHECK(has("ktstr/plan.json"));
+  CHECK(has("ktstr/sched/ls"));
+  CHECK(has("lib64/ld-linux-x86-64.so.2"));
+  CHECK(has("lib/x86_64-linux-gnu/libc.so.6"));
+  CHECK(has("lib/x86_64-linux-gnu/libselinux.so.1"));
+  CHECK(run("cd " + dir.path.string() + " && cpio -i --quiet --to-stdout ktstr/plan.json < guest.cpio") ==
+        R"({"version":1})");
+}
+
+TEST_CASE("a guest image without a scenario has no plan and no scheduler", "[initramfs]") {
+  TempDir dir;
+  const fs::path out = dir.path / "guest.cpio";
+  build_guest_initramfs(out);
+  const auto names = lines(run("cpio -t --quiet -F " + out.string()));
+  CHECK(std::find(names.begin(), names.end(), "init") != names.end());
+  for (const auto& n : names) CHECK(n.rfind("ktstr", 0) != 0);
 }
