@@ -22,6 +22,7 @@
 #include "apps/cli/child_process.hpp"
 #include "apps/cli/kernel_cache.hpp"
 #include "apps/cli/nested_host_image.hpp"
+#include "apps/cli/outer_console_watch.hpp"
 #include "apps/nested_init/job.hpp"
 
 extern char** environ;
@@ -326,8 +327,10 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, qemu, 0)));
   if (pidfd.fd < 0) throw std::runtime_error(errno_text("pidfd_open"));
 
+  OuterConsoleWatch watch(result.console_log);
   bool exited = false;
   while (!exited) {
+    for (const auto& line : watch.poll()) spdlog::warn("nested host kernel: {}", line);
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0 || result.interrupted_by) {
       ::kill(qemu, SIGKILL);
@@ -366,7 +369,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     result.exit_status = st->kind == nested::Status::Kind::exited ? st->code : 128 + st->code;
   }
 
-  if (!result.failure.empty() && !result.timed_out && !result.interrupted_by) {
+  if (!result.failure.empty() && !result.interrupted_by) {
     spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
     const auto lines = tail_lines(result.console_log, 20);
     for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());

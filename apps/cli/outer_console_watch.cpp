@@ -1,0 +1,47 @@
+#include "apps/cli/outer_console_watch.hpp"
+
+#include <fstream>
+
+namespace ktstr::cli {
+
+namespace {
+
+constexpr std::size_t kMaxLine = 400;
+constexpr std::size_t kMaxChunk = 1 << 20;
+
+}  // namespace
+
+bool is_outer_kernel_trouble(std::string_view line) {
+  for (std::string_view marker : {"soft lockup", "hard LOCKUP", "rcu_preempt detected stall", "rcu_sched detected stall",
+                                  "detected stalls on CPUs", "self-detected stall", "blocked for more than",
+                                  "BUG:", "Oops:", "Kernel panic", "general protection fault"})
+    if (line.find(marker) != std::string_view::npos) return true;
+  return false;
+}
+
+std::vector<std::string> OuterConsoleWatch::poll() {
+  std::vector<std::string> found;
+  std::ifstream in(log_, std::ios::binary);
+  if (!in) return found;
+  in.seekg(static_cast<std::streamoff>(offset_));
+  std::string chunk(kMaxChunk, '\0');
+  in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  chunk.resize(static_cast<std::size_t>(in.gcount()));
+  offset_ += chunk.size();
+  partial_ += chunk;
+  std::size_t start = 0;
+  for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n', start)) {
+    std::string_view line(partial_.data() + start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (is_outer_kernel_trouble(line)) {
+      ++trouble_;
+      if (trouble_ <= max_reports_) found.emplace_back(line.substr(0, kMaxLine));
+    }
+    start = nl + 1;
+  }
+  partial_.erase(0, start);
+  if (partial_.size() > kMaxLine) partial_.erase(0, partial_.size() - kMaxLine);  // a huge unterminated line
+  return found;
+}
+
+}  // namespace ktstr::cli

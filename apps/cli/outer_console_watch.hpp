@@ -1,0 +1,35 @@
+#pragma once
+// Follows the nested host's kernel console while a command runs there and reports the
+// lines that explain a slow or wedged run (soft lockups, RCU stalls, hung tasks, oopses)
+// as they appear, instead of leaving the user with a silent timeout.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ktstr::cli {
+
+/// True for outer-kernel lines that mean the emulated host is in trouble.
+bool is_outer_kernel_trouble(std::string_view line);
+
+class OuterConsoleWatch {
+ public:
+  explicit OuterConsoleWatch(std::filesystem::path log, std::size_t max_reports = 20)
+      : log_(std::move(log)), max_reports_(max_reports) {}
+
+  /// Reads what was appended since the last call; returns the new trouble lines (at most
+  /// max_reports over the watch's life; later ones are only counted).
+  std::vector<std::string> poll();
+
+  std::size_t trouble_lines() const { return trouble_; }
+
+ private:
+  std::filesystem::path log_;
+  std::size_t max_reports_;
+  std::uint64_t offset_ = 0;
+  std::string partial_;
+  std::size_t trouble_ = 0;
+};
+
+}  // namespace ktstr::cli

@@ -1,0 +1,39 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "apps/cli/outer_console_watch.hpp"
+
+using namespace ktstr::cli;
+namespace fs = std::filesystem;
+
+TEST_CASE("outer-kernel trouble lines are recognised, ordinary boot lines are not") {
+  CHECK(is_outer_kernel_trouble("[  812.1] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [qemu:101]"));
+  CHECK(is_outer_kernel_trouble("[  900.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"));
+  CHECK(is_outer_kernel_trouble("[ 1200.0] INFO: task kworker/0:1:12 blocked for more than 120 seconds."));
+  CHECK(is_outer_kernel_trouble("[    9.0] Oops: 0000 [#1] PREEMPT SMP NOPTI"));
+  CHECK_FALSE(is_outer_kernel_trouble("[    5.337] ktstr-nested-init: modules loaded, /dev/kvm present"));
+  CHECK_FALSE(is_outer_kernel_trouble("[    0.1] rcu: Preemptible hierarchical RCU implementation."));
+}
+
+TEST_CASE("the watch reports only new trouble lines, across partial writes, and caps its reports") {
+  const fs::path log = fs::temp_directory_path() / "ktstr-outer-watch-test.log";
+  std::ofstream(log, std::ios::trunc) << "boot line\n[1] watchdog: BUG: soft lock";
+  OuterConsoleWatch watch(log, 2);
+  CHECK(watch.poll().empty());  // the trouble line is not complete yet
+  std::ofstream(log, std::ios::app) << "up - CPU#0 stuck for 22s!\nok\n";
+  auto first = watch.poll();
+  REQUIRE(first.size() == 1);
+  CHECK(first[0] == "[1] watchdog: BUG: soft lockup - CPU#0 stuck for 22s!");
+  CHECK(watch.poll().empty());  // nothing new
+  std::ofstream(log, std::ios::app) << "a Oops: 1\nb Oops: 2\nc Oops: 3\n";
+  CHECK(watch.poll().size() == 1);  // capped at 2 reports in all
+  CHECK(watch.trouble_lines() == 4);
+  fs::remove(log);
+}
+
+TEST_CASE("a missing console log is not an error") {
+  OuterConsoleWatch watch("/nonexistent/ktstr-console.log");
+  CHECK(watch.poll().empty());
+}
