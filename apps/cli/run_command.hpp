@@ -22,8 +22,8 @@ struct RunOptions {
   std::vector<double> freeze_at_s;      ///< freeze every vCPU at these run times
   unsigned snapshots = 0;               ///< N freezes spread over the run deadline
   unsigned freeze_deadline_s = 30;      ///< a freeze not complete by then is partial
-  unsigned stall_timeout_s = 120;
-  unsigned perf_period_ms = 0;          ///< per-vCPU perf sampling period (0: off)       ///< no guest output for this long: a hang (0: off)
+  unsigned stall_timeout_s = 120;       ///< no guest output for this long: a hang (0: off)
+  unsigned perf_period_ms = 0;          ///< per-vCPU perf sampling period (0: off)
 };
 
 /// Runs the whole job; returns the process exit code (exit_codes.hpp).
