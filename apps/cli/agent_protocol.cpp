@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -141,6 +143,209 @@ TopologyReport parse_topology(const json& line, uint64_t seq) {
   return report;
 }
 
+// ---- Scenario events -------------------------------------------------------------
+
+std::string bounded_string(const json& value, const std::string& name) {
+  std::string text = string_value(value, name);
+  if (text.size() > kMaxStringBytes)
+    fail(name + " has " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxStringBytes));
+  return text;
+}
+
+std::string required_text(const json& object, const char* key, const std::string& where) {
+  return bounded_string(required_field(object, key, where), where + key);
+}
+
+std::optional<std::string> optional_text(const json& object, const char* key, const std::string& where) {
+  const json* value = optional_field(object, key);
+  if (!value) return std::nullopt;
+  return bounded_string(*value, where + key);
+}
+
+double number_value(const json& value, const std::string& name, bool may_be_negative) {
+  if (!value.is_number()) fail(name + " must be a number, got " + type_of(value));
+  double v = value.get<double>();
+  if (!std::isfinite(v)) fail(name + " must be finite");
+  if (!may_be_negative && v < 0) fail(name + " must not be negative");
+  return v;
+}
+
+double required_ms(const json& object, const char* key, const std::string& where, bool may_be_negative = false) {
+  return number_value(required_field(object, key, where), where + key, may_be_negative);
+}
+
+std::optional<double> optional_ms(const json& object, const char* key, const std::string& where,
+                                  bool may_be_negative = false) {
+  const json* value = optional_field(object, key);
+  if (!value) return std::nullopt;
+  return number_value(*value, where + key, may_be_negative);
+}
+
+uint32_t required_u32(const json& object, const char* key, const std::string& where) {
+  return static_cast<uint32_t>(
+      unsigned_value(required_field(object, key, where), std::numeric_limits<uint32_t>::max(), where + key));
+}
+
+const json& bounded_array(const json& value, const std::string& name) {
+  if (!value.is_array()) fail(name + " must be an array, got " + type_of(value));
+  if (value.size() > kMaxListEntries)
+    fail(name + " has " + std::to_string(value.size()) + " entries; at most " + std::to_string(kMaxListEntries));
+  return value;
+}
+
+/// A JSON array of CPU ids (unsigned, below kMaxReportedCpus).
+std::vector<uint32_t> cpu_array(const json& value, const std::string& name) {
+  const json& list = bounded_array(value, name);
+  std::vector<uint32_t> cpus;
+  cpus.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i)
+    cpus.push_back(static_cast<uint32_t>(
+        unsigned_value(list[i], kMaxReportedCpus - 1, name + "[" + std::to_string(i) + "]")));
+  return cpus;
+}
+
+std::optional<uint32_t> optional_cpu(const json& object, const char* key, const std::string& where) {
+  const json* value = optional_field(object, key);
+  if (!value) return std::nullopt;
+  return static_cast<uint32_t>(unsigned_value(*value, kMaxReportedCpus - 1, where + key));
+}
+
+std::vector<std::string> string_array(const json& value, const std::string& name) {
+  const json& list = bounded_array(value, name);
+  std::vector<std::string> out;
+  out.reserve(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i)
+    out.push_back(bounded_string(list[i], name + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+const json& required_object(const json& object, const char* key, const std::string& where) {
+  const json& value = required_field(object, key, where);
+  if (!value.is_object()) fail(where + key + " must be an object, got " + type_of(value));
+  return value;
+}
+
+const json* optional_object(const json& object, const char* key, const std::string& where) {
+  const json* value = optional_field(object, key);
+  if (value && !value->is_object()) fail(where + key + " must be an object, got " + type_of(*value));
+  return value;
+}
+
+SchedulerEvent parse_scheduler(const json& line, uint64_t seq) {
+  const std::string at = "scheduler: ";
+  static constexpr std::pair<std::string_view, SchedulerState> kStates[] = {
+      {"started", SchedulerState::started},         {"enabled", SchedulerState::enabled},
+      {"enable_timeout", SchedulerState::enable_timeout}, {"died", SchedulerState::died},
+      {"ejected", SchedulerState::ejected},         {"unsupported", SchedulerState::unsupported},
+      {"stopped", SchedulerState::stopped}};
+  std::string state = required_text(line, "state", at);
+  SchedulerEvent event;
+  event.seq = seq;
+  auto found = std::find_if(std::begin(kStates), std::end(kStates), [&](auto& s) { return s.first == state; });
+  if (found == std::end(kStates)) fail(at + "unknown state \"" + printable_excerpt(state) + "\"");
+  event.state = found->second;
+  event.pid = optional_u32(line, "pid", at);
+  event.path = optional_text(line, "path", at);
+  event.after_ms = optional_ms(line, "after_ms", at);
+  event.at_ms = optional_ms(line, "at_ms", at, /*may_be_negative=*/true);
+  event.ops = optional_text(line, "ops", at);
+  event.sched_ext_state = optional_text(line, "sched_ext_state", at);
+  event.status = optional_text(line, "status", at);
+  event.reason = optional_text(line, "reason", at);
+  if (const json* output = optional_field(line, "output")) event.output = string_array(*output, at + "output");
+  switch (event.state) {
+    case SchedulerState::died:
+    case SchedulerState::ejected:
+    case SchedulerState::stopped:
+      if (!event.at_ms) fail(at + state + ": at_ms is missing");
+      break;
+    case SchedulerState::enabled:
+    case SchedulerState::enable_timeout:
+      if (!event.after_ms) fail(at + state + ": after_ms is missing");
+      break;
+    default:
+      break;
+  }
+  return event;
+}
+
+ScenarioStarted parse_scenario_started(const json& line, uint64_t seq) {
+  const std::string at = "scenario_started: ";
+  ScenarioStarted event;
+  event.seq = seq;
+  event.name = required_text(line, "name", at);
+  event.workers = static_cast<uint32_t>(
+      unsigned_value(required_field(line, "workers", at), kMaxListEntries, at + "workers"));
+  event.usable_cpus = cpu_array(required_field(line, "usable_cpus", at), at + "usable_cpus");
+  event.uptime_s = required_seconds(line, "uptime_s", at);
+  return event;
+}
+
+StepEvent parse_step(const json& line, uint64_t seq) {
+  const std::string at = "step: ";
+  StepEvent event;
+  event.seq = seq;
+  event.index = static_cast<uint32_t>(
+      unsigned_value(required_field(line, "index", at), kMaxListEntries - 1, at + "index"));
+  event.at_ms = required_ms(line, "at_ms", at);
+  event.planned_ms = required_ms(line, "planned_ms", at);
+  event.errors = string_array(required_field(line, "errors", at), at + "errors");
+  return event;
+}
+
+WorkerReport parse_worker_report(const json& line, uint64_t seq) {
+  const std::string at = "worker_report: ";
+  WorkerReport r;
+  r.seq = seq;
+  r.id = required_u32(line, "id", at);
+  r.name = required_text(line, "name", at);
+  r.cgroup = required_text(line, "cgroup", at);
+  r.type = required_text(line, "type", at);
+  r.pid = required_u32(line, "pid", at);
+  r.started_ms = required_ms(line, "started_ms", at);
+  r.stopped_ms = required_ms(line, "stopped_ms", at);
+  r.work_units = required_u64(line, "work_units", at);
+  r.cpu_ms = required_ms(line, "cpu_ms", at);
+  r.wall_ms = required_ms(line, "wall_ms", at);
+  r.off_cpu_ms = required_ms(line, "off_cpu_ms", at);
+  r.migrations = required_u64(line, "migrations", at);
+  r.cpus_used = cpu_array(required_field(line, "cpus_used", at), at + "cpus_used");
+  r.max_gap_ms = required_ms(line, "max_gap_ms", at);
+  r.max_gap_at_ms = optional_ms(line, "max_gap_at_ms", at);
+  r.max_gap_cpu = optional_cpu(line, "max_gap_cpu", at);
+  if (const json* w = optional_object(line, "wake_latency_us", at)) {
+    const std::string in = at + "wake_latency_us.";
+    r.wake_latency_us = WakeLatency{required_u64(*w, "count", in), required_ms(*w, "p50", in),
+                                    required_ms(*w, "p99", in), required_ms(*w, "max", in)};
+  }
+  if (const json* s = optional_object(line, "schedstat", at)) {
+    const std::string in = at + "schedstat.";
+    r.schedstat = SchedStat{required_u64(*s, "run_ns", in), required_u64(*s, "wait_ns", in),
+                            required_u64(*s, "timeslices", in)};
+  }
+  {
+    const json& iso = required_object(line, "isolation", at);
+    const std::string in = at + "isolation.";
+    r.isolation.violations = required_u64(iso, "violations", in);
+    r.isolation.first_cpu = optional_cpu(iso, "first_cpu", in);
+    r.isolation.first_at_ms = optional_ms(iso, "first_at_ms", in);
+    if (const json* allowed = optional_field(iso, "first_allowed"))
+      r.isolation.first_allowed = cpu_array(*allowed, in + "first_allowed");
+  }
+  r.exit_text = required_text(line, "exit", at);
+  if (r.exit_text == "ok") r.exit = WorkerExit::ok;
+  else if (r.exit_text == "killed") r.exit = WorkerExit::killed;
+  else if (r.exit_text.rfind("error", 0) == 0) r.exit = WorkerExit::error;
+  else fail(at + "exit \"" + printable_excerpt(r.exit_text) + "\" is not ok, killed or error: <why>");
+  return r;
+}
+
+ScenarioDone parse_scenario_done(const json& line, uint64_t seq) {
+  const std::string at = "scenario_done: ";
+  return ScenarioDone{seq, required_ms(line, "wall_ms", at),
+                      string_array(required_field(line, "errors", at), at + "errors")};
+}
+
 AgentEvent parse_event(const json& line) {
   if (!line.is_object()) fail("line is a JSON " + type_of(line) + ", not an object");
   const json& name_value = required_field(line, "event", "");
@@ -163,6 +368,11 @@ AgentEvent parse_event(const json& line) {
   if (name == "power_off") return PowerOff{seq};
   if (name == "heartbeat") return Heartbeat{seq, required_seconds(line, "uptime_s", at)};
   if (name == "agent_error") return AgentError{seq, required_string(line, "message", at)};
+  if (name == "scheduler") return parse_scheduler(line, seq);
+  if (name == "scenario_started") return parse_scenario_started(line, seq);
+  if (name == "step") return parse_step(line, seq);
+  if (name == "worker_report") return parse_worker_report(line, seq);
+  if (name == "scenario_done") return parse_scenario_done(line, seq);
   fail("unknown event \"" + printable_excerpt(name) + "\"");
 }
 
@@ -189,9 +399,24 @@ uint64_t event_seq(const AgentEvent& event) {
 }
 
 std::string_view event_name(const AgentEvent& event) {
-  static constexpr std::string_view kNames[] = {"boot_done", "kernel",    "topology",
-                                                "power_off", "heartbeat", "agent_error"};
+  static constexpr std::string_view kNames[] = {"boot_done",   "kernel",           "topology",  "power_off",
+                                                "heartbeat",   "agent_error",      "scheduler", "scenario_started",
+                                                "step",        "worker_report",    "scenario_done"};
+  static_assert(std::size(kNames) == std::variant_size_v<AgentEvent>);
   return kNames[event.index()];
+}
+
+std::string_view scheduler_state_name(SchedulerState state) {
+  switch (state) {
+    case SchedulerState::started: return "started";
+    case SchedulerState::enabled: return "enabled";
+    case SchedulerState::enable_timeout: return "enable_timeout";
+    case SchedulerState::died: return "died";
+    case SchedulerState::ejected: return "ejected";
+    case SchedulerState::unsupported: return "unsupported";
+    case SchedulerState::stopped: return "stopped";
+  }
+  return "unknown";
 }
 
 std::string printable_excerpt(std::string_view text, std::size_t max_chars) {

@@ -54,7 +54,87 @@ struct AgentError {
   std::string message;
 };
 
-using AgentEvent = std::variant<BootDone, KernelInfo, TopologyReport, PowerOff, Heartbeat, AgentError>;
+// ---- Scenario events (docs/scenario-protocol.md). Times in ms since t0 unless named
+// otherwise; every number is finite, counts and CPU ids are unsigned integers.
+
+enum class SchedulerState { started, enabled, enable_timeout, died, ejected, unsupported, stopped };
+std::string_view scheduler_state_name(SchedulerState state);
+
+/// The scheduler under test changed state. Which optional fields are present depends on
+/// the state; `at_ms` is required for died/ejected/stopped, `after_ms` for
+/// enabled/enable_timeout, everything else is optional.
+struct SchedulerEvent {
+  uint64_t seq = 0;
+  SchedulerState state = SchedulerState::started;
+  std::optional<uint32_t> pid;
+  std::optional<std::string> path;
+  std::optional<double> after_ms;  ///< since the scheduler's start, >= 0
+  std::optional<double> at_ms;     ///< since t0; negative before it
+  std::optional<std::string> ops, sched_ext_state, status, reason;
+  std::vector<std::string> output;  ///< last lines of its stdout/stderr (absent = empty)
+};
+
+struct ScenarioStarted {
+  uint64_t seq = 0;
+  std::string name;
+  uint32_t workers = 0;
+  std::vector<uint32_t> usable_cpus;
+  double uptime_s = 0;
+};
+
+struct StepEvent {
+  uint64_t seq = 0;
+  uint32_t index = 0;
+  double at_ms = 0, planned_ms = 0;
+  std::vector<std::string> errors;
+};
+
+struct WakeLatency {
+  uint64_t count = 0;
+  double p50_us = 0, p99_us = 0, max_us = 0;
+};
+
+struct SchedStat {
+  uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;
+};
+
+struct IsolationReport {
+  uint64_t violations = 0;
+  std::optional<uint32_t> first_cpu;
+  std::optional<double> first_at_ms;
+  std::optional<std::vector<uint32_t>> first_allowed;
+};
+
+enum class WorkerExit { ok, killed, error };
+
+struct WorkerReport {
+  uint64_t seq = 0;
+  uint32_t id = 0;
+  std::string name, cgroup, type;
+  uint32_t pid = 0;
+  double started_ms = 0, stopped_ms = 0;
+  uint64_t work_units = 0;
+  double cpu_ms = 0, wall_ms = 0, off_cpu_ms = 0;
+  uint64_t migrations = 0;
+  std::vector<uint32_t> cpus_used;
+  double max_gap_ms = 0;
+  std::optional<double> max_gap_at_ms;  ///< null/absent: the worker saw no gap
+  std::optional<uint32_t> max_gap_cpu;
+  std::optional<WakeLatency> wake_latency_us;
+  std::optional<SchedStat> schedstat;
+  IsolationReport isolation;
+  WorkerExit exit = WorkerExit::ok;
+  std::string exit_text;  ///< as sent: "ok", "killed", "error: <why>"
+};
+
+struct ScenarioDone {
+  uint64_t seq = 0;
+  double wall_ms = 0;
+  std::vector<std::string> errors;
+};
+
+using AgentEvent = std::variant<BootDone, KernelInfo, TopologyReport, PowerOff, Heartbeat, AgentError,
+                                SchedulerEvent, ScenarioStarted, StepEvent, WorkerReport, ScenarioDone>;
 
 /// Why a line is not a valid event; the message names the event and field.
 struct ProtocolError {
@@ -66,6 +146,9 @@ using ParsedLine = std::variant<AgentEvent, ProtocolError>;
 /// Bounds on what the guest may claim.
 inline constexpr uint32_t kMaxReportedCpus = 4096;
 inline constexpr int kMaxJsonDepth = 16;
+/// Bounds on scenario events: list entries and string bytes.
+inline constexpr std::size_t kMaxListEntries = 4096;
+inline constexpr std::size_t kMaxStringBytes = 4096;
 
 /// Parses one line (without '\n'). Never throws.
 ParsedLine parse_agent_line(std::string_view line);
