@@ -125,7 +125,7 @@ TEST_CASE("agent scenario: a scheduler that never enables times out with its out
 TEST_CASE("agent scenario: cgroups with cpusets on a writable cgroup2 root", "[agent][scenario][cgroup]") {
   Cgroups root;
   if (auto why = root.check_root()) {
-    WARN("cgroup test not run: " << *why);
+    WARN("test not run: " << *why);
     return;
   }
   auto lines = run(R"({"version":1,"name":"cg","duration_ms":300,"usable_cpus":[0],
@@ -152,7 +152,7 @@ TEST_CASE("agent cgroups: mkdir, move a process, rmdir on a cgroup2 mount", "[ag
       break;
     }
   if (!cg) {
-    WARN("cgroup test not run: no writable cgroup2 mount");
+    WARN("test not run: no writable cgroup2 mount");
     return;
   }
   auto create_errors = cg->create("ktstr-unit-mv/x", std::nullopt);  // controller errors allowed: a v1 host

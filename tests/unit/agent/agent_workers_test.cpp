@@ -136,7 +136,7 @@ TEST_CASE("agent workers: a setup error is reported, the worker still measures",
 
 TEST_CASE("agent workers: set_affinity from the agent is seen, no violation within the grace", "[agent][workers]") {
   if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-    WARN("needs 2 CPUs: not run");
+    WARN("test not run: needs 2 CPUs");
     return;
   }
   WorkerSet set(nullptr, 1000, all_cpus());
