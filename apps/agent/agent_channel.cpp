@@ -46,8 +46,14 @@ std::optional<std::string> AgentChannel::open() {
   return why;
 }
 
+void AgentChannel::open_stdout() {
+  fd_ = ::dup(STDOUT_FILENO);
+  on_com2_ = false;
+}
+
 void AgentChannel::emit(std::string_view event, const Json& fields) {
   try {
+    std::lock_guard lock(mutex_);
     Json line = Json::object();
     line["event"] = event;
     line["seq"] = seq_++;

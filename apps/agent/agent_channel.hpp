@@ -2,6 +2,7 @@
 // The agent's side of the protocol: one compact JSON object per line on COM2, each
 // with "event" and a "seq" that grows by one per line so the host can see lost lines.
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,12 +18,16 @@ class AgentChannel {
  public:
   /// Opens /dev/ttyS1 in raw mode, else /dev/console. Returns why COM2 was not used.
   std::optional<std::string> open();
+  /// Host test mode: lines go to stdout, no commands are read.
+  void open_stdout();
 
   /// Writes {"event":event,"seq":n, ...fields}. Never throws; a dead channel drops lines.
+  /// Thread-safe: lines of concurrent callers never interleave and seq stays ordered.
   void emit(std::string_view event, const Json& fields = Json::object());
   /// Emits {"event":"agent_error","message":message}, copied to stderr if on COM2.
   void emit_error(const std::string& message);
-  /// Waits up to timeout_ms for the host's {"cmd":"stop"} line on COM2.
+  /// Waits up to timeout_ms for the host's {"cmd":"stop"} line on COM2. Call it from one
+  /// thread only.
   bool wait_for_stop(int timeout_ms);
 
  private:
@@ -31,6 +36,7 @@ class AgentChannel {
   int fd_ = -1;
   bool on_com2_ = false;
   uint64_t seq_ = 0;
+  std::mutex mutex_;  ///< seq_ and writes
   std::string input_;
 };
 

@@ -1,20 +1,30 @@
 // ktstr-agent: PID 1 of the test VM. Mounts what it needs, reports boot, kernel and
-// CPU topology on COM2, runs the test hooks and powers the VM off. Every path,
-// including every error, ends in power_off(): init must never exit.
+// CPU topology on COM2, runs the scenario plan if there is one, runs the test hooks and
+// powers the VM off. Every path, including every error, ends in power_off(): init must
+// never exit.
+//
+// Host test mode (not PID 1): KTSTR_AGENT_PLAN=/path/plan.json ktstr-agent runs that plan
+// on this machine with the events on stdout and scheduler output on stderr
+// (KTSTR_AGENT_CGROUP_ROOT overrides /sys/fs/cgroup; SIGINT acts as the host's stop).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <thread>
 
 #include "agent_channel.hpp"
 #include "cpu_topology.hpp"
 #include "mounts.hpp"
 #include "power.hpp"
+#include "scenario_runner.hpp"
 #include "sysfs_text.hpp"
 #include "test_hooks.hpp"
 
@@ -58,6 +68,45 @@ Json kernel_fields(const std::optional<std::string>& cmdline) {
   };
 }
 
+constexpr const char* kPlanPath = "/ktstr/plan.json";
+
+// The scenario runs on this thread; a monitor thread keeps the heartbeat coming every
+// second and is the only reader of the host's commands ({"cmd":"stop"} -> stop flag).
+void run_plan(AgentChannel& channel, const std::string& plan_text, const ScenarioOptions& options,
+              std::atomic<bool>& stop) {
+  std::atomic<bool> finished{false};
+  std::thread monitor([&] {
+    while (!finished) {
+      for (int slice = 0; slice < 10 && !finished; ++slice)
+        if (channel.wait_for_stop(100)) stop = true;
+      if (!finished) channel.emit("heartbeat", Json{{"uptime_s", uptime_seconds()}});
+    }
+  });
+  run_scenario(plan_text, channel, stop, options);
+  finished = true;
+  monitor.join();
+}
+
+std::atomic<bool> g_host_stop{false};
+
+int run_test_mode(const char* plan_path, AgentChannel& channel) {
+  channel.open_stdout();
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_host_stop = true; };
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  auto text = read_text(plan_path, 16 * 1024 * 1024);
+  if (!text) {
+    channel.emit_error(std::string("cannot read ") + plan_path);
+    return 1;
+  }
+  ScenarioOptions options;
+  if (const char* root = std::getenv("KTSTR_AGENT_CGROUP_ROOT")) options.cgroup_root = root;
+  options.console_fd = STDERR_FILENO;
+  run_plan(channel, *text, options, g_host_stop);
+  return 0;
+}
+
 void run(AgentChannel& channel) {
   auto mount_errors = mount_pseudo_filesystems();
   occupy_standard_fds();
@@ -79,6 +128,21 @@ void run(AgentChannel& channel) {
   // A hung guest userspace: no output, no answer to the host. Only the watchdog ends it.
   while (hooks.hang) ::pause();
 
+  if (path_exists(kPlanPath)) {
+    auto text = read_text(kPlanPath, 16 * 1024 * 1024);
+    if (!text) {
+      channel.emit_error(std::string("cannot read ") + kPlanPath);
+      channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", {std::string("cannot read ") + kPlanPath}}});
+      return;
+    }
+    ScenarioOptions options;
+    options.console_fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (options.console_fd < 0) options.console_fd = STDERR_FILENO;
+    std::atomic<bool> stop{false};
+    run_plan(channel, *text, options, stop);
+    return;  // the scenario replaces the hold: power off now
+  }
+
   for (uint32_t s = 0; s < hooks.hold_s; ++s) {
     if (channel.wait_for_stop(1000)) return;  // the host's soft deadline: power off now
     channel.emit("heartbeat", Json{{"uptime_s", uptime_seconds()}});
@@ -89,6 +153,19 @@ void run(AgentChannel& channel) {
 
 int main() {
   AgentChannel channel;
+  if (::getpid() != 1) {
+    const char* plan = std::getenv("KTSTR_AGENT_PLAN");
+    if (!plan) {
+      std::fprintf(stderr, "ktstr-agent: not PID 1; set KTSTR_AGENT_PLAN=/path/plan.json to run a plan on this machine\n");
+      return 2;
+    }
+    try {
+      return run_test_mode(plan, channel);
+    } catch (const std::exception& e) {
+      channel.emit_error(std::string("agent failed: ") + e.what());
+      return 1;
+    }
+  }
   try {
     run(channel);
   } catch (const std::exception& e) {

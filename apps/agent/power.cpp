@@ -22,6 +22,12 @@ bool kernel_can_power_off() { return path_exists("/sys/firmware/acpi/tables/FACP
 
 void power_off(AgentChannel& channel) {
   channel.emit("power_off");
+  // Only init may power the machine off: the agent run by hand on a host (test mode)
+  // must never reboot it.
+  if (::getpid() != 1) {
+    channel.emit_error("not PID 1: not powering off");
+    ::_exit(0);
+  }
   ::sync();
   if (kernel_can_power_off()) {
     ::reboot(RB_POWER_OFF);

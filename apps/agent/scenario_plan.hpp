@@ -1,0 +1,95 @@
+#pragma once
+// The scenario plan (/ktstr/plan.json, docs/scenario-protocol.md): parsed and bound-checked.
+// The host resolved everything; the agent only checks that the plan is sane.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ktstr::agent {
+
+enum class WorkType {
+  spin, yield, mixed, sleep, bursty, pipe_pingpong, futex_pingpong, cache_pressure,
+  fork_churn, nice_sweep, affinity_churn, policy_churn, rt_hog,
+  test_block,  ///< unit tests only (not accepted in a plan): blocks, ignores stop
+};
+enum class Policy { normal, batch, idle, fifo, rr };
+
+std::string_view to_string(WorkType type);
+std::string_view to_string(Policy policy);
+std::optional<WorkType> work_type_from(std::string_view name);
+/// Types whose wake-ups are measured (wake_latency_us is not null).
+bool measures_wake_latency(WorkType type);
+
+/// Type-specific numbers; defaults as documented in docs/scenario-protocol.md.
+struct WorkParams {
+  uint32_t work_us = 1000;
+  uint32_t sleep_us = 1000;
+  uint32_t burst_ms = 10;
+  uint32_t idle_ms = 10;
+  uint32_t cache_kib = 1024;
+  std::optional<uint32_t> partner;
+};
+
+struct WorkerSpec {
+  uint32_t id = 0;
+  std::string name;
+  std::string cgroup;  ///< empty: the agent's own cgroup
+  WorkType type = WorkType::spin;
+  Policy policy = Policy::normal;
+  int priority = 0;
+  int nice = 0;
+  std::optional<std::vector<int>> affinity;
+  uint64_t start_ms = 0;
+  WorkParams params;
+};
+
+struct CgroupSpec {
+  std::string path;
+  std::optional<std::vector<int>> cpus;
+};
+
+struct Op {
+  enum class Kind { set_cpuset, clear_cpuset, add_cgroup, remove_cgroup, spawn, stop, move_tasks, set_affinity };
+  Kind kind = Kind::stop;
+  std::string cgroup;                 ///< set/clear_cpuset, add/remove_cgroup
+  std::optional<std::vector<int>> cpus;  ///< set_cpuset, add_cgroup (null: inherit), set_affinity
+  std::vector<WorkerSpec> spawn;      ///< spawn
+  std::vector<uint32_t> workers;      ///< stop, set_affinity
+  std::string from, to;               ///< move_tasks
+};
+std::string_view to_string(Op::Kind kind);
+
+struct Step {
+  uint64_t at_ms = 0;
+  std::vector<Op> ops;
+};
+
+struct SchedulerSpec {
+  std::string path;
+  std::vector<std::string> args;
+  uint64_t enable_timeout_ms = 10000;
+};
+
+struct Plan {
+  std::string name;
+  uint64_t duration_ms = 0;
+  std::vector<int> usable_cpus;
+  uint32_t checkpoint_us = 1000;
+  std::vector<CgroupSpec> cgroups;
+  std::vector<WorkerSpec> workers;  ///< initial workers (start_ms 0)
+  std::vector<Step> steps;
+  std::optional<SchedulerSpec> scheduler;
+  std::optional<long long> rt_runtime_us;
+};
+
+struct PlanResult {
+  std::optional<Plan> plan;
+  std::vector<std::string> errors;  ///< non-empty: the scenario must not run
+};
+
+/// Parses and checks the plan text. Never throws.
+PlanResult parse_plan(std::string_view text);
+
+}  // namespace ktstr::agent

@@ -1,0 +1,318 @@
+#include "scenario_runner.hpp"
+
+#include <sched.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <cmath>
+#include <memory>
+
+#include "cgroups.hpp"
+#include "scenario_plan.hpp"
+#include "scheduler_runner.hpp"
+#include "sysfs_text.hpp"
+#include "workers/worker_context.hpp"
+#include "workers/worker_set.hpp"
+
+namespace ktstr::agent {
+
+namespace {
+
+constexpr int64_t kTickNs = 20'000'000;        // watch the scheduler, reap workers
+constexpr int64_t kReadyTimeoutNs = 10'000'000'000;
+
+long long whole_ms(int64_t ns) { return std::llround(static_cast<double>(ns) / 1e6); }
+
+double uptime_s() {
+  if (auto t = read_text("/proc/uptime")) return std::strtod(t->c_str(), nullptr);
+  return 0;
+}
+
+void sleep_until_ns(int64_t deadline) {
+  timespec ts{static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+bool in_cgroup_tree(const std::string& cgroup, const std::string& root) {
+  return cgroup == root || cgroup.rfind(root + "/", 0) == 0;
+}
+
+class Run {
+ public:
+  Run(const Plan& plan, AgentChannel& ch, const std::atomic<bool>& stop, const ScenarioOptions& opt)
+      : plan_(plan), ch_(ch), stop_(stop), opt_(opt), cg_(opt.cgroup_root), ws_(&cg_, plan.checkpoint_us, plan.usable_cpus) {}
+
+  void run() {
+    if (plan_.rt_runtime_us)
+      if (auto e = write_file(opt_.rt_runtime_path, std::to_string(*plan_.rt_runtime_us)); !e.empty()) error("rt_runtime_us: " + e);
+    if (plan_.scheduler && !start_scheduler()) return done(0);
+    bool needs_cgroups = !plan_.cgroups.empty() || std::any_of(plan_.workers.begin(), plan_.workers.end(), [](auto& w) { return !w.cgroup.empty(); });
+    if (needs_cgroups)
+      if (auto e = cg_.check_root()) error("cgroups: " + *e);
+    for (const auto& c : plan_.cgroups) {
+      for (const auto& e : cg_.create(c.path, c.cpus)) error("cgroup " + c.path + ": " + e);
+      cgroups_.push_back(c.path);
+    }
+
+    auto initial = ws_.launch(plan_.workers);
+    auto late = ws_.wait_ready(initial, kReadyTimeoutNs);
+    for (auto i : late) error("worker " + ws_.at(i).spec.name + " not ready within 10 s");
+    t0_ = mono_ns();
+    ws_.release(initial);
+    ch_.emit("scenario_started", Json{{"name", plan_.name}, {"workers", plan_.workers.size()},
+                                      {"usable_cpus", plan_.usable_cpus}, {"uptime_s", uptime_s()}});
+    if (!late.empty()) ws_.request_stop(late);
+    report_ended();
+
+    bool early = false;
+    for (size_t s = 0; s < plan_.steps.size() && !early; ++s) {
+      early = !wait_until(t0_ + static_cast<int64_t>(plan_.steps[s].at_ms) * 1'000'000);
+      if (!early) run_step(s);
+    }
+    if (!early) early = !wait_until(t0_ + static_cast<int64_t>(plan_.duration_ms) * 1'000'000);
+    if (early) error("stopped early by the host at " + std::to_string(whole_ms(mono_ns() - t0_)) + " ms");
+
+    std::vector<Reaped> others;
+    ws_.stop_and_wait(ws_.live(), &others);
+    watch_scheduler(others);
+    report_ended();
+    if (sched_) {
+      sched_->stop();
+      if (!sched_died_) ch_.emit("scheduler", Json{{"state", "stopped"}, {"at_ms", whole_ms(mono_ns() - t0_)}});
+    }
+    for (auto it = cgroups_.rbegin(); it != cgroups_.rend(); ++it)
+      for (const auto& e : cg_.remove(*it)) error("cgroup " + *it + ": " + e);
+    done(mono_ns() - t0_);
+  }
+
+ private:
+  void error(const std::string& e) {
+    ch_.emit_error(e);
+    errors_.push_back(e);
+  }
+  void done(int64_t wall_ns) {
+    ch_.emit("scenario_done", Json{{"wall_ms", std::round(static_cast<double>(wall_ns) / 1e5) / 10.0}, {"errors", errors_}});
+  }
+  long long sched_ms() const { return whole_ms(mono_ns() - sched_start_ns_); }
+
+  bool start_scheduler() {
+    sched_ = std::make_unique<SchedulerRunner>(*plan_.scheduler, opt_.sched_ext_root, opt_.console_fd);
+    if (auto why = sched_->unsupported_reason()) {
+      ch_.emit("scheduler", Json{{"state", "unsupported"}, {"reason", *why}});
+      errors_.push_back("scheduler unsupported: " + *why);
+      sched_.reset();
+      return false;
+    }
+    sched_start_ns_ = mono_ns();
+    if (auto e = sched_->start()) {
+      error("scheduler " + plan_.scheduler->path + ": " + *e);
+      sched_.reset();
+      return false;
+    }
+    ch_.emit("scheduler", Json{{"state", "started"}, {"pid", sched_->pid()}, {"path", plan_.scheduler->path}});
+    int64_t deadline = sched_start_ns_ + static_cast<int64_t>(plan_.scheduler->enable_timeout_ms) * 1'000'000;
+    for (;;) {
+      if (sched_->state() == "enabled") {
+        ch_.emit("scheduler", Json{{"state", "enabled"}, {"after_ms", sched_ms()}, {"ops", sched_->ops()}});
+        return true;
+      }
+      auto reaped = reap_children();
+      if (sched_->consume(reaped)) {
+        // Before t0: at_ms counts back from now, the closest there is to a t0.
+        ch_.emit("scheduler", Json{{"state", "died"}, {"at_ms", 0}, {"after_ms", sched_ms()},
+                                   {"status", sched_->exit_status()}, {"output", sched_->output()}});
+        errors_.push_back("scheduler died before it was enabled: " + sched_->exit_status());
+        sched_->stop();
+        return false;
+      }
+      if (stop_) {
+        errors_.push_back("stopped by the host while the scheduler was starting");
+        sched_->stop();
+        return false;
+      }
+      if (mono_ns() >= deadline) {
+        ch_.emit("scheduler", Json{{"state", "enable_timeout"}, {"after_ms", sched_ms()},
+                                   {"sched_ext_state", sched_->state()}, {"output", sched_->output()}});
+        errors_.push_back("scheduler not enabled within " + std::to_string(plan_.scheduler->enable_timeout_ms) + " ms");
+        sched_->stop();
+        return false;
+      }
+      sleep_until_ns(mono_ns() + kTickNs);
+    }
+  }
+
+  void watch_scheduler(std::vector<Reaped>& reaped) {
+    if (!sched_) return;
+    if (!sched_died_ && sched_->consume(reaped)) {
+      sched_died_ = true;
+      ch_.emit("scheduler", Json{{"state", "died"}, {"at_ms", whole_ms(mono_ns() - t0_)},
+                                 {"status", sched_->exit_status()}, {"output", sched_->output()}});
+    }
+    if (!sched_ejected_) {
+      auto state = sched_->state();
+      if (state != "enabled") {
+        sched_ejected_ = true;
+        ch_.emit("scheduler", Json{{"state", "ejected"}, {"at_ms", whole_ms(mono_ns() - t0_)},
+                                   {"sched_ext_state", state}, {"output", sched_->output()}});
+      }
+    }
+  }
+
+  void report_ended() {
+    for (auto i : ws_.take_ended()) ch_.emit("worker_report", ws_.report(i, t0_));
+  }
+
+  void tick() {
+    auto reaped = reap_children();
+    ws_.collect(reaped);
+    watch_scheduler(reaped);
+    report_ended();
+  }
+
+  /// Sleeps to the absolute deadline in ticks; false when the host asked to stop.
+  bool wait_until(int64_t deadline) {
+    for (;;) {
+      tick();
+      if (stop_) return false;
+      int64_t now = mono_ns();
+      if (now >= deadline) return true;
+      sleep_until_ns(std::min(deadline, now + kTickNs));
+    }
+  }
+
+  void mask_changed(const std::vector<size_t>& which) {
+    int64_t now = mono_ns();
+    for (auto i : which) {
+      auto* slot = ws_.at(i).slot;
+      slot->mask_changed_ns.store(now);
+      slot->mask_gen.fetch_add(1, std::memory_order_release);
+    }
+  }
+  std::vector<size_t> live_in_tree(const std::string& root) {
+    std::vector<size_t> out;
+    for (auto i : ws_.live())
+      if (in_cgroup_tree(ws_.at(i).cgroup, root)) out.push_back(i);
+    return out;
+  }
+
+  void run_step(size_t index) {
+    const Step& step = plan_.steps[index];
+    int64_t began = mono_ns();
+    std::vector<std::string> errs;
+    auto add = [&](const Op& op, const std::string& target, const std::vector<std::string>& es) {
+      for (const auto& e : es) errs.push_back(std::string(to_string(op.kind)) + " " + target + ": " + e);
+    };
+    for (const auto& op : step.ops) {
+      switch (op.kind) {
+        case Op::Kind::set_cpuset:
+          add(op, op.cgroup, cg_.set_cpus(op.cgroup, *op.cpus));
+          mask_changed(live_in_tree(op.cgroup));
+          break;
+        case Op::Kind::clear_cpuset:
+          add(op, op.cgroup, cg_.clear_cpus(op.cgroup));
+          mask_changed(live_in_tree(op.cgroup));
+          break;
+        case Op::Kind::add_cgroup:
+          add(op, op.cgroup, cg_.create(op.cgroup, op.cpus));
+          if (std::find(cgroups_.begin(), cgroups_.end(), op.cgroup) == cgroups_.end()) cgroups_.push_back(op.cgroup);
+          break;
+        case Op::Kind::remove_cgroup: {
+          std::vector<Reaped> others;
+          ws_.stop_and_wait(live_in_tree(op.cgroup), &others);
+          watch_scheduler(others);
+          report_ended();
+          add(op, op.cgroup, cg_.remove(op.cgroup));
+          std::erase(cgroups_, op.cgroup);
+          break;
+        }
+        case Op::Kind::spawn: {
+          auto started = ws_.launch(op.spawn);
+          auto late = ws_.wait_ready(started, kReadyTimeoutNs);
+          ws_.release(started);
+          for (auto i : late) errs.push_back("spawn " + ws_.at(i).spec.name + ": not ready within 10 s");
+          if (!late.empty()) ws_.request_stop(late);
+          report_ended();
+          break;
+        }
+        case Op::Kind::stop: {
+          std::vector<size_t> which;
+          for (auto id : op.workers)
+            if (auto i = ws_.find(id); i && !ws_.at(*i).reaped) which.push_back(*i);
+          std::vector<Reaped> others;
+          ws_.stop_and_wait(which, &others);
+          watch_scheduler(others);
+          report_ended();
+          break;
+        }
+        case Op::Kind::move_tasks: {
+          auto which = ws_.live_in(op.from);
+          for (auto i : which) {
+            auto& w = ws_.at(i);
+            add(op, op.from + " -> " + op.to + " (" + w.spec.name + ")", cg_.move(op.to, w.pid));
+            w.cgroup = op.to;
+          }
+          mask_changed(which);
+          break;
+        }
+        case Op::Kind::set_affinity: {
+          cpu_set_t set;
+          CPU_ZERO(&set);
+          for (int c : *op.cpus) CPU_SET(c, &set);
+          std::vector<size_t> which;
+          for (auto id : op.workers) {
+            auto i = ws_.find(id);
+            if (!i || ws_.at(*i).reaped) continue;
+            auto& w = ws_.at(*i);
+            w.slot->base_cpus = CpuBits::of(*op.cpus);
+            w.slot->base_gen.fetch_add(1, std::memory_order_release);
+            if (::sched_setaffinity(w.pid, sizeof set, &set) != 0)
+              errs.push_back("set_affinity " + w.spec.name + ": " + std::strerror(errno));
+            which.push_back(*i);
+          }
+          mask_changed(which);
+          break;
+        }
+      }
+    }
+    ch_.emit("step", Json{{"index", index}, {"at_ms", whole_ms(began - t0_)}, {"planned_ms", step.at_ms}, {"errors", errs}});
+    errors_step_count_ += errs.size();
+  }
+
+  const Plan& plan_;
+  AgentChannel& ch_;
+  const std::atomic<bool>& stop_;
+  const ScenarioOptions& opt_;
+  Cgroups cg_;
+  WorkerSet ws_;
+  std::unique_ptr<SchedulerRunner> sched_;
+  bool sched_died_ = false, sched_ejected_ = false;
+  int64_t sched_start_ns_ = 0;
+  int64_t t0_ = 0;
+  std::vector<std::string> cgroups_;  ///< created, in creation order
+  std::vector<std::string> errors_;
+  size_t errors_step_count_ = 0;
+};
+
+}  // namespace
+
+void run_scenario(const std::string& plan_text, AgentChannel& channel, const std::atomic<bool>& stop_requested,
+                  const ScenarioOptions& options) {
+  try {
+    auto parsed = parse_plan(plan_text);
+    if (!parsed.plan) {
+      for (const auto& e : parsed.errors) channel.emit_error(e);
+      channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", parsed.errors}});
+      return;
+    }
+    Run run(*parsed.plan, channel, stop_requested, options);
+    run.run();
+  } catch (const std::exception& e) {
+    channel.emit_error(std::string("scenario failed: ") + e.what());
+    channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", {std::string("scenario failed: ") + e.what()}}});
+  }
+}
+
+}  // namespace ktstr::agent

@@ -1,0 +1,149 @@
+#include "scheduler_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sysfs_text.hpp"
+#include "workers/worker_context.hpp"
+
+namespace ktstr::agent {
+
+SchedulerRunner::SchedulerRunner(SchedulerSpec spec, std::string sched_ext_root, int console_fd)
+    : spec_(std::move(spec)), root_(std::move(sched_ext_root)), console_fd_(console_fd) {}
+
+SchedulerRunner::~SchedulerRunner() {
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  reader_stop_ = true;
+  if (reader_.joinable()) reader_.join();
+}
+
+std::optional<std::string> SchedulerRunner::unsupported_reason() const {
+  if (!path_exists(root_)) return "no " + root_ + " (kernel built without CONFIG_SCHED_CLASS_EXT)";
+  return std::nullopt;
+}
+
+std::optional<std::string> SchedulerRunner::start() {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return std::string("pipe: ") + std::strerror(errno);
+  std::vector<std::string> args = {spec_.path};
+  args.insert(args.end(), spec_.args.begin(), spec_.args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    ::close(out[0]), ::close(out[1]);
+    return std::string("fork: ") + std::strerror(errno);
+  }
+  if (pid_ == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) ::dup2(null, 0);
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    char* envp[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nullptr};
+    ::execve(argv[0], argv.data(), envp);
+    std::string why = "exec " + spec_.path + ": " + std::strerror(errno) + "\n";
+    [[maybe_unused]] auto n = ::write(2, why.data(), why.size());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  reader_ = std::thread([this, fd = out[0]] { read_output(fd); });
+  return std::nullopt;
+}
+
+void SchedulerRunner::add_line(std::string line) {
+  if (console_fd_ >= 0) {
+    std::string copy = "scheduler: " + line + "\n";
+    [[maybe_unused]] auto n = ::write(console_fd_, copy.data(), copy.size());
+  }
+  if (line.size() > kLineBytes) line.resize(kLineBytes);
+  std::lock_guard lock(mutex_);
+  tail_.push_back(std::move(line));
+  if (tail_.size() > kTailLines) tail_.pop_front();
+}
+
+void SchedulerRunner::read_output(int fd) {
+  std::string partial;
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, 100);
+    if (r == 0) {
+      if (reader_stop_) break;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    partial.append(buf, static_cast<size_t>(n));
+    for (size_t nl; (nl = partial.find('\n')) != std::string::npos; partial.erase(0, nl + 1)) add_line(partial.substr(0, nl));
+    if (partial.size() > 4096) {  // a runaway line: cut it
+      add_line(partial);
+      partial.clear();
+    }
+  }
+  if (!partial.empty()) add_line(partial);
+  ::close(fd);
+}
+
+std::string SchedulerRunner::state() const { return read_text(root_ + "/state").value_or(""); }
+std::string SchedulerRunner::ops() const { return read_text(root_ + "/root/ops").value_or(""); }
+
+Json SchedulerRunner::output() const {
+  std::lock_guard lock(mutex_);
+  Json out = Json::array();
+  for (const auto& l : tail_) out.push_back(l);
+  return out;
+}
+
+bool SchedulerRunner::consume(std::vector<Reaped>& reaped) {
+  if (pid_ <= 0 || exited_) return false;
+  for (auto it = reaped.begin(); it != reaped.end(); ++it) {
+    if (it->pid != pid_) continue;
+    exited_ = true;
+    exit_status_ = WIFSIGNALED(it->status) ? "signal " + std::to_string(WTERMSIG(it->status))
+                                            : "exit " + std::to_string(WEXITSTATUS(it->status));
+    reaped.erase(it);
+    // Let the reader drain what the scheduler wrote last.
+    ::usleep(20000);
+    return true;
+  }
+  return false;
+}
+
+void SchedulerRunner::stop(std::vector<Reaped>* others) {
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGINT);
+    int64_t deadline = mono_ns() + 2'000'000'000;
+    bool killed = false;
+    while (!exited_) {
+      auto reaped = reap_children();
+      consume(reaped);
+      if (others) others->insert(others->end(), reaped.begin(), reaped.end());
+      if (exited_) break;
+      if (!killed && mono_ns() >= deadline) {
+        ::kill(pid_, SIGKILL);
+        killed = true;
+      }
+      ::usleep(5000);
+    }
+  }
+  reader_stop_ = true;
+  if (reader_.joinable()) reader_.join();
+}
+
+}  // namespace ktstr::agent
