@@ -138,6 +138,7 @@ void run(AgentChannel& channel) {
     ScenarioOptions options;
     options.console_fd = ::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     if (options.console_fd < 0) options.console_fd = STDERR_FILENO;
+    options.kill_scheduler_ms = hooks.kill_scheduler_ms;
     std::atomic<bool> stop{false};
     run_plan(channel, *text, options, stop);
     return;  // the scenario replaces the hold: power off now

@@ -1,5 +1,6 @@
 #include "scenario_runner.hpp"
 
+#include <signal.h>
 #include <sched.h>
 #include <time.h>
 
@@ -146,6 +147,10 @@ class Run {
 
   void watch_scheduler(std::vector<Reaped>& reaped) {
     if (!sched_) return;
+    if (opt_.kill_scheduler_ms && !sched_killed_ && mono_ns() - t0_ >= int64_t(opt_.kill_scheduler_ms) * 1'000'000) {
+      sched_killed_ = true;
+      ::kill(sched_->pid(), SIGKILL);
+    }
     if (!sched_died_ && sched_->consume(reaped)) {
       sched_died_ = true;
       ch_.emit("scheduler", Json{{"state", "died"}, {"at_ms", whole_ms(mono_ns() - t0_)},
@@ -288,7 +293,7 @@ class Run {
   Cgroups cg_;
   WorkerSet ws_;
   std::unique_ptr<SchedulerRunner> sched_;
-  bool sched_died_ = false, sched_ejected_ = false;
+  bool sched_died_ = false, sched_ejected_ = false, sched_killed_ = false;
   int64_t sched_start_ns_ = 0;
   int64_t t0_ = 0;
   std::vector<std::string> cgroups_;  ///< created, in creation order

@@ -12,6 +12,7 @@ struct ScenarioOptions {
   std::string sched_ext_root = "/sys/kernel/sched_ext";
   std::string rt_runtime_path = "/proc/sys/kernel/sched_rt_runtime_us";
   int console_fd = -1;  ///< scheduler output copies; -1: none
+  uint32_t kill_scheduler_ms = 0;  ///< fault injection (test hook): SIGKILL the scheduler then
 };
 
 /// Parses plan_text and runs it, emitting the scenario events (docs/scenario-protocol.md).

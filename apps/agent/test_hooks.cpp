@@ -46,6 +46,13 @@ TestHooks parse_test_hooks(std::string_view cmdline) {
     } else if (key == "ktstr.test_hang") {
       hooks.hang = value == "1";
       if (value != "0" && value != "1") hooks.errors.push_back("ktstr.test_hang wants 0 or 1, got \"" + std::string(value) + "\"");
+    } else if (key == "ktstr.test_kill_scheduler_ms") {
+      uint32_t ms = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || ms > kMaxHoldSeconds * 1000)
+        hooks.errors.push_back("ktstr.test_kill_scheduler_ms wants milliseconds, got \"" + std::string(value) + "\"");
+      else
+        hooks.kill_scheduler_ms = ms;
     } else if (key == "ktstr.hold_s") {
       uint32_t seconds = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);

@@ -12,6 +12,9 @@ struct TestHooks {
   bool panic = false;        ///< ktstr.test_panic=1: crash the kernel after boot_done
   uint32_t hold_s = 0;       ///< ktstr.hold_s=N: stay up N seconds with heartbeats
   bool hang = false;         ///< ktstr.test_hang=1: go silent forever, ignore the host's stop
+  /// ktstr.test_kill_scheduler_ms=N: SIGKILL the scheduler under test N ms into the
+  /// scenario (fault injection: a scheduler that dies mid-run). 0: off.
+  uint32_t kill_scheduler_ms = 0;
   std::vector<std::string> errors;  ///< malformed hook values, reported as agent_error
 };
 

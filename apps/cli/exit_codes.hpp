@@ -19,6 +19,8 @@ enum ExitCode : int {
   exit_guest_protocol = 74,     ///< the guest agent sent malformed or incomplete reports
   exit_nested_timeout = 75,     ///< the nested host's command exceeded its time bound
   exit_guest_hang = 76,         ///< the guest went silent (no output or heartbeat) past the stall timeout
+  exit_scenario = 77,           ///< scenario file invalid, or no such built-in scenario
+  exit_scheduler = 78,          ///< scheduler binary missing, not executable, or a library it needs is missing
 };
 
 }  // namespace ktstr::cli

@@ -8,6 +8,7 @@
 
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/host_command.hpp"
+#include "apps/cli/list_command.hpp"
 #include "apps/cli/run_command.hpp"
 
 using namespace ktstr::cli;
@@ -44,6 +45,15 @@ int main(int argc, char** argv) {
                       "sample per-vCPU perf counters every MS milliseconds (0: off)")
       ->capture_default_str();
 
+  std::string scheduler, junit;
+  run_cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
+  run_cmd->add_option("--scheduler", scheduler, "sched_ext scheduler binary to test (its arguments after --)");
+  run_cmd->add_option("--junit", junit, "also write the scenario's checks as JUnit XML to FILE");
+
+  auto* list_cmd = app.add_subcommand("list", "list the built-in scenarios");
+  bool list_json = false;
+  list_cmd->add_flag("--json", list_json, "as JSON");
+
   NestedHostOptions nested;
   std::vector<std::string> writable;
   auto* host_cmd = app.add_subcommand("host", "the nested software-KVM host");
@@ -79,7 +89,15 @@ int main(int argc, char** argv) {
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   spdlog::set_pattern("[%H:%M:%S.%e] %^%l%$ %v");
 
+  if (list_cmd->parsed()) return list_main(list_json);
   if (run_cmd->parsed()) {
+    if (!command.empty() && scheduler.empty()) {
+      std::cerr << "ktstr-actors: arguments after -- are the scheduler's: give --scheduler PATH\n";
+      return exit_usage;
+    }
+    if (!scheduler.empty()) run.scheduler = scheduler;
+    run.scheduler_args = command;
+    if (!junit.empty()) run.junit = junit;
     if (!json.empty()) run.json = json;
     if (!out_dir.empty()) run.out_dir = out_dir;
     run.host = host == "kvm" ? HostMode::kvm : host == "nested" ? HostMode::nested : HostMode::automatic;

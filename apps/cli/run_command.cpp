@@ -18,6 +18,7 @@
 #include "apps/cli/nested_host.hpp"
 #include "apps/cli/run_report.hpp"
 #include "apps/cli/run_vm.hpp"
+#include "apps/cli/scenario_run.hpp"
 #include "kvm/error.hpp"
 #include "kvm/machine.hpp"
 #include "kvm/system.hpp"
@@ -65,9 +66,9 @@ fs::path default_out_dir() {
   return fs::absolute("ktstr-out") / ("run-" + std::string(stamp) + "-" + std::to_string(::getpid()));
 }
 
-VmRunLimits run_limits(const RunOptions& options) {
+VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
   VmRunLimits limits;
-  limits.run_deadline = std::chrono::seconds(options.timeout_s);
+  limits.run_deadline = std::chrono::seconds(options.timeout_s + extra_s);
   limits.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
   limits.freeze_deadline = std::chrono::seconds(options.freeze_deadline_s);
   limits.perf_period = std::chrono::milliseconds(options.perf_period_ms);
@@ -80,7 +81,7 @@ VmRunLimits run_limits(const RunOptions& options) {
 }
 
 /// Re-runs this command inside the nested software-KVM host with --host=kvm.
-int run_nested(const RunOptions& options, const fs::path& kernel) {
+int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra_s) {
   NestedHostOptions nested;
   const fs::path self = fs::read_symlink("/proc/self/exe");
   nested.command = {self.string(), "run", "--host=kvm", "--kernel", kernel.string(), "--topology", options.topology,
@@ -93,6 +94,15 @@ int run_nested(const RunOptions& options, const fs::path& kernel) {
                          std::to_string(options.freeze_deadline_s), "--stall-timeout",
                          std::to_string(options.stall_timeout_s), "--perf-period",
                          std::to_string(options.perf_period_ms)});
+  if (!options.scenario.empty()) nested.command.insert(nested.command.end(), {"--scenario", options.scenario});
+  if (options.junit) {
+    nested.command.insert(nested.command.end(), {"--junit", options.junit->string()});
+    nested.writable.push_back(options.junit->parent_path());
+  }
+  if (options.scheduler) {
+    nested.command.insert(nested.command.end(), {"--scheduler", options.scheduler->string(), "--"});
+    nested.command.insert(nested.command.end(), options.scheduler_args.begin(), options.scheduler_args.end());
+  }
   nested.writable.push_back(*options.out_dir);
   if (options.json) {
     nested.command.insert(nested.command.end(), {"--json", options.json->string()});
@@ -103,7 +113,7 @@ int run_nested(const RunOptions& options, const fs::path& kernel) {
   // One outer CPU per guest vCPU (up to 8): a guest vCPU spinning on another one that has
   // no outer CPU to run on deadlocks the emulated host (README, known limits).
   nested.cpus = std::clamp(kvm::Topology(*kvm::TopologySpec::parse(options.topology)).cpu_count(), 2u, 8u);
-  nested.timeout_s = options.timeout_s + 300;
+  nested.timeout_s = options.timeout_s + extra_s + 300;
   nested.console_log = *options.out_dir / "nested-host-console.log";
   if (auto why = nested_host_unavailable(nested)) return fail(exit_no_host, "no /dev/kvm and no nested host: " + *why);
   auto result = nested_host_exec(nested);
@@ -133,6 +143,17 @@ int run_main(RunOptions options) {
     return fail(exit_code_for(e.kind()), e.what());
   }
 
+  std::optional<PreparedScenario> scenario;
+  try {
+    scenario = prepare_scenario(options, kvm::Topology(*spec));
+  } catch (const ScenarioInputError& e) {
+    return fail(e.exit_code, e.what());
+  }
+  const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
+  if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
+  if (options.junit) options.junit = fs::absolute(*options.junit);
+  if (!options.scenario.empty() && fs::exists(options.scenario)) options.scenario = fs::absolute(options.scenario).string();
+
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
   if (options.json) options.json = fs::absolute(*options.json);
   std::error_code ec;
@@ -145,25 +166,35 @@ int run_main(RunOptions options) {
     if (why && mode == HostMode::kvm) return fail(exit_no_host, "--host=kvm: " + *why);
     if (why) {
       std::cout << "host: nested software-KVM host (" << *why << ")" << std::endl;
-      return run_nested(options, kernel);
+      return run_nested(options, kernel, extra_s);
     }
     std::cout << "host: /dev/kvm" << std::endl;
   } else {
     std::cout << "host: nested software-KVM host (requested)" << std::endl;
-    return run_nested(options, kernel);
+    return run_nested(options, kernel, extra_s);
   }
 
   try {
-    machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio");
+    GuestImageContents contents;
+    if (scenario) {
+      contents.plan_json = scenario->plan.dump();
+      contents.scheduler = scenario->scheduler;
+      std::ofstream(*options.out_dir / "plan.json") << scenario->plan.dump(2) << "\n";
+    }
+    machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio", contents);
   } catch (const std::exception& e) {
     return fail(exit_vmm_error, std::string("cannot build the guest initramfs: ") + e.what());
   }
   const VmRunPaths paths{*options.out_dir / "console.log", *options.out_dir / "agent.log"};
   spdlog::info("booting {} with topology {} ({} MiB); kernel console: {}", kernel.string(), options.topology,
                options.memory_mib, paths.kernel_log.string());
-  RunObservation obs = run_vm(machine, paths, run_limits(options));
+  if (scenario)
+    spdlog::info("scenario {} ({:.1f} s){}", scenario->scenario.name, scenario->scenario.duration_ms / 1000.0,
+                 scenario->scheduler ? " under scheduler " + scenario->scheduler->string() : std::string(" under the built-in scheduler"));
+  RunObservation obs = run_vm(machine, paths, run_limits(options, extra_s));
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
+  if (scenario) judge_scenario(*scenario, obs, report, options.junit);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");
   if (!obs.snapshots.empty()) {

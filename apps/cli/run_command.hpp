@@ -24,6 +24,10 @@ struct RunOptions {
   unsigned freeze_deadline_s = 30;      ///< a freeze not complete by then is partial
   unsigned stall_timeout_s = 120;       ///< no guest output for this long: a hang (0: off)
   unsigned perf_period_ms = 0;          ///< per-vCPU perf sampling period (0: off)
+  std::string scenario;                 ///< built-in scenario name or scenario file
+  std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
+  std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
+  std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
 };
 
 /// Runs the whole job; returns the process exit code (exit_codes.hpp).

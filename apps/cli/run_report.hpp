@@ -21,6 +21,7 @@ struct RunReport {
   nlohmann::json json;
   std::string table;              ///< declared vs observed topology
   std::vector<std::string> evidence;  ///< console lines worth showing (panic, last lines)
+  std::string scenario_summary;       ///< per-cgroup results and findings of a scenario run
 };
 
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,

@@ -14,6 +14,21 @@ void record(std::vector<std::string>& list, std::string text) {
   if (list.size() < kMaxRecordedErrors) list.push_back(std::move(text));
 }
 
+// Long runs show where they are: the scheduler's state, the scenario's start, steps, end.
+void log_scenario_progress(const AgentEvent& event, double at_s) {
+  if (const auto* e = std::get_if<SchedulerEvent>(&event)) {
+    spdlog::info("[{:.1f} s] scheduler {}{}{}", at_s, scheduler_state_name(e->state),
+                 e->ops ? " (" + *e->ops + ")" : std::string(), e->reason ? ": " + *e->reason : std::string());
+  } else if (const auto* e = std::get_if<ScenarioStarted>(&event)) {
+    spdlog::info("[{:.1f} s] scenario {} started: {} workers", at_s, printable_excerpt(e->name), e->workers);
+  } else if (const auto* e = std::get_if<StepEvent>(&event)) {
+    spdlog::info("[{:.1f} s] step {} at {:.0f} ms{}", at_s, e->index, e->at_ms,
+                 e->errors.empty() ? std::string() : " with " + std::to_string(e->errors.size()) + " error(s)");
+  } else if (const auto* e = std::get_if<ScenarioDone>(&event)) {
+    spdlog::info("[{:.1f} s] scenario done after {:.0f} ms", at_s, e->wall_ms);
+  }
+}
+
 void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
   auto parsed = parse_agent_line(line.line);
   if (auto* err = std::get_if<ProtocolError>(&parsed)) {
@@ -39,6 +54,10 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
           obs.agent_powered_off = true;
         } else if constexpr (std::is_same_v<T, AgentError>) {
           record(obs.agent_errors, event.message);
+        } else {
+          log_scenario_progress(event, line.at_s);
+          if (obs.scenario_events.size() < kMaxScenarioEvents) obs.scenario_events.emplace_back(event);
+          else obs.scenario_events_truncated = true;
         }
       },
       std::get<AgentEvent>(parsed));

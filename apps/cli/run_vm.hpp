@@ -23,7 +23,13 @@ struct RunObservation {
   std::vector<std::string> protocol_errors;  ///< lines we could not accept
   std::vector<double> heartbeat_at_s;        ///< host times of agent heartbeats
   std::vector<msg::snapshot> snapshots;
+  /// Scenario events (scheduler, scenario_started, step, worker_report, scenario_done)
+  /// in arrival order, at most kMaxScenarioEvents.
+  std::vector<AgentEvent> scenario_events;
+  bool scenario_events_truncated = false;
 };
+
+inline constexpr std::size_t kMaxScenarioEvents = 20000;
 
 struct VmRunLimits {
   std::chrono::seconds run_deadline{60};

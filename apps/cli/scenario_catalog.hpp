@@ -12,7 +12,7 @@ namespace ktstr::cli {
 struct CatalogEntry {
   std::string name;         ///< = the file's stem, e.g. "cpuset-resize"
   std::string description;
-  Verdict expect = Verdict::pass;  ///< expected verdict under the kernel's built-in scheduler
+  ExpectedVerdict expect = ExpectedVerdict::pass;  ///< expected verdict under the kernel's built-in scheduler
   std::string source;       ///< the TOML text
   std::string file;         ///< "scenarios/<name>.toml", used in errors
 };

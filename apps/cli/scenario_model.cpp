@@ -15,11 +15,11 @@ void SourceRef::fail(std::string_view problem) const {
   throw ScenarioError(msg);
 }
 
-std::string_view to_string(Verdict v) {
+std::string_view to_string(ExpectedVerdict v) {
   switch (v) {
-    case Verdict::pass: return "pass";
-    case Verdict::fail: return "fail";
-    case Verdict::inconclusive: return "inconclusive";
+    case ExpectedVerdict::pass: return "pass";
+    case ExpectedVerdict::fail: return "fail";
+    case ExpectedVerdict::inconclusive: return "inconclusive";
   }
   return "?";
 }

@@ -34,8 +34,8 @@ inline constexpr uint32_t kMaxSteps = 256;
 inline constexpr uint64_t kMaxDurationMs = 3600 * 1000;
 inline constexpr uint32_t kMaxGroupCount = 512;
 
-enum class Verdict { pass, fail, inconclusive };
-std::string_view to_string(Verdict v);
+enum class ExpectedVerdict { pass, fail, inconclusive };
+std::string_view to_string(ExpectedVerdict v);
 
 /// A cpuset as declared; resolved against the usable CPUs at plan time.
 struct CpusetSpec {
@@ -108,7 +108,7 @@ struct Scenario {
   std::string name;
   std::string description;
   uint64_t duration_ms = 0;
-  Verdict expect = Verdict::pass;  ///< expected verdict under the kernel's built-in scheduler
+  ExpectedVerdict expect = ExpectedVerdict::pass;  ///< expected verdict under the kernel's built-in scheduler
   uint32_t reserve_cpus = 0;       ///< the first N CPUs are not usable by workers
   SourceRef reserve_cpus_where;
   bool rt_throttle = true;         ///< false: the agent turns RT throttling off

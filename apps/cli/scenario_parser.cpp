@@ -465,9 +465,9 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
     top.fail(duration_key, std::to_string(s.duration_ms) + " ms is out of range (more than 0, at most 3600 s)");
 
   if (auto expect = top.string("expect")) {
-    if (*expect == "pass") s.expect = Verdict::pass;
-    else if (*expect == "fail") s.expect = Verdict::fail;
-    else if (*expect == "inconclusive") s.expect = Verdict::inconclusive;
+    if (*expect == "pass") s.expect = ExpectedVerdict::pass;
+    else if (*expect == "fail") s.expect = ExpectedVerdict::fail;
+    else if (*expect == "inconclusive") s.expect = ExpectedVerdict::inconclusive;
     else top.fail("expect", "\"" + *expect + "\" is not one of: pass, fail, inconclusive");
   }
   s.reserve_cpus = static_cast<uint32_t>(top.integer("reserve_cpus", 0, 4095).value_or(0));

@@ -53,7 +53,7 @@ ops = [ { op = "clear_cpuset", cgroup = "a" } ]
                           "f.toml");
   CHECK(s.name == "cpuset-resize");
   CHECK(s.duration_ms == 10000);
-  CHECK(s.expect == Verdict::inconclusive);
+  CHECK(s.expect == ExpectedVerdict::inconclusive);
   CHECK(s.reserve_cpus == 1);
   CHECK_FALSE(s.rt_throttle);
   CHECK(s.thresholds.max_gap_ms == 500);

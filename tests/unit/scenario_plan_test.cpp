@@ -114,7 +114,7 @@ TEST_CASE("catalog spot checks") {
     CHECK(plan["workers"][0]["affinity"] == json::array({1}));
     CHECK(builtin_scenarios().size() > 0);
     for (const auto& e : builtin_scenarios())
-      if (e.name == "rt-starvation") CHECK(e.expect == Verdict::fail);
+      if (e.name == "rt-starvation") CHECK(e.expect == ExpectedVerdict::fail);
   }
   SECTION("pingpong: partners pair 2k and 2k+1") {
     auto plan = make_plan(resolve_scenario("pingpong"), four, std::nullopt);

@@ -1,0 +1,99 @@
+#include "apps/cli/scenario_run.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/assertions.hpp"
+#include "apps/cli/exit_codes.hpp"
+#include "apps/cli/guest_image.hpp"
+#include "apps/cli/junit_report.hpp"
+#include "apps/cli/scenario_catalog.hpp"
+#include "apps/cli/scenario_plan.hpp"
+#include "apps/cli/scenario_report.hpp"
+#include "apps/cli/scenario_results.hpp"
+#include "apps/cli/shared_libraries.hpp"
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr unsigned kSchedulerEnableTimeoutMs = 10000;
+constexpr std::size_t kMaxReasonLines = 20;
+
+fs::path checked_scheduler(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " does not exist");
+  if (!fs::is_regular_file(path, ec))
+    throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " is not a regular file");
+  if (::access(path.c_str(), X_OK) != 0)
+    throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " is not executable");
+  try {
+    (void)program_dependencies(path);  // every library it needs must be there to copy
+  } catch (const ProgramDependencyError& e) {
+    throw ScenarioInputError(exit_scheduler, std::string("scheduler unusable: ") + e.what());
+  }
+  return fs::absolute(path);
+}
+
+}  // namespace
+
+std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, const kvm::Topology& topology) {
+  if (options.scenario.empty() && !options.scheduler) return std::nullopt;
+  PreparedScenario prepared;
+  std::optional<SchedulerInPlan> in_plan;
+  if (options.scheduler) {
+    prepared.scheduler = checked_scheduler(*options.scheduler);
+    in_plan = SchedulerInPlan{guest_scheduler_path(*prepared.scheduler), options.scheduler_args,
+                              kSchedulerEnableTimeoutMs};
+  }
+  try {
+    prepared.scenario = resolve_scenario(options.scenario.empty() ? kDefaultScenario : options.scenario);
+    prepared.plan = make_plan(prepared.scenario, topology, in_plan);
+  } catch (const ScenarioError& e) {
+    throw ScenarioInputError(exit_scenario, e.what());
+  }
+  return prepared;
+}
+
+unsigned scenario_extra_seconds(const PreparedScenario& prepared) {
+  unsigned extra = static_cast<unsigned>((prepared.scenario.duration_ms + 999) / 1000);
+  if (prepared.scheduler) extra += kSchedulerEnableTimeoutMs / 1000;
+  return extra;
+}
+
+void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs, RunReport& report,
+                    const std::optional<fs::path>& junit) {
+  ScenarioCollector collector(parse_plan(prepared.plan));  // our own plan: cannot be malformed
+  for (const auto& event : obs.scenario_events) collector.feed(event);
+  for (const auto& problem : obs.protocol_errors) collector.protocol_problem(problem);
+  if (obs.scenario_events_truncated) collector.protocol_problem("more scenario events than the host keeps");
+  const auto& thresholds = prepared.scenario.thresholds;
+  ScenarioReport scenario = make_scenario_report(collector.results(), thresholds);
+
+  std::ostringstream summary;
+  print_scenario_summary(summary, scenario);
+  report.scenario_summary = summary.str();
+  report.json["scenario"] = scenario_report_json(scenario, collector.results(), thresholds);
+  if (report.verdict == "pass") {
+    report.verdict = std::string(verdict_name(scenario.verdict));
+    report.exit_code = scenario.exit_code;
+  }
+  for (const auto& f : scenario.findings)
+    if (f.verdict != Verdict::pass && f.verdict != Verdict::skip && report.reasons.size() < kMaxReasonLines)
+      report.reasons.push_back(f.message);
+  report.json["verdict"] = report.verdict;
+  report.json["exit_code"] = report.exit_code;
+  if (junit) {
+    std::ofstream out(*junit);
+    out << junit_xml(scenario);
+    if (!out) spdlog::error("cannot write {}", junit->string());
+  }
+}
+
+}  // namespace ktstr::cli
