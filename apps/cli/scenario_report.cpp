@@ -145,7 +145,7 @@ void print_scenario_summary(std::ostream& out, const ScenarioReport& report) {
     print_indented(out, f.message, fmt::format("{} [{}] ", verdict_name(f.verdict), check_name(f.check)).c_str(),
                    "    ");
   }
-  out << "verdict: " << verdict_name(report.verdict) << '\n';
+  out << "scenario verdict: " << verdict_name(report.verdict) << '\n';
 }
 
 json scenario_report_json(const ScenarioReport& report, const ScenarioResults& results,

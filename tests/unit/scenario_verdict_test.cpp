@@ -410,7 +410,7 @@ TEST_CASE("human summary: per cgroup digest, non-pass findings, verdict") {
   CHECK_THAT(text, Catch::Contains("fail [gap] worker a.spin.1 in cgroup workload/a made no progress for 2500.0 ms"));
   CHECK_THAT(text, Catch::Contains("skip [throughput] throughput spread not configured"));
   CHECK_THAT(text, !Catch::Contains("pass ["));
-  CHECK_THAT(text, Catch::EndsWith("verdict: fail\n"));
+  CHECK_THAT(text, Catch::EndsWith("scenario verdict: fail\n"));
 }
 
 TEST_CASE("JSON report carries verdict, findings, cgroups, workers, scheduler and timing") {
