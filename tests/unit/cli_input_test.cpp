@@ -2,6 +2,8 @@
 // anything boots (so these run without KVM).
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "apps/cli/exit_codes.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
@@ -77,4 +79,52 @@ TEST_CASE("no /dev/kvm and no nested host is its own exit code") {
 TEST_CASE("unknown flags are usage errors") {
   auto r = test::run_cli({"run", "--frobnicate"});
   CHECK(r.exit_code == exit_usage);
+}
+
+TEST_CASE("an unknown scenario name is an input error listing the built-in ones") {
+  auto r = run_with({"--kernel", fake_kernel("k").string(), "--scenario", "no-such-scenario"});
+  CHECK(r.exit_code == exit_scenario);
+  CHECK_THAT(r.output, Catch::Contains("no-such-scenario"));
+  CHECK_THAT(r.output, Catch::Contains("steady"));
+}
+
+TEST_CASE("a bad scenario file is an input error naming file, line and field") {
+  const auto kernel = fake_kernel("k");  // before the file: scratch_dir starts afresh
+  auto path = kernel.parent_path() / "bad.toml";
+  std::ofstream(path) << "name = \"bad\"\nduration_s = 5\n[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 0 } ]\n";
+  auto r = run_with({"--kernel", kernel.string(), "--scenario", path.string()});
+  CHECK(r.exit_code == exit_scenario);
+  CHECK_THAT(r.output, Catch::Contains(path.string() + ":5:"));
+  CHECK_THAT(r.output, Catch::Contains("count"));
+}
+
+TEST_CASE("a missing or unusable scheduler file is an input error with its exit code") {
+  auto missing = run_with({"--kernel", fake_kernel("k").string(), "--scheduler", "/nonexistent/scx_simple"});
+  CHECK(missing.exit_code == exit_scheduler);
+  CHECK_THAT(missing.output, Catch::Contains("/nonexistent/scx_simple does not exist"));
+  const auto kernel = fake_kernel("k");
+  auto text = kernel.parent_path() / "not-a-program";
+  std::ofstream(text) << "hello\n";
+  std::filesystem::permissions(text, std::filesystem::perms::owner_all);
+  auto not_elf = run_with({"--kernel", kernel.string(), "--scheduler", text.string()});
+  CHECK(not_elf.exit_code == exit_scheduler);
+  CHECK_THAT(not_elf.output, Catch::Contains("not an ELF file"));
+}
+
+TEST_CASE("arguments after -- without --scheduler are a usage error") {
+  auto r = run_with({"--kernel", fake_kernel("k").string(), "--", "-v"});
+  CHECK(r.exit_code == exit_usage);
+  CHECK_THAT(r.output, Catch::Contains("--scheduler"));
+}
+
+TEST_CASE("list names every built-in scenario with its expected verdict") {
+  auto r = test::run_cli({"list", "--json"});
+  REQUIRE(r.exit_code == exit_pass);
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  REQUIRE(j.is_array());
+  CHECK(j.size() >= 12);
+  bool rt = false;
+  for (const auto& e : j)
+    if (e["name"] == "rt-starvation") rt = e["expect"] == "fail";
+  CHECK(rt);
 }
