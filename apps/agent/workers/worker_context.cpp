@@ -84,10 +84,11 @@ void WorkerContext::begin() {
     slot_->schedstat_ok = true;
     slot_->schedstat_start = slot_->schedstat_last = *s;
   }
-  slot_->started_ns = now;
+  const int64_t released = slot_->released_ns > 0 && slot_->released_ns <= now ? slot_->released_ns : now;
+  slot_->started_ns = released;
   slot_->cpu_ns = 0;
   last_slow_ns_ = now;
-  slot_->gap.start(now);
+  slot_->gap.start(released);
   checkpoint(now);
 }
 

@@ -230,6 +230,7 @@ void WorkerSet::release(const std::vector<size_t>& which) {
   for (auto i : which) {
     auto& w = workers_[i];
     if (w.reaped || !w.slot) continue;
+    w.slot->released_ns = mono_ns();
     w.slot->go.store(1, std::memory_order_release);
     futex_wake(&w.slot->go, 1);
   }

@@ -22,6 +22,9 @@ struct WorkerSlot {
   std::atomic<uint32_t> ready{0};
   std::atomic<uint32_t> finished{0};
   int64_t started_ns = 0, stopped_ns = 0;  ///< CLOCK_MONOTONIC
+  /// When the agent released the worker (CLOCK_MONOTONIC): its wall time and its first
+  /// gap start there, so a worker kept off the CPU from the start is seen as such.
+  int64_t released_ns = 0;
   uint64_t work_units = 0;
   int64_t cpu_ns = 0;
   uint64_t migrations = 0;
