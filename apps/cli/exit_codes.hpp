@@ -19,6 +19,9 @@ enum ExitCode : int {
   exit_guest_protocol = 74,     ///< the guest agent sent malformed or incomplete reports
   exit_nested_timeout = 75,     ///< the nested host's command exceeded its time bound
   exit_guest_hang = 76,         ///< the guest went silent (no output or heartbeat) past the stall timeout
+  exit_kernel_source = 80,      ///< kernel build: source or build tools missing (scripts/setup.sh --kernel-build)
+  exit_kernel_config = 81,      ///< kernel build: `make olddefconfig` dropped a symbol the fragment enables
+  exit_kernel_build = 82,       ///< kernel build: a build step failed (unpack, make, objcopy, schedulers)
 };
 
 }  // namespace ktstr::cli
