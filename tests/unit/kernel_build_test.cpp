@@ -33,7 +33,8 @@ std::string slurp(const fs::path& p) {
 }
 
 /// The fake tree. FAKE_KCONFIG_DROP=SYM makes olddefconfig drop CONFIG_SYM;
-/// FAKE_NO_BTF=1 links a vmlinux without .BTF; FAKE_MAKE_FAIL=1 fails bzImage. Like
+/// FAKE_NO_BTF=1 links a vmlinux without .BTF; FAKE_MAKE_FAIL=1 fails bzImage;
+/// FAKE_MAKE_SLEEP=S holds bzImage S seconds. Like
 /// scripts/link-vmlinux.sh, the .BTF section is alloc (objcopy -O binary skips others).
 void make_fake_tree(const fs::path& tree) {
   write(tree / "Makefile",
@@ -47,6 +48,7 @@ void make_fake_tree(const fs::path& tree) {
         "\t@for i in $$(seq 1 30); do echo \"  CC      kernel/f$$i.o\"; done\n"
         "\t@echo '  AS      arch/x86/entry/entry_64.o'\n"
         "\t@if [ -n \"$$FAKE_MAKE_FAIL\" ]; then echo 'kernel/f7.c:1:1: error: fake failure'; exit 2; fi\n"
+        "\t@if [ -n \"$$FAKE_MAKE_SLEEP\" ]; then sleep $$FAKE_MAKE_SLEEP; fi\n"
         "\tmkdir -p arch/x86/boot include/config\n"
         "\tprintf 'fake-bzimage' > arch/x86/boot/bzImage\n"
         "\tcc -c -x c /dev/null -o empty.o\n"
@@ -102,6 +104,11 @@ struct Fixture {
     env.push_back("KTSTR_CACHE=" + cache.string());
     env.push_back(path_env);
     return test::run_cli(args, env, 120);
+  }
+  test::CliResult cli(std::vector<std::string> args, std::vector<std::string> env, int timeout_s) {
+    env.push_back("KTSTR_CACHE=" + cache.string());
+    env.push_back(path_env);
+    return test::run_cli(args, env, timeout_s);
   }
   test::CliResult build(std::vector<std::string> extra = {}, std::vector<std::string> env = {}) {
     std::vector<std::string> args{"kernel", "build", "--source", tarball.string(), "--jobs", "1"};
@@ -252,4 +259,22 @@ TEST_CASE("kernel list: built and Debian kernels, aliases, sched_ext, build time
   CHECK_THAT(t.output, Catch::Contains("sched_ext"));
   CHECK_THAT(t.output, Catch::Contains("-> linux-image-6.1.0-99-amd64"));
   CHECK_THAT(t.output, Catch::Contains("6.12.99-fake"));
+}
+
+TEST_CASE("kernel build: an interrupted build never looks cached, and the next one cleans up") {
+  Fixture f;
+  // Killed (SIGKILL, no chance to clean up) while make runs.
+  auto r = f.cli({"kernel", "build", "--source", f.tarball.string(), "--name", "cut"}, {"FAKE_MAKE_SLEEP=6"}, 3);
+  CHECK(r.exit_code == -1);
+  CHECK_FALSE(fs::exists(f.cache / "kernels" / "cut"));
+  CHECK(f.leftovers());  // the staging entry and the tree, invisible to --kernel and kernel list
+  ::setenv("KTSTR_CACHE", f.cache.c_str(), 1);
+  CHECK_FALSE(cached_kernel("cut"));
+  ::unsetenv("KTSTR_CACHE");
+  auto list = f.cli({"kernel", "list", "--json"});
+  CHECK(nlohmann::json::parse(list.output)["kernels"].empty());
+  auto again = f.build({"--name", "cut"});
+  CHECK(again.exit_code == exit_pass);
+  CHECK_THAT(again.output, Catch::Contains("left by an interrupted build"));
+  CHECK_FALSE(f.leftovers());
 }
