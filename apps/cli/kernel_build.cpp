@@ -25,6 +25,7 @@
 
 #include "apps/cli/child_process.hpp"
 #include "apps/cli/exit_codes.hpp"
+#include "apps/cli/kbuild_estimate.hpp"
 #include "apps/cli/kconfig.hpp"
 #include "apps/cli/kernel_cache.hpp"
 #include "apps/cli/make_progress.hpp"
@@ -144,7 +145,7 @@ void remove_stale(const fs::path& dir, const std::string& prefix) {
     if (f.rfind(prefix, 0) != 0) continue;
     pid_t pid = static_cast<pid_t>(std::atol(f.c_str() + prefix.size()));
     if (pid > 0 && pid != ::getpid() && pid_alive(pid)) continue;
-    std::cerr << "kernel build: removing " << e.path().string() << " (left by an interrupted build)\n";
+    std::cerr << "kernel build: removing " << e.path().string() << " (left by an earlier failed or interrupted build)\n";
     fs::remove_all(e.path(), ec);
   }
 }
@@ -171,29 +172,6 @@ std::vector<std::string> last_lines(const fs::path& log, std::size_t count) {
 unsigned online_cpus() {
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<unsigned>(n) : 1;
-}
-
-/// Rough number of objects a defconfig-based x86 build compiles, from the tree: the
-/// core kernel's .c files plus one in eight of drivers/ (most drivers are off). Only a
-/// denominator for the first build; later builds use the previous build's count.
-std::size_t guess_object_count(const fs::path& tree) {
-  std::size_t core = 0, drivers = 0;
-  std::error_code ec;
-  for (const auto& top : fs::directory_iterator(tree, ec)) {
-    std::string name = top.path().filename().string();
-    if (!top.is_directory() || name == "tools" || name == "Documentation" || name == "samples" ||
-        name == "scripts" || name == "sound" || name == "usr" || name[0] == '.')
-      continue;
-    std::vector<fs::path> roots;
-    if (name == "arch")
-      roots.push_back(top.path() / "x86");
-    else
-      roots.push_back(top.path());
-    for (const auto& root : roots)
-      for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
-        if (it->path().extension() == ".c") ++(name == "drivers" ? drivers : core);
-  }
-  return core + drivers / 8;
 }
 
 /// The compile count of an earlier build of the same version and fragment, if cached.
@@ -371,7 +349,11 @@ void Builder::configure() {
 void Builder::build_bzimage() {
   step("make -j" + std::to_string(opt_.jobs) + " bzImage (about 36 min on 2 cores)");
   auto previous = previous_object_count(kernels_, version_, fragment_hash_);
-  MakeProgress progress(previous ? *previous : guess_object_count(tree_), !previous);
+  // The denominator: the previous build's count, else an estimate from the Kbuild
+  // makefiles and the final .config.
+  std::size_t expected =
+      previous ? *previous : estimate_kbuild_objects(tree_, parse_kconfig(read_text(tree_ / ".config")));
+  MakeProgress progress(expected, !previous);
   const bool tty = ::isatty(2);
   const auto t0 = Clock::now();
   auto last_shown = t0;

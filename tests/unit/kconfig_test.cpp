@@ -2,10 +2,13 @@
 // parsing: the pure parts of `kernel build`.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "apps/cli/kbuild_estimate.hpp"
 #include "apps/cli/kconfig.hpp"
 #include "apps/cli/kernel_build.hpp"
 #include "apps/cli/make_progress.hpp"
@@ -139,4 +142,35 @@ TEST_CASE("make progress: count, estimate and rendering") {
   CHECK(unknown.render(5) == "1 objects  5s elapsed  a/b.o");
   CHECK(format_duration(2172) == "36m12s");
   CHECK(format_duration(3720) == "1h02m");
+}
+
+TEST_CASE("the object estimate walks Kbuild makefiles by the config") {
+  fs::path tree = fs::temp_directory_path() / ("ktstr-test-kbuild-estimate-" + std::to_string(::getpid()));
+  fs::remove_all(tree);
+  auto put = [&](const std::string& rel, const std::string& text) {
+    fs::create_directories((tree / rel).parent_path());
+    std::ofstream(tree / rel) << text;
+  };
+  put("Kbuild", "obj-y += init/\nobj-y += arch/$(SRCARCH)/\nobj-y += $(ARCH_CORE)\nobj-$(CONFIG_NET) += net/\n"
+                "obj-$(CONFIG_SOUND) += sound/\nobj-y += drivers/\n");
+  put("Makefile", "all:\n");
+  put("init/Makefile", "obj-y := main.o version.o \\\n\tcalibrate.o\n# obj-y += commented.o\n");
+  put("arch/x86/Makefile", "libs-y += arch/x86/lib/\ndrivers-$(CONFIG_PCI) += arch/x86/pci/\n");
+  put("arch/x86/Kbuild", "obj-y += kernel/\n");
+  put("arch/x86/Makefile.ignored", "obj-y += nothing.o\n");
+  put("arch/x86/kernel/Makefile", "obj-y += setup.o\nobj-$(CONFIG_SMP) += smp.o\nobj-$(CONFIG_X) += x.o\n"
+                                  "\t@echo obj-y = recipe.o\n");
+  put("arch/x86/lib/Makefile", "lib-y := memcpy.o\n");
+  put("arch/x86/pci/Makefile", "obj-y += pci.o\n");
+  put("lib/Makefile", "lib-y := string.o\nobj-y += sort.o\n");
+  put("net/Makefile", "obj-y += socket.o\n");
+  put("sound/Makefile", "obj-y += sound.o\n");
+  put("drivers/Makefile", "obj-$(CONFIG_EXT4) += ext4.o\next4-y := a.o b.o\next4-$(CONFIG_ACL) += acl.o\n"
+                          "obj-$(CONFIG_VIRTIO) += virtio/\n");
+  put("drivers/virtio/Makefile", "obj-y += virtio.o\n");
+  auto config = parse_kconfig("CONFIG_NET=y\nCONFIG_SMP=y\nCONFIG_PCI=y\nCONFIG_EXT4=y\nCONFIG_ACL=y\nCONFIG_VIRTIO=m\n");
+  // init 3 + setup, smp + memcpy + pci + string, sort + socket + ext4's a, b, acl.
+  CHECK(estimate_kbuild_objects(tree, config) == 3 + 2 + 1 + 1 + 2 + 1 + 3);
+  CHECK(estimate_kbuild_objects(tree / "nonexistent", config) == 0);
+  fs::remove_all(tree);
 }
