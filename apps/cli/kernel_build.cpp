@@ -484,7 +484,8 @@ int Builder::run() {
   fragment_hash_ = fnv1a64_hex(fragment_text_);
 
   try {
-    resolve_source();
+    // With --name, a cached entry is found without reading the source (which may be gone).
+    if (opt_.name.empty()) resolve_source();
     entry_ = kernels_ / opt_.name;
     std::error_code ec;
     if (fs::exists(fs::symlink_status(entry_, ec)) && !fs::is_regular_file(entry_ / "build.json", ec)) {
@@ -503,6 +504,7 @@ int Builder::run() {
       say("use it with: ktstr-actors run --kernel " + opt_.name);
       return exit_pass;
     }
+    if (version_.empty()) resolve_source();
     check_tools();
 
     fs::create_directories(kernels_);

@@ -177,6 +177,10 @@ TEST_CASE("kernel build: the fake source becomes a complete cache entry, reused,
   auto again = f.build({"--schedulers"});
   CHECK(again.exit_code == exit_pass);
   CHECK_THAT(again.output, Catch::Contains("already cached"));
+  // By name, the cached entry needs no source.
+  auto by_name = f.cli({"kernel", "build", "--source", (f.root / "gone.tar.xz").string(), "--name", "linux-6.12.99-scx"});
+  CHECK(by_name.exit_code == exit_pass);
+  CHECK_THAT(by_name.output, Catch::Contains("already cached"));
   CHECK(test::read_json(entry / "build.json")["date"] == j["date"]);
 
   auto forced = f.build({"--force"});
