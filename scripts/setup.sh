@@ -2,7 +2,19 @@
 # Idempotent set-up for a fresh Debian 12 machine: build dependencies, QEMU for the
 # nested software-KVM host, and the default guest kernel (Debian's linux-image-6.1.0-NN,
 # downloaded and unpacked into the cache, never installed).
+#   --kernel-build  also what `ktstr-actors kernel build` needs: Debian's kernel source
+#                   (linux-source-6.12 -> /usr/src/linux-source-6.12.tar.xz), the kernel
+#                   build tools (pahole from dwarves for BTF) and clang-19 for the
+#                   sched_ext schedulers (tools/sched_ext).
 set -euo pipefail
+
+kernel_build=0
+for arg in "$@"; do
+  case "$arg" in
+    --kernel-build) kernel_build=1 ;;
+    *) echo "setup: unknown option $arg (known: --kernel-build)" >&2; exit 64 ;;
+  esac
+done
 
 packages=(
   build-essential cmake pkg-config
@@ -11,6 +23,9 @@ packages=(
   libtomlplusplus-dev libarchive-dev libbenchmark-dev
   qemu-system-x86 cpio xz-utils zstd kmod
 )
+if ((kernel_build)); then
+  packages+=(linux-source-6.12 dwarves bc flex bison libelf-dev libssl-dev clang-19 llvm-19)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

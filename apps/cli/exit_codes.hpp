@@ -21,6 +21,9 @@ enum ExitCode : int {
   exit_guest_hang = 76,         ///< the guest went silent (no output or heartbeat) past the stall timeout
   exit_scenario = 77,           ///< scenario file invalid, or no such built-in scenario
   exit_scheduler = 78,          ///< scheduler binary missing, not executable, or a library it needs is missing
+  exit_kernel_source = 80,      ///< kernel build: source or build tools missing (scripts/setup.sh --kernel-build)
+  exit_kernel_config = 81,      ///< kernel build: `make olddefconfig` dropped a symbol the fragment enables
+  exit_kernel_build = 82,       ///< kernel build: a build step failed (unpack, make, objcopy, schedulers)
 };
 
 }  // namespace ktstr::cli

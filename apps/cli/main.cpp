@@ -9,6 +9,7 @@
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/host_command.hpp"
 #include "apps/cli/list_command.hpp"
+#include "apps/cli/kernel_commands.hpp"
 #include "apps/cli/run_command.hpp"
 
 using namespace ktstr::cli;
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--cpus", nested.cpus, "outer guest CPUs")->capture_default_str();
   exec_cmd->add_option("--writable", writable, "directory shared read-write at its own path (repeatable)");
   exec_cmd->add_option("--env", nested.env, "NAME=VALUE for the command (repeatable)");
+  auto kernel_commands = add_kernel_commands(app);
+
   // `host exec [options] -- CMD ARGS...`: everything after "--" is the command, untouched
   // (CLI11 would otherwise read the command's own flags as ours).
   std::vector<std::string> command;
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
     run.host = host == "kvm" ? HostMode::kvm : host == "nested" ? HostMode::nested : HostMode::automatic;
     return run_main(run);
   }
+  if (auto rc = run_kernel_commands(*kernel_commands)) return *rc;
   if (exec_cmd->parsed()) {
     for (const auto& w : writable) nested.writable.emplace_back(w);
     nested.command = command;

@@ -1,0 +1,19 @@
+#pragma once
+// `ktstr-actors kernel build|list`: registration on the CLI11 app and dispatch, kept out
+// of main.cpp.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace ktstr::cli {
+
+struct KernelCommands;
+
+/// Adds the `kernel` subcommand; the returned object holds the parsed options.
+std::shared_ptr<KernelCommands> add_kernel_commands(CLI::App& app);
+
+/// The exit code when a `kernel` subcommand was parsed, else nullopt.
+std::optional<int> run_kernel_commands(const KernelCommands& commands);
+
+}  // namespace ktstr::cli
