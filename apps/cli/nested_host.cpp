@@ -292,7 +292,11 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-M", "q35", "-accel", "tcg",
       "-cpu", "EPYC,+svm", "-smp", std::to_string(options.cpus), "-m", std::to_string(options.memory_mib),
       "-no-reboot", "-display", "none", "-kernel", setup.kernel.string(), "-initrd", initrd.string(),
-      "-append", "console=ttyS0 quiet panic=-1 ktstr.scratch=" + std::string(nested::scratch_tag) +
+      // No clocksource watchdog (tsc=reliable) and no THP collapsing (khugepaged): both
+      // rendezvous or IPI every CPU, and a CPU running guest code with interrupts off
+      // under TCG's SVM never answers, which wedged the whole nested host (README).
+      "-append", "console=ttyS0 quiet panic=-1 tsc=reliable transparent_hugepage=never numa_balancing=disable "
+                 "ktstr.scratch=" + std::string(nested::scratch_tag) +
                      (extra ? std::string(" ") + extra : std::string()),
       // COM1: outer kernel console (log file); COM2 / COM3: the job's stdout / stderr.
       "-chardev", "file,id=console,path=" + qemu_escape(result.console_log.string()), "-serial", "chardev:console",
