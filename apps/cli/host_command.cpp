@@ -61,7 +61,7 @@ int host_exec_main(const NestedHostOptions& options) {
   if (!result.failure.empty()) {
     std::fprintf(stderr, "ktstr-actors host exec: %s (outer console: %s)\n", result.failure.c_str(),
                  result.console_log.c_str());
-    return exit_vmm_error;
+    return exit_nested_host_failed;
   }
   return result.exit_status;
 }

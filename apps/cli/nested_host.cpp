@@ -335,6 +335,13 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   bool exited = false;
   while (!exited) {
     for (const auto& line : watch.poll()) spdlog::warn("nested host kernel: {}", line);
+    if (watch.broken()) {  // it will not come back: do not wait for the time bound
+      ::kill(qemu, SIGKILL);
+      result.broken = "the nested host's kernel is " +
+                      std::string(watch.broken()->find("Kernel panic") != std::string::npos ? "dead" : "wedged") +
+                      ": " + *watch.broken();
+      break;
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0 || result.interrupted_by) {
       ::kill(qemu, SIGKILL);
@@ -351,7 +358,9 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
 
   std::string error;
   const auto status_bytes = read_untrusted(share / nested::status_file, nested::max_status_bytes);
-  if (result.interrupted_by) {
+  if (result.broken) {
+    result.failure = *result.broken;
+  } else if (result.interrupted_by) {
     result.failure = std::string("interrupted by signal ") + ::strsignal(result.interrupted_by);
   } else if (result.timed_out) {
     result.failure = "the command did not finish within " + std::to_string(options.timeout_s) + " s";

@@ -33,6 +33,8 @@ struct NestedHostResult {
   bool timed_out = false;     ///< the time bound ended the run
   std::string failure;        ///< non-empty when the outer guest failed before/after the command
   int interrupted_by = 0;     ///< SIGINT/SIGTERM/SIGHUP that made us stop the run, else 0
+  /// The outer kernel panicked or wedged (all-CPU soft lockup): ended at once.
+  std::optional<std::string> broken;
   std::filesystem::path console_log;
 };
 

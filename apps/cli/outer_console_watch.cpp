@@ -19,6 +19,21 @@ bool is_outer_kernel_trouble(std::string_view line) {
   return false;
 }
 
+std::optional<unsigned> soft_lockup_seconds(std::string_view line) {
+  constexpr std::string_view kMarker = "soft lockup - CPU#";
+  auto at = line.find(kMarker);
+  if (at == std::string_view::npos) return std::nullopt;
+  auto stuck = line.find(" stuck for ", at);
+  if (stuck == std::string_view::npos) return std::nullopt;
+  unsigned seconds = 0;
+  bool digits = false;
+  for (std::size_t i = stuck + 11; i < line.size() && line[i] >= '0' && line[i] <= '9' && seconds < 1000000; ++i) {
+    seconds = seconds * 10 + static_cast<unsigned>(line[i] - '0');
+    digits = true;
+  }
+  return digits ? std::optional(seconds) : std::nullopt;
+}
+
 std::vector<std::string> OuterConsoleWatch::poll() {
   std::vector<std::string> found;
   std::ifstream in(log_, std::ios::binary);
@@ -34,6 +49,11 @@ std::vector<std::string> OuterConsoleWatch::poll() {
     std::string_view line(partial_.data() + start, nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (is_outer_kernel_trouble(line)) {
+      if (!broken_) {
+        auto stuck = soft_lockup_seconds(line);
+        if ((stuck && *stuck >= wedge_after_s_) || line.find("Kernel panic") != std::string_view::npos)
+          broken_ = std::string(line.substr(0, kMaxLine));
+      }
       ++trouble_;
       if (trouble_ <= max_reports_) found.emplace_back(line.substr(0, kMaxLine));
     }

@@ -4,6 +4,7 @@
 // as they appear, instead of leaving the user with a silent timeout.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,8 +16,9 @@ bool is_outer_kernel_trouble(std::string_view line);
 
 class OuterConsoleWatch {
  public:
-  explicit OuterConsoleWatch(std::filesystem::path log, std::size_t max_reports = 20)
-      : log_(std::move(log)), max_reports_(max_reports) {}
+  explicit OuterConsoleWatch(std::filesystem::path log, std::size_t max_reports = 20,
+                             unsigned wedge_after_s = 120)
+      : log_(std::move(log)), max_reports_(max_reports), wedge_after_s_(wedge_after_s) {}
 
   /// Reads what was appended since the last call; returns the new trouble lines (at most
   /// max_reports over the watch's life; later ones are only counted).
@@ -24,12 +26,21 @@ class OuterConsoleWatch {
 
   std::size_t trouble_lines() const { return trouble_; }
 
+  /// Set once the outer kernel panicked or a CPU has been in soft lockup for at least
+  /// the wedge threshold: the nested host will not recover. Names the line.
+  const std::optional<std::string>& broken() const { return broken_; }
+
  private:
   std::filesystem::path log_;
   std::size_t max_reports_;
   std::uint64_t offset_ = 0;
   std::string partial_;
   std::size_t trouble_ = 0;
+  unsigned wedge_after_s_;
+  std::optional<std::string> broken_;
 };
+
+/// Seconds of a "soft lockup - CPU#n stuck for Ns!" line; nullopt for other lines.
+std::optional<unsigned> soft_lockup_seconds(std::string_view line);
 
 }  // namespace ktstr::cli

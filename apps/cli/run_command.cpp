@@ -119,7 +119,7 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
   auto result = nested_host_exec(nested);
   if (result.timed_out) return fail(exit_nested_timeout, "the nested host did not finish within " +
                                                              std::to_string(nested.timeout_s) + " s");
-  if (!result.failure.empty()) return fail(exit_no_host, "nested host failed: " + result.failure);
+  if (!result.failure.empty()) return fail(exit_nested_host_failed, "nested host failed: " + result.failure);
   return result.exit_status;
 }
 

@@ -37,3 +37,23 @@ TEST_CASE("a missing console log is not an error") {
   OuterConsoleWatch watch("/nonexistent/ktstr-console.log");
   CHECK(watch.poll().empty());
 }
+
+TEST_CASE("a long outer soft lockup or an outer panic marks the nested host broken") {
+  CHECK(soft_lockup_seconds("[448.3] watchdog: BUG: soft lockup - CPU#0 stuck for 391s! [swapper/0:0]") == 391u);
+  CHECK_FALSE(soft_lockup_seconds("[1.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:").has_value());
+  const std::filesystem::path log = std::filesystem::temp_directory_path() / "ktstr-outer-broken-test.log";
+  std::ofstream(log, std::ios::trunc) << "[56.3] watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [kworker/1:1:75]\n";
+  OuterConsoleWatch watch(log, 20, 120);
+  watch.poll();
+  CHECK_FALSE(watch.broken().has_value());  // short lockups happen on a busy emulated host
+  std::ofstream(log, std::ios::app) << "[168.3] watchdog: BUG: soft lockup - CPU#1 stuck for 130s! [kworker/1:1:75]\n";
+  watch.poll();
+  REQUIRE(watch.broken().has_value());
+  CHECK_THAT(*watch.broken(), Catch::Contains("stuck for 130s"));
+
+  std::ofstream(log, std::ios::trunc) << "[283.6] Kernel panic - not syncing: Fatal exception in interrupt\n";
+  OuterConsoleWatch panicked(log);
+  panicked.poll();
+  CHECK(panicked.broken().has_value());
+  std::filesystem::remove(log);
+}
