@@ -6,7 +6,7 @@
 #   KTSTR_BUILD         build directory (default: build, relative to the repository)
 #   KTSTR_BUILD_TYPE    CMake build type (default: RelWithDebInfo)
 #   KTSTR_KVM_TIMEOUT   time bound of each nested run in seconds (default: 1500; the
-#                       KVM tests take about 5 minutes there, so this only ends a wedged host)
+#                       KVM tests take about 12 minutes there, so this only ends a stuck host)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
