@@ -96,7 +96,14 @@ std::vector<std::string> Cgroups::set_cpus(const std::string& path, const std::v
 
 std::vector<std::string> Cgroups::clear_cpus(const std::string& path) {
   // An empty write needs a newline: write(fd, "", 0) does not reach the kernel handler.
-  if (auto e = write_file(dir(path) + "/cpuset.cpus", "\n"); !e.empty()) return {e};
+  auto e = write_file(dir(path) + "/cpuset.cpus", "\n");
+  if (e.empty()) return {};
+  // Linux 6.1 refuses an empty cpuset.cpus on a cgroup holding tasks (ENOSPC): the
+  // parent's effective CPUs are the same "no restriction of its own".
+  auto parent = path.rfind('/') == std::string::npos ? std::string() : path.substr(0, path.rfind('/'));
+  auto cpus = read_text(dir(parent) + "/cpuset.cpus.effective").value_or("");
+  if (cpus.empty()) return {e};
+  if (auto again = write_file(dir(path) + "/cpuset.cpus", cpus); !again.empty()) return {e, again};
   return {};
 }
 

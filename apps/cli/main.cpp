@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   run_cmd->add_option("--scheduler", scheduler, "sched_ext scheduler binary to test (its arguments after --)");
   run_cmd->add_option("--junit", junit, "also write the scenario's checks as JUnit XML to FILE");
+  run_cmd->add_option("--assert", run.assert_overrides,
+                      "KEY=VALUE over the scenario's [assert] (max_gap_ms, fairness_spread_pct, "
+                      "throughput_spread_pct, starvation, isolation; repeatable)");
 
   auto* list_cmd = app.add_subcommand("list", "list the built-in scenarios");
   bool list_json = false;

@@ -95,6 +95,7 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
                          std::to_string(options.stall_timeout_s), "--perf-period",
                          std::to_string(options.perf_period_ms)});
   if (!options.scenario.empty()) nested.command.insert(nested.command.end(), {"--scenario", options.scenario});
+  for (const auto& a : options.assert_overrides) nested.command.insert(nested.command.end(), {"--assert", a});
   if (options.junit) {
     nested.command.insert(nested.command.end(), {"--junit", options.junit->string()});
     nested.writable.push_back(options.junit->parent_path());

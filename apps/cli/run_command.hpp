@@ -28,6 +28,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
   std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
+  std::vector<std::string> assert_overrides;       ///< KEY=VALUE over the scenario's [assert]
 };
 
 /// Runs the whole job; returns the process exit code (exit_codes.hpp).

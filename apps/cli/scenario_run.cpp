@@ -41,10 +41,44 @@ fs::path checked_scheduler(const fs::path& path) {
   return fs::absolute(path);
 }
 
+double number_value(const std::string& key, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(value, &used);
+    if (used == value.size() && v >= 0 && v < 1e9) return v;
+  } catch (const std::exception&) {
+  }
+  throw ScenarioInputError(exit_usage, "--assert " + key + "=" + value + ": expected a number >= 0");
+}
+
+bool bool_value(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  throw ScenarioInputError(exit_usage, "--assert " + key + "=" + value + ": expected true or false");
+}
+
+void apply_override(AssertionThresholds& t, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw ScenarioInputError(exit_usage, "--assert " + text + ": expected KEY=VALUE");
+  const std::string key = text.substr(0, eq), value = text.substr(eq + 1);
+  if (key == "max_gap_ms") t.max_gap_ms = number_value(key, value);
+  else if (key == "fairness_spread_pct") t.fairness_spread_pct = number_value(key, value);
+  else if (key == "throughput_spread_pct") t.throughput_spread_pct = number_value(key, value);
+  else if (key == "starvation") t.starvation = bool_value(key, value);
+  else if (key == "isolation") t.isolation = bool_value(key, value);
+  else
+    throw ScenarioInputError(exit_usage, "--assert " + key + ": unknown check (max_gap_ms, fairness_spread_pct, "
+                                         "throughput_spread_pct, starvation, isolation)");
+}
+
 }  // namespace
 
 std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, const kvm::Topology& topology) {
-  if (options.scenario.empty() && !options.scheduler) return std::nullopt;
+  if (options.scenario.empty() && !options.scheduler) {
+    if (!options.assert_overrides.empty())
+      throw ScenarioInputError(exit_usage, "--assert applies to a scenario: give --scenario or --scheduler");
+    return std::nullopt;
+  }
   PreparedScenario prepared;
   std::optional<SchedulerInPlan> in_plan;
   if (options.scheduler) {
@@ -58,6 +92,7 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
   } catch (const ScenarioError& e) {
     throw ScenarioInputError(exit_scenario, e.what());
   }
+  for (const auto& o : options.assert_overrides) apply_override(prepared.scenario.thresholds, o);
   return prepared;
 }
 

@@ -128,3 +128,13 @@ TEST_CASE("list names every built-in scenario with its expected verdict") {
     if (e["name"] == "rt-starvation") rt = e["expect"] == "fail";
   CHECK(rt);
 }
+
+TEST_CASE("--assert takes known checks with valid values only") {
+  const auto kernel = fake_kernel("k");
+  auto bad_value = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "max_gap_ms=soon"});
+  CHECK(bad_value.exit_code == exit_usage);
+  CHECK_THAT(bad_value.output, Catch::Contains("max_gap_ms=soon: expected a number"));
+  auto unknown = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "latency=5"});
+  CHECK(unknown.exit_code == exit_usage);
+  CHECK_THAT(unknown.output, Catch::Contains("unknown check"));
+}
