@@ -129,7 +129,7 @@ TEST_CASE("list names every built-in scenario with its expected verdict") {
   CHECK(rt);
 }
 
-TEST_CASE("--assert takes known checks with valid values only") {
+TEST_CASE("assert overrides take known checks with valid values only") {
   const auto kernel = fake_kernel("k");
   auto bad_value = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "max_gap_ms=soon"});
   CHECK(bad_value.exit_code == exit_usage);
