@@ -34,6 +34,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+/// The nested host's console has been silent this long although nested-init prints
+/// "alive" every 10 s: the emulated machine is wedged (its CPUs stuck with interrupts off).
+constexpr unsigned kSilentWedgeS = 150;
+
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // A private directory for the run; removed with everything in it at the end.
@@ -335,6 +339,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   bool exited = false;
   while (!exited) {
     for (const auto& line : watch.poll()) spdlog::warn("nested host kernel: {}", line);
+    watch.check_silence(Clock::now(), kSilentWedgeS);
     if (watch.broken()) {  // it will not come back: do not wait for the time bound
       ::kill(qemu, SIGKILL);
       result.broken = "the nested host's kernel is " +

@@ -34,6 +34,16 @@ std::optional<unsigned> soft_lockup_seconds(std::string_view line) {
   return digits ? std::optional(seconds) : std::nullopt;
 }
 
+void OuterConsoleWatch::check_silence(std::chrono::steady_clock::time_point now, unsigned silent_s) {
+  if (offset_ != seen_offset_) {
+    seen_offset_ = offset_;
+    last_growth_ = now;
+    return;
+  }
+  if (!broken_ && now - last_growth_ >= std::chrono::seconds(silent_s))
+    broken_ = "no output at all on its console for " + std::to_string(silent_s) + " s (it says \"alive\" every 10 s)";
+}
+
 std::vector<std::string> OuterConsoleWatch::poll() {
   std::vector<std::string> found;
   std::ifstream in(log_, std::ios::binary);

@@ -2,6 +2,7 @@
 // Follows the nested host's kernel console while a command runs there and reports the
 // lines that explain a slow or wedged run (soft lockups, RCU stalls, hung tasks, oopses)
 // as they appear, instead of leaving the user with a silent timeout.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -30,6 +31,10 @@ class OuterConsoleWatch {
   /// the wedge threshold: the nested host will not recover. Names the line.
   const std::optional<std::string>& broken() const { return broken_; }
 
+  /// Marks the host broken when the console has not grown for `silent_s` seconds while
+  /// it should be printing (nested-init says "alive" every 10 s). Call after poll().
+  void check_silence(std::chrono::steady_clock::time_point now, unsigned silent_s);
+
  private:
   std::filesystem::path log_;
   std::size_t max_reports_;
@@ -38,6 +43,8 @@ class OuterConsoleWatch {
   std::size_t trouble_ = 0;
   unsigned wedge_after_s_;
   std::optional<std::string> broken_;
+  std::uint64_t seen_offset_ = 0;
+  std::chrono::steady_clock::time_point last_growth_ = std::chrono::steady_clock::now();
 };
 
 /// Seconds of a "soft lockup - CPU#n stuck for Ns!" line; nullopt for other lines.

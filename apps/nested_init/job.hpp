@@ -17,6 +17,9 @@
 
 namespace ktstr::nested {
 
+/// nested-init writes "alive" to the outer console this often while the job runs.
+inline constexpr unsigned kAliveIntervalS = 10;
+
 inline constexpr std::string_view job_magic = "ktstr-nested-job 1";
 inline constexpr std::string_view job_file = "job";
 inline constexpr std::string_view status_file = "status";

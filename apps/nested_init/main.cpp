@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "job.hpp"
@@ -229,6 +230,14 @@ int main() {
 
   mount_host_root(*job);
   say("running " + printable(job->argv[0]));
+  // A line every 10 s while the job runs: the host tells a slow nested host from a
+  // wedged one by this console going silent (nested_host.cpp).
+  std::thread([] {
+    for (;;) {
+      ::sleep(kAliveIntervalS);
+      say("alive");
+    }
+  }).detach();
   const int ws = run_job(*job);
   Status st;
   if (WIFEXITED(ws)) st = {Status::Kind::exited, WEXITSTATUS(ws), {}};

@@ -57,3 +57,24 @@ TEST_CASE("a long outer soft lockup or an outer panic marks the nested host brok
   CHECK(panicked.broken().has_value());
   std::filesystem::remove(log);
 }
+
+TEST_CASE("a nested host console silent for too long marks the host broken, output resets the clock") {
+  using namespace std::chrono;
+  const std::filesystem::path log = std::filesystem::temp_directory_path() / "ktstr-outer-silent-test.log";
+  std::ofstream(log, std::ios::trunc) << "[1.0] ktstr-nested-init: running ctest\n";
+  OuterConsoleWatch watch(log);
+  const auto t0 = steady_clock::now();
+  watch.poll();
+  watch.check_silence(t0, 150);
+  watch.check_silence(t0 + seconds(100), 150);
+  CHECK_FALSE(watch.broken().has_value());
+  std::ofstream(log, std::ios::app) << "[11.0] ktstr-nested-init: alive\n";
+  watch.poll();
+  watch.check_silence(t0 + seconds(140), 150);  // grew: the clock restarts here
+  watch.check_silence(t0 + seconds(280), 150);
+  CHECK_FALSE(watch.broken().has_value());
+  watch.check_silence(t0 + seconds(290), 150);
+  REQUIRE(watch.broken().has_value());
+  CHECK_THAT(*watch.broken(), Catch::Contains("no output at all"));
+  std::filesystem::remove(log);
+}
