@@ -39,8 +39,8 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
 unsigned scenario_extra_seconds(const PreparedScenario& prepared);
 
 /// Judges the scenario from the agent's events and folds the verdict into the run
-/// report (a run that already failed keeps its verdict; the scenario's evidence is added).
-/// Returns the scenario's human summary (also stored in the report).
+/// report (a run that already failed keeps its verdict; the scenario's evidence is added);
+/// the human summary goes to report.scenario_summary, the JUnit XML to `junit` if given.
 void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs, RunReport& report,
                     const std::optional<std::filesystem::path>& junit);
 

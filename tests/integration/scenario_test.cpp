@@ -86,13 +86,12 @@ TEST_CASE("a scheduler on a kernel without sched_ext is a skip naming CONFIG_SCH
 }
 
 TEST_CASE("scx_simple on a sched_ext kernel passes steady", "[scenario][scx]") {
-  auto fixture = test::find_scx_fixture();
-  if (!fixture) test::skip_test("no sched_ext kernel: neither `kernel build` output nor shared/fixtures");
+  const auto fixture = test::require_scx_fixture();
   // Two vCPUs, as the fixture was seen working: with more, the emulated nested host
   // (QEMU TCG) now and then runs stale code while sched_ext flips its static keys
   // ("Oops: int3" in __schedule, README: known limits). Real KVM has no such limit.
-  auto r = run_scenario("steady", {"--kernel", fixture->kernel.string(), "--scheduler",
-                                   (fixture->schedulers / "scx_simple").string()}, "1,1,2,1");
+  auto r = run_scenario("steady", {"--kernel", fixture.kernel.string(), "--scheduler",
+                                   (fixture.schedulers / "scx_simple").string()}, "1,1,2,1");
   INFO(r.cli.output);
   CHECK(r.cli.exit_code == exit_pass);
   REQUIRE(r.json.is_object());
@@ -101,10 +100,9 @@ TEST_CASE("scx_simple on a sched_ext kernel passes steady", "[scenario][scx]") {
 }
 
 TEST_CASE("a sched_ext scheduler that dies after 2 s fails with 'scheduler died'", "[scenario][scx]") {
-  auto fixture = test::find_scx_fixture();
-  if (!fixture) test::skip_test("no sched_ext kernel: neither `kernel build` output nor shared/fixtures");
-  auto r = run_scenario("steady", {"--kernel", fixture->kernel.string(), "--append", "ktstr.test_kill_scheduler_ms=2000",
-                                   "--scheduler", (fixture->schedulers / "scx_simple").string()}, "1,1,2,1");
+  const auto fixture = test::require_scx_fixture();
+  auto r = run_scenario("steady", {"--kernel", fixture.kernel.string(), "--append", "ktstr.test_kill_scheduler_ms=2000",
+                                   "--scheduler", (fixture.schedulers / "scx_simple").string()}, "1,1,2,1");
   INFO(r.cli.output);
   CHECK(r.cli.exit_code == exit_fail);
   CHECK_THAT(r.cli.output, Catch::Contains("scheduler died"));

@@ -47,4 +47,11 @@ inline std::optional<ScxFixture> find_scx_fixture() {
   std::_Exit(kSkipExitCode);
 }
 
+/// The fixture, or this test ends as skipped naming what is missing.
+inline ScxFixture require_scx_fixture() {
+  auto fixture = find_scx_fixture();
+  if (!fixture) skip_test("no sched_ext kernel: neither `kernel build` output nor shared/fixtures");
+  return *fixture;
+}
+
 }  // namespace ktstr::test
