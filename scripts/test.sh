@@ -49,12 +49,16 @@ else
   # The emulated host itself (QEMU TCG with nested SVM) can crash or wedge under a
   # guest; `host exec` then exits 79 at once, naming the outer kernel's line. That is
   # the test machine failing, not a test: a fresh nested host is booted for the tests
-  # that have not passed yet (at most 3 hosts). A test that FAILED is never run again.
+  # that have not passed yet (at most 5 hosts, and none started after
+  # KTSTR_KVM_BUDGET seconds of KVM tests, default 2400). A test that FAILED is never
+  # run again.
   all_tests="$(ctest --test-dir "$build" -N -L kvm | sed -n 's/^ *Test *#\([0-9]*\):.*/\1/p')"
   log="$(mktemp)"
   trap 'rm -f "$log"' EXIT
   selection=(-L kvm)
-  for attempt in 1 2 3; do
+  max_hosts=5
+  kvm_start=$SECONDS
+  for attempt in $(seq "$max_hosts"); do
     set +e
     "$cli" host exec --cpus "${KTSTR_NESTED_CPUS:-4}" --timeout "${KTSTR_KVM_TIMEOUT:-1500}" --writable "$build" -- \
       ctest --test-dir "$build" --output-on-failure "${selection[@]}" 2>&1 | tee -a "$log"
@@ -71,10 +75,14 @@ else
       grep -qx "$t" <<<"$done_tests" || remaining+=("$t")
     done
     if [ "${#remaining[@]}" -eq 0 ]; then exit 0; fi
-    if [ "$attempt" -eq 3 ]; then break; fi
-    echo "== the nested host itself failed (exit 79, above): booting a fresh one for the ${#remaining[@]} test(s) not yet passed (host $((attempt + 1)) of 3)"
+    if [ "$attempt" -eq "$max_hosts" ]; then break; fi
+    if [ $((SECONDS - kvm_start)) -ge "${KTSTR_KVM_BUDGET:-2400}" ]; then
+      echo "the KVM tests' time budget (${KTSTR_KVM_BUDGET:-2400} s) is spent: no further nested host" >&2
+      break
+    fi
+    echo "== the nested host itself failed (exit 79, above): booting a fresh one for the ${#remaining[@]} test(s) not yet passed (host $((attempt + 1)) of $max_hosts)"
     selection=(-I "0,0,0,$(IFS=,; echo "${remaining[*]}")")
   done
-  echo "the nested host failed 3 times; ${#remaining[@]} KVM test(s) never completed" >&2
+  echo "the nested host failed $attempt times; ${#remaining[@]} KVM test(s) never completed" >&2
   exit 79
 fi

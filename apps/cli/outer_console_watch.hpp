@@ -18,7 +18,7 @@ bool is_outer_kernel_trouble(std::string_view line);
 class OuterConsoleWatch {
  public:
   explicit OuterConsoleWatch(std::filesystem::path log, std::size_t max_reports = 20,
-                             unsigned wedge_after_s = 120)
+                             unsigned wedge_after_s = 50)
       : log_(std::move(log)), max_reports_(max_reports), wedge_after_s_(wedge_after_s) {}
 
   /// Reads what was appended since the last call; returns the new trouble lines (at most
