@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "kvm/cpu_list.hpp"
 #include "kvm/error.hpp"
 
 namespace ktstr::kvm {
@@ -104,18 +105,7 @@ std::vector<uint32_t> Topology::node_cpus(uint32_t node) const {
   return cpus_where(cpus_, [&](const CpuPlacement& c) { return c.node == node; });
 }
 
-std::string format_cpu_list(const std::vector<uint32_t>& cpus) {
-  std::string out;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(cpus[i]);
-    if (j > i) out += '-' + std::to_string(cpus[j]);
-    i = j + 1;
-  }
-  return out;
-}
+std::string format_cpu_list(const std::vector<uint32_t>& cpus) { return format_sorted_cpu_list(cpus); }
 
 std::optional<std::vector<uint32_t>> parse_cpu_list(std::string_view text, uint32_t max_cpu) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);

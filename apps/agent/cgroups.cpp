@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "kvm/cpu_list.hpp"
 #include "sysfs_text.hpp"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -28,18 +29,7 @@ std::string write_file(const std::string& path, const std::string& text) {
   return {};
 }
 
-std::string format_cpu_list(const std::vector<int>& cpus) {
-  std::string out;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(cpus[i]);
-    if (j > i) out += "-" + std::to_string(cpus[j]);
-    i = j + 1;
-  }
-  return out;
-}
+std::string format_cpu_list(const std::vector<int>& cpus) { return kvm::format_sorted_cpu_list(cpus); }
 
 std::optional<std::string> Cgroups::check_root() const {
   struct statfs fs {};

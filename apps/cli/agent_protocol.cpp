@@ -78,9 +78,13 @@ std::optional<uint32_t> optional_u32(const json& object, const char* key, const 
   return static_cast<uint32_t>(unsigned_value(*value, std::numeric_limits<uint32_t>::max(), where + key));
 }
 
+// Every string from the guest is bounded (kMaxStringBytes), whatever it names.
 std::string string_value(const json& value, const std::string& name) {
   if (!value.is_string()) fail(name + " must be a string, got " + type_of(value));
-  return value.get<std::string>();
+  std::string text = value.get<std::string>();
+  if (text.size() > kMaxStringBytes)
+    fail(name + " has " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxStringBytes));
+  return text;
 }
 
 std::string required_string(const json& object, const char* key, const std::string& where) {
@@ -145,23 +149,6 @@ TopologyReport parse_topology(const json& line, uint64_t seq) {
 
 // ---- Scenario events -------------------------------------------------------------
 
-std::string bounded_string(const json& value, const std::string& name) {
-  std::string text = string_value(value, name);
-  if (text.size() > kMaxStringBytes)
-    fail(name + " has " + std::to_string(text.size()) + " bytes; at most " + std::to_string(kMaxStringBytes));
-  return text;
-}
-
-std::string required_text(const json& object, const char* key, const std::string& where) {
-  return bounded_string(required_field(object, key, where), where + key);
-}
-
-std::optional<std::string> optional_text(const json& object, const char* key, const std::string& where) {
-  const json* value = optional_field(object, key);
-  if (!value) return std::nullopt;
-  return bounded_string(*value, where + key);
-}
-
 double number_value(const json& value, const std::string& name, bool may_be_negative) {
   if (!value.is_number()) fail(name + " must be a number, got " + type_of(value));
   double v = value.get<double>();
@@ -215,7 +202,7 @@ std::vector<std::string> string_array(const json& value, const std::string& name
   std::vector<std::string> out;
   out.reserve(list.size());
   for (std::size_t i = 0; i < list.size(); ++i)
-    out.push_back(bounded_string(list[i], name + "[" + std::to_string(i) + "]"));
+    out.push_back(string_value(list[i], name + "[" + std::to_string(i) + "]"));
   return out;
 }
 
@@ -238,20 +225,20 @@ SchedulerEvent parse_scheduler(const json& line, uint64_t seq) {
       {"enable_timeout", SchedulerState::enable_timeout}, {"died", SchedulerState::died},
       {"ejected", SchedulerState::ejected},         {"unsupported", SchedulerState::unsupported},
       {"stopped", SchedulerState::stopped}};
-  std::string state = required_text(line, "state", at);
+  std::string state = required_string(line, "state", at);
   SchedulerEvent event;
   event.seq = seq;
   auto found = std::find_if(std::begin(kStates), std::end(kStates), [&](auto& s) { return s.first == state; });
   if (found == std::end(kStates)) fail(at + "unknown state \"" + printable_excerpt(state) + "\"");
   event.state = found->second;
   event.pid = optional_u32(line, "pid", at);
-  event.path = optional_text(line, "path", at);
+  event.path = optional_string(line, "path", at);
   event.after_ms = optional_ms(line, "after_ms", at);
   event.at_ms = optional_ms(line, "at_ms", at, /*may_be_negative=*/true);
-  event.ops = optional_text(line, "ops", at);
-  event.sched_ext_state = optional_text(line, "sched_ext_state", at);
-  event.status = optional_text(line, "status", at);
-  event.reason = optional_text(line, "reason", at);
+  event.ops = optional_string(line, "ops", at);
+  event.sched_ext_state = optional_string(line, "sched_ext_state", at);
+  event.status = optional_string(line, "status", at);
+  event.reason = optional_string(line, "reason", at);
   if (const json* output = optional_field(line, "output")) event.output = string_array(*output, at + "output");
   switch (event.state) {
     case SchedulerState::died:
@@ -273,7 +260,7 @@ ScenarioStarted parse_scenario_started(const json& line, uint64_t seq) {
   const std::string at = "scenario_started: ";
   ScenarioStarted event;
   event.seq = seq;
-  event.name = required_text(line, "name", at);
+  event.name = required_string(line, "name", at);
   event.workers = static_cast<uint32_t>(
       unsigned_value(required_field(line, "workers", at), kMaxListEntries, at + "workers"));
   event.usable_cpus = cpu_array(required_field(line, "usable_cpus", at), at + "usable_cpus");
@@ -298,9 +285,9 @@ WorkerReport parse_worker_report(const json& line, uint64_t seq) {
   WorkerReport r;
   r.seq = seq;
   r.id = required_u32(line, "id", at);
-  r.name = required_text(line, "name", at);
-  r.cgroup = required_text(line, "cgroup", at);
-  r.type = required_text(line, "type", at);
+  r.name = required_string(line, "name", at);
+  r.cgroup = required_string(line, "cgroup", at);
+  r.type = required_string(line, "type", at);
   r.pid = required_u32(line, "pid", at);
   r.started_ms = required_ms(line, "started_ms", at);
   r.stopped_ms = required_ms(line, "stopped_ms", at);
@@ -332,7 +319,7 @@ WorkerReport parse_worker_report(const json& line, uint64_t seq) {
     if (const json* allowed = optional_field(iso, "first_allowed"))
       r.isolation.first_allowed = cpu_array(*allowed, in + "first_allowed");
   }
-  r.exit_text = required_text(line, "exit", at);
+  r.exit_text = required_string(line, "exit", at);
   if (r.exit_text == "ok") r.exit = WorkerExit::ok;
   else if (r.exit_text == "killed") r.exit = WorkerExit::killed;
   else if (r.exit_text.rfind("error", 0) == 0) r.exit = WorkerExit::error;

@@ -5,6 +5,8 @@
 #include <set>
 #include <type_traits>
 
+#include "kvm/cpu_list.hpp"
+
 namespace ktstr::cli {
 
 namespace {
@@ -203,16 +205,7 @@ void ScenarioCollector::add_report(const WorkerReport& report) {
 std::string format_cpu_list(std::vector<uint32_t> cpus) {
   std::sort(cpus.begin(), cpus.end());
   cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  std::string out;
-  for (std::size_t i = 0; i < cpus.size();) {
-    std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    if (!out.empty()) out += ',';
-    out += std::to_string(cpus[i]);
-    if (j > i) out += "-" + std::to_string(cpus[j]);
-    i = j + 1;
-  }
-  return out.empty() ? "none" : out;
+  return cpus.empty() ? "none" : kvm::format_sorted_cpu_list(cpus);
 }
 
 }  // namespace ktstr::cli

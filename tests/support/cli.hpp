@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -70,9 +71,13 @@ inline nlohmann::json read_json(const std::filesystem::path& path) {
   return nlohmann::json::parse(in, nullptr, false);
 }
 
-/// A fresh directory under the build tree's temp area (writable inside the nested host).
+/// A fresh directory for one test's files: under $KTSTR_TEST_SCRATCH when set
+/// (scripts/test.sh points it into the build tree, so a failed run's console log
+/// outlives the nested host), else under the temp directory.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("ktstr-test-" + name + "-" + std::to_string(::getpid()));
+  const char* base = std::getenv("KTSTR_TEST_SCRATCH");
+  const std::filesystem::path root = base && *base ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
+  auto dir = root / ("ktstr-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
