@@ -49,7 +49,7 @@ else
   # The emulated host itself (QEMU TCG with nested SVM) can crash or wedge under a
   # guest; `host exec` then exits 79 at once, naming the outer kernel's line. That is
   # the test machine failing, not a test: a fresh nested host is booted for the tests
-  # that have not passed yet (at most 5 hosts, and none started after
+  # that have not passed yet (at most 8 hosts, and none started after
   # KTSTR_KVM_BUDGET seconds of KVM tests, default 2400).
   #
   # Each test may run twice (ctest --repeat until-pass:2): under emulation a guest now
@@ -77,7 +77,7 @@ else
     done
   }
   selection=(-L kvm)
-  max_hosts=5
+  max_hosts=8
   kvm_start=$SECONDS
   for attempt in $(seq "$max_hosts"); do
     set +e

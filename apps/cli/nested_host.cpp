@@ -36,7 +36,7 @@ namespace {
 
 /// The nested host's console has been silent this long although nested-init prints
 /// "alive" every 10 s: the emulated machine is wedged (its CPUs stuck with interrupts off).
-constexpr unsigned kSilentWedgeS = 90;
+constexpr unsigned kSilentWedgeS = 60;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
