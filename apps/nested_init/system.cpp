@@ -6,6 +6,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +49,11 @@ void say(std::string_view line) {
   out.append(line);
   out.push_back('\n');
   write_all(STDERR_FILENO, out);
+}
+
+void kick_uart(int fd) {
+  ::tcflow(fd, TCOOFF);
+  ::tcflow(fd, TCOON);
 }
 
 void set_status_path(std::string path) { g_status_path = std::move(path); }

@@ -14,6 +14,13 @@ void say(std::string_view line);
 /// Where die() also records the error (the scratch share), once it is mounted.
 void set_status_path(std::string path);
 
+/// Restarts a UART's transmitter (tcflow off, then on: the 8250 driver re-enables the
+/// transmit interrupt, and the UART raises it again when its buffer is empty). Under
+/// QEMU TCG that interrupt is now and then lost, and an 8250 port then never sends
+/// again: the console (with the "alive" heartbeat) or the job's output went silent
+/// while the nested host ran on. Called every second on every port in use.
+void kick_uart(int fd);
+
 /// Writes the status file (see job.hpp); false if it could not be written.
 bool write_status(std::string_view content);
 
