@@ -34,9 +34,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// The nested host's console has been silent this long although nested-init prints
-/// "alive" every 10 s: the emulated machine is wedged (its CPUs stuck with interrupts off).
-constexpr unsigned kSilentWedgeS = 60;
+/// The nested host's console has been silent for six of nested-init's "alive" beats:
+/// the emulated machine is wedged (its CPUs stuck with interrupts off).
+constexpr unsigned kSilentWedgeS = 6 * nested::kAliveIntervalS;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
