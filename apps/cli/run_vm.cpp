@@ -1,9 +1,8 @@
 #include "apps/cli/run_vm.hpp"
 
-#include <malloc.h>
-
 #include <spdlog/spdlog.h>
 
+#include "actors/runtime_config.hpp"
 #include "actors/vm.hpp"
 
 namespace ktstr::cli {
@@ -65,25 +64,13 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
       std::get<AgentEvent>(parsed));
 }
 
-// While vCPUs run, our process never gives memory back to the kernel: munmap/madvise
-// of a multi-threaded process sends TLB-shootdown IPIs to the CPUs running its vCPU
-// threads and waits for them. Under an emulated host (QEMU TCG) a CPU running guest
-// code with interrupts off does not take that IPI, and the waiting CPUs deadlocked the
-// whole nested host. Costs nothing real: the heap stays at its high-water mark.
-void keep_heap_mapped() {
-  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: bigger blocks are rare here
-  ::mallopt(M_TOP_PAD, 16 << 20);
-}
-
 }  // namespace
 
 RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits) {
   RunObservation obs;
-  keep_heap_mapped();
+  actors::keep_heap_mapped();
   caf::actor_system_config cfg;
-  cfg.add_message_types<caf::id_block::ktstr>();
-  cfg.set("scheduler.max-threads", 2);
+  actors::configure_runtime(cfg);
   // Held by pointer: when a vCPU thread is stuck in KVM_RUN, the system's destructor
   // would wait for it forever, so it is then deliberately leaked and the caller
   // leaves with _exit after reporting.

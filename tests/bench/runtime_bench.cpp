@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "actors/runtime_config.hpp"
 #include "apps/cli/kernel_cmdline.hpp"
 #include "apps/cli/guest_image.hpp"
 #include "apps/cli/kernel_cache.hpp"
@@ -29,12 +30,6 @@ kvm::MachineConfig guest_config(const Options& o, uint32_t vcpus, const std::vec
   m.topology = *kvm::TopologySpec::parse("1,1," + std::to_string(vcpus) + ",1");
   m.memory_mib = 512;
   return m;
-}
-
-caf::actor_system_config& configure(caf::actor_system_config& cfg) {
-  cfg.add_message_types<caf::id_block::ktstr>();
-  cfg.set("scheduler.max-threads", 2);
-  return cfg;
 }
 
 }  // namespace ktstr::bench
@@ -79,7 +74,8 @@ int main(int argc, char** argv) {
   const auto initrd = ktstr::cli::build_guest_initramfs(o.out / "initramfs.cpio");
 
   caf::actor_system_config cfg;
-  auto system = std::make_unique<caf::actor_system>(configure(cfg));
+  ktstr::actors::keep_heap_mapped();  // as run_vm does
+  auto system = std::make_unique<caf::actor_system>(ktstr::actors::configure_runtime(cfg));
   bool stuck = false;
 
   spdlog::info("part 1: {} samples on vCPU {}", o.samples, o.vcpu);

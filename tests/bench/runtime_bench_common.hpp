@@ -50,9 +50,6 @@ inline double us_since(std::chrono::steady_clock::time_point t0) {
 /// kBaseCmdline, which is file-local there), held alive with idle vCPUs.
 kvm::MachineConfig guest_config(const Options& o, uint32_t vcpus, const std::vector<uint8_t>& initrd);
 
-/// CAF set-up shared by both parts (message types, 2 scheduler threads like the CLI).
-caf::actor_system_config& configure(caf::actor_system_config& cfg);
-
 struct KickResult {
   std::vector<double> raw_us;     ///< kick_until_out(): kick, blocked until the vCPU left KVM_RUN
   std::vector<double> raw_poll_us;///< request(), yield-polling served() until it reaches the generation

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "actors/freeze_coordinator.hpp"
+#include "actors/runtime_config.hpp"
 
 using namespace ktstr;
 using namespace std::chrono_literals;
@@ -40,8 +41,7 @@ struct Fixture {
   std::vector<uint32_t> kicked;
 
   explicit Fixture(std::vector<Fake> modes) {
-    cfg.add_message_types<caf::id_block::ktstr>();
-    cfg.set("scheduler.max-threads", 2);
+    actors::configure_runtime(cfg);  // the CLI's runtime: work-sharing scheduler
     sys = std::make_unique<caf::actor_system>(cfg);
     probe = std::make_unique<caf::scoped_actor>(*sys);
     actors::FreezeCoordinatorConfig fc;

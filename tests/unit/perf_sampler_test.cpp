@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "actors/perf_sampler.hpp"
+#include "actors/runtime_config.hpp"
 #include "kvm/perf_counters.hpp"
 #include "messages/messages.hpp"
 #include "tests/support/worker_thread.hpp"
@@ -22,8 +23,7 @@ namespace {
 // A fresh config per system: actor_system may consume parts of the one it is given.
 struct SamplerTestConfig : caf::actor_system_config {
   SamplerTestConfig() {
-    add_message_types<caf::id_block::ktstr>();
-    set("scheduler.max-threads", 2);
+    actors::configure_runtime(*this);
   }
 };
 
