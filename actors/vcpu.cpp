@@ -33,7 +33,7 @@ msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
 /// Returns false when told to stop while parked.
 bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
-  vcpu.complete_pending_io();
+  (void)vcpu.complete_pending_io();
   (void)vcpu.mark_guest_paused();
   self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
   bool running = true, thawed = false;
@@ -50,11 +50,12 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
 
 /// Handles every queued message without blocking; false once told to stop.
 bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
-  bool running = true;
-  // Most KVM_RUN exits (port I/O, MMIO) find the mailbox empty: a look at it spares them
-  // building a receive with a zero timeout.
-  bool empty = self->mailbox().empty();
-  while (!empty && running) {
+  bool running = true, dry = false;
+  // A look at the mailbox before each receive: most KVM_RUN exits (port I/O, MMIO) find
+  // it empty, and a kick's message is answered by the one receive that handles it, with
+  // no second receive waiting out a zero timeout. The timeout stays as the way out when
+  // only messages no handler matches are left (they stay in the mailbox, unhandled).
+  while (running && !dry && !self->mailbox().empty()) {
     self->receive([&](msg::stop_atom) { running = false; },
                   [&](msg::freeze& f) { running = park(self, vcpu, f); },
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
@@ -63,7 +64,7 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
                     self->send(caf::actor_cast<caf::actor>(self->current_sender()), msg::pong_atom::value, seq,
                                vcpu.index());
                   },
-                  caf::after(std::chrono::seconds(0)) >> [&] { empty = true; });
+                  caf::after(std::chrono::seconds(0)) >> [&] { dry = true; });
   }
   return running;
 }
