@@ -32,7 +32,8 @@ void complete(state_ptr self, bool deadline_passed) {
   snap.id = f.id;
   snap.trigger = f.trigger;
   snap.at_s = seconds(f.began - s.config.start);
-  snap.latency_s = seconds(now - f.began);
+  // The freeze latency ends with the last parked: holding the clock is not part of it.
+  snap.latency_s = seconds((deadline_passed ? now : f.all_parked) - f.began);
   snap.partial = deadline_passed;
   for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
     if (auto it = f.parked.find(i); it != f.parked.end()) snap.vcpus.push_back(it->second);
@@ -77,6 +78,7 @@ caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_st
         auto& f = *s.current;
         if (!f.parked.emplace(p.vcpu, std::move(p)).second) return;
         if (f.parked.size() == s.config.vcpus.size()) {
+          f.all_parked = clock::now();
           if (s.config.hold_clock) {
             s.config.hold_clock();
             f.clock_held = true;

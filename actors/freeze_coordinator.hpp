@@ -36,6 +36,7 @@ struct freeze_coordinator_state {
     uint64_t id = 0;
     std::string trigger;
     std::chrono::steady_clock::time_point began;
+    std::chrono::steady_clock::time_point all_parked;  ///< when the last parked came in
     std::map<uint32_t, msg::parked> parked;
     bool clock_held = false;
   };

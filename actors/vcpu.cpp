@@ -34,8 +34,10 @@ msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
 bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
   (void)vcpu.complete_pending_io();
-  (void)vcpu.mark_guest_paused();
   self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
+  // After the reply, off the freeze's critical path: the guest sees the pause flag
+  // when it runs again, which is only after the thaw this thread has yet to receive.
+  (void)vcpu.mark_guest_paused();
   bool running = true, thawed = false;
   while (!thawed && running) {
     self->receive([&](msg::thaw& t) { thawed = t.freeze_id == f.id; },  // an older thaw is stale
@@ -61,8 +63,9 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
                   // The cheapest round trip through this loop: measures the actor path (runtime_bench).
                   [&](msg::ping_atom, uint64_t seq) {
+                    const auto handled_at = std::chrono::steady_clock::now().time_since_epoch().count();
                     self->send(caf::actor_cast<caf::actor>(self->current_sender()), msg::pong_atom::value, seq,
-                               vcpu.index());
+                               vcpu.index(), static_cast<int64_t>(handled_at));
                   },
                   caf::after(std::chrono::seconds(0)) >> [&] { dry = true; });
   }

@@ -107,6 +107,10 @@ void VcpuKick::enter_guest() {
 void VcpuKick::leave_guest() {
   {
     std::lock_guard lock(mu_);  // under mu_ so a waiter between check and wait is not missed
+    // A kick is outstanding: this is the moment it got the thread out (one clock read,
+    // on kicked exits only; port I/O exits skip it).
+    if (requested_.load(std::memory_order_relaxed) != served_.load(std::memory_order_relaxed))
+      out_at_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     in_guest_.store(false, std::memory_order_release);
   }
   out_cv_.notify_all();

@@ -87,6 +87,11 @@ class VcpuKick {
   uint64_t kicks_sent() const { return kicks_.load(std::memory_order_relaxed); }
   uint64_t requested() const { return requested_.load(std::memory_order_acquire); }
   uint64_t served() const { return served_.load(std::memory_order_acquire); }
+  /// When the vCPU thread last left KVM_RUN with a kick outstanding, on the steady clock:
+  /// the far end of a kick's one-way latency (runtime_bench).
+  std::chrono::steady_clock::time_point last_out_at() const {
+    return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(out_at_.load(std::memory_order_acquire)));
+  }
 
  private:
   uint64_t request_locked();
@@ -101,6 +106,7 @@ class VcpuKick {
   std::atomic<uint64_t> requested_{0};  // written under mu_
   std::atomic<uint64_t> served_{0};     // written under mu_
   std::atomic<uint64_t> kicks_{0};
+  std::atomic<std::chrono::steady_clock::rep> out_at_{0};
 };
 
 }  // namespace ktstr::kvm

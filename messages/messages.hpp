@@ -21,7 +21,7 @@ using soft_atom = caf::atom_constant<caf::atom("soft")>;          ///< watchdog:
 using hard_atom = caf::atom_constant<caf::atom("hard")>;          ///< watchdog: hard stage reached
 using stall_atom = caf::atom_constant<caf::atom("stall")>;        ///< watchdog: no progress for too long
 using ping_atom = caf::atom_constant<caf::atom("ping")>;          ///< (ping, seq) to a vcpu: answer from its drain loop
-using pong_atom = caf::atom_constant<caf::atom("pong")>;          ///< (pong, seq, vcpu): the answer (runtime_bench)
+using pong_atom = caf::atom_constant<caf::atom("pong")>;          ///< (pong, seq, vcpu, handled_at): the answer; handled_at = steady-clock ticks when the vcpu thread handled the ping (runtime_bench)
 
 // -- guest I/O ----------------------------------------------------------------
 

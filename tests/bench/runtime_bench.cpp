@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
     stuck |= freezes.back().error.find("stuck") != std::string::npos;
   }
 
-  const Stats raw = stats_of(kick.raw_us), raw_poll = stats_of(kick.raw_poll_us), ping = stats_of(kick.ping_us), f1 = stats_of(kick.freeze1_us);
+  const Stats raw = stats_of(kick.raw_us), raw_poll = stats_of(kick.raw_poll_us), ping = stats_of(kick.ping_us),
+              f1 = stats_of(kick.freeze1_us), raw1 = stats_of(kick.raw_oneway_us), ping1 = stats_of(kick.ping_oneway_us);
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   json j;
   j["options"] = {{"kernel", o.kernel.string()}, {"samples", o.samples}, {"freezes", o.freezes},
@@ -116,10 +117,14 @@ int main(int argc, char** argv) {
                {"raw_poll", to_json(raw_poll)},
                {"actor_ping", to_json(ping)},
                {"actor_freeze_one", to_json(f1)},
+               {"raw_one_way", to_json(raw1)},
+               {"actor_ping_one_way", to_json(ping1)},
+               {"ping_over_raw_one_way", ratio(ping1.median_us, raw1.median_us)},
                {"ping_over_raw", ratio(ping.median_us, raw.median_us)},
                {"freeze_one_over_raw", ratio(f1.median_us, raw.median_us)},
                {"error", kick.error},
-               {"samples_us", {{"raw", kick.raw_us}, {"raw_poll", kick.raw_poll_us}, {"ping", kick.ping_us}, {"freeze_one", kick.freeze1_us}}}};
+               {"samples_us", {{"raw", kick.raw_us}, {"raw_poll", kick.raw_poll_us}, {"ping", kick.ping_us}, {"freeze_one", kick.freeze1_us},
+                              {"raw_one_way", kick.raw_oneway_us}, {"ping_one_way", kick.ping_oneway_us}}}};
 
   std::printf("\nruntime_bench (times in us; only ratios are meaningful under emulation)\n");
   std::printf("  %-28s %5s %12s %12s %9s\n", "series", "n", "median", "p90", "ratio");
@@ -127,6 +132,8 @@ int main(int argc, char** argv) {
   row("raw request + poll served", raw_poll, ratio(raw_poll.median_us, raw.median_us), "of raw");
   row("actor ping + kick -> pong", ping, ratio(ping.median_us, raw.median_us), "of raw");
   row("actor freeze 1 vCPU -> parked", f1, ratio(f1.median_us, raw.median_us), "of raw");
+  row("one way: raw kick -> out", raw1, 1.0, "(baseline)");
+  row("one way: ping + kick -> handled", ping1, ratio(ping1.median_us, raw1.median_us), "of raw one way");
   if (!kick.error.empty()) std::printf("  part 1 error: %s\n", kick.error.c_str());
 
   const Stats* one = nullptr;
@@ -152,11 +159,14 @@ int main(int argc, char** argv) {
   }
 
   const bool ping_ok = raw.count > 0 && ping.count > 0 && ping.median_us <= 1.2 * raw.median_us;
-  std::printf("\ngoal: actor path <= 1.2x raw kick (median): %.2fx -> %s\n", ratio(ping.median_us, raw.median_us),
-              met(ping_ok).c_str());
+  const bool ping1_ok = raw1.count > 0 && ping1.count > 0 && ping1.median_us <= 1.2 * raw1.median_us;
+  std::printf("\ngoal: actor path <= 1.2x raw kick (median), one way (until the vCPU thread acts): %.2fx -> %s\n",
+              ratio(ping1.median_us, raw1.median_us), met(ping1_ok).c_str());
+  std::printf("goal: actor path <= 1.2x raw kick (median), round trip (with the reply's wake-up): %.2fx -> %s\n",
+              ratio(ping.median_us, raw.median_us), met(ping_ok).c_str());
   std::printf("goal: freeze-all no worse than linear in vCPUs: %s\n", met(linear && one).c_str());
   std::printf("goal: freeze-all 8 vCPUs <= 3x one kick: %s\n", have8 ? met(eight_ok).c_str() : "not measured");
-  j["goals"] = {{"actor_path_le_1_2x_raw", ping_ok}, {"freeze_linear", linear && one},
+  j["goals"] = {{"actor_path_le_1_2x_raw_one_way", ping1_ok}, {"actor_path_le_1_2x_raw_round_trip", ping_ok}, {"freeze_linear", linear && one},
                 {"freeze8_le_3x_kick", have8 && eight_ok}};
   if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
   std::fflush(stdout);

@@ -42,9 +42,11 @@ inline Stats stats_of(std::vector<double> us) {
   return s;
 }
 
-inline double us_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+inline double us_between(std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point t1) {
+  return std::chrono::duration<double, std::micro>(t1 - t0).count();
 }
+
+inline double us_since(std::chrono::steady_clock::time_point t0) { return us_between(t0, std::chrono::steady_clock::now()); }
 
 /// The same guest as `ktstr-actors run` (command line copied from run_command.cpp's
 /// kBaseCmdline, which is file-local there), held alive with idle vCPUs.
@@ -55,6 +57,8 @@ struct KickResult {
   std::vector<double> raw_poll_us;///< request(), yield-polling served() until it reaches the generation
   std::vector<double> ping_us;    ///< ping + kick until pong
   std::vector<double> freeze1_us; ///< freeze (to the vcpu actor) + kick until parked
+  std::vector<double> raw_oneway_us;   ///< kick until the vCPU thread left KVM_RUN
+  std::vector<double> ping_oneway_us;  ///< ping + kick until the vcpu actor handled it
   std::string error;
 };
 KickResult measure_kick(caf::actor_system& system, const Options& o, const std::vector<uint8_t>& initrd);

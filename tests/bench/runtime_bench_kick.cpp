@@ -8,6 +8,10 @@
 //            request() -> yield until served() reaches that generation.
 //   ping:    send (ping, seq) + kick -> blocking receive of (pong, seq): the cheapest
 //            message the vcpu actor's drain loop answers.
+//   one way: both kicks also timed to their far end on the vCPU thread: raw to its
+//            leaving KVM_RUN, ping to the handler (pong carries the time).
+//            The round trip adds a thread wake-up on the way back, a plain condition
+//            variable for raw, a CAF mailbox for ping.
 //   freeze1: send freeze + kick -> parked (complete pending I/O, register capture),
 //            then thaw: the freeze protocol for one vCPU without the coordinator.
 #include <spdlog/spdlog.h>
@@ -93,6 +97,8 @@ KickResult measure_kick(caf::actor_system& system, const Options& o, const std::
         break;
       }
       result.raw_us.push_back(us_since(t0));
+      // One way: when the vCPU thread left KVM_RUN with this kick outstanding.
+      if (kick.last_out_at() >= t0) result.raw_oneway_us.push_back(us_between(t0, kick.last_out_at()));
       std::this_thread::sleep_for(gap);
 
       // raw, polling: request() then yield until served() reaches the generation. A bare
@@ -112,7 +118,12 @@ KickResult measure_kick(caf::actor_system& system, const Options& o, const std::
       kick.kick();  // every message to a vCPU is followed by a kick (DESIGN.md)
       bool got = false;
       while (!got && result.error.empty())
-        decider->receive([&](msg::pong_atom, uint64_t s, uint32_t) { got = s == seq; },
+        decider->receive(
+            [&](msg::pong_atom, uint64_t s, uint32_t, int64_t handled_at) {
+              got = s == seq;
+              const clock::time_point at{clock::duration(handled_at)};
+              if (got && at >= t0) result.ping_oneway_us.push_back(us_between(t0, at));
+            },
                          caf::after(reply_timeout) >> [&] { result.error = "no pong within 5 s"; });
       if (got) result.ping_us.push_back(us_since(t0));
       std::this_thread::sleep_for(gap);
