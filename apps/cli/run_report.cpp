@@ -131,6 +131,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
   j["perf"] = fin.perf_json.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(fin.perf_json, nullptr, false);
+  j["perf_off"] = obs.perf_off_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.perf_off_reason);
   j["heartbeats"] = {{"count", obs.heartbeat_at_s.size()},
                      {"last_at_s", obs.heartbeat_at_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.heartbeat_at_s.back())}};
   j["agent_errors"] = obs.agent_errors;
@@ -162,6 +163,7 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
     out << "freezes: " << j["freezes"]["count"] << " (" << j["freezes"]["partial"] << " partial), park latency median "
         << fmt::format("{:.1f}", j["freezes"]["latency_median_s"].get<double>() * 1e3) << " ms, max "
         << fmt::format("{:.1f}", j["freezes"]["latency_max_s"].get<double>() * 1e3) << " ms\n";
+  if (j["perf_off"].is_string()) out << "perf sampling: " << j["perf_off"].get<std::string>() << "\n";
   if (j["perf"].is_object() && j["perf"].contains("unavailable"))
     for (const auto& u : j["perf"]["unavailable"])
       out << "perf counter unavailable: " << u.value("name", "?") << " (" << u.value("reason", "?") << ")\n";

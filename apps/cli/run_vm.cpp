@@ -68,6 +68,7 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
 
 RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits) {
   RunObservation obs;
+  obs.perf_off_reason = limits.perf_off_reason;
   actors::keep_heap_mapped();
   caf::actor_system_config cfg;
   actors::configure_runtime(cfg);

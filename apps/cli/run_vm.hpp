@@ -27,6 +27,7 @@ struct RunObservation {
   /// in arrival order, at most kMaxScenarioEvents.
   std::vector<AgentEvent> scenario_events;
   bool scenario_events_truncated = false;
+  std::string perf_off_reason;  ///< empty when the perf sampler ran
 };
 
 inline constexpr std::size_t kMaxScenarioEvents = 20000;
@@ -36,6 +37,7 @@ struct VmRunLimits {
   std::chrono::seconds stall_timeout{0};
   std::chrono::seconds freeze_deadline{30};
   std::chrono::milliseconds perf_period{0};
+  std::string perf_off_reason;  ///< why perf_period is 0 (in the report)
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
 };
 
