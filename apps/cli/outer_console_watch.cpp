@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "apps/nested_init/job.hpp"
+
 namespace ktstr::cli {
 
 namespace {
@@ -41,7 +43,8 @@ void OuterConsoleWatch::check_silence(std::chrono::steady_clock::time_point now,
     return;
   }
   if (!broken_ && now - last_growth_ >= std::chrono::seconds(silent_s))
-    broken_ = "no output at all on its console for " + std::to_string(silent_s) + " s (it says \"alive\" every 10 s)";
+    broken_ = "no output at all on its console for " + std::to_string(silent_s) + " s (it says \"alive\" every " +
+              std::to_string(nested::kAliveIntervalS) + " s)";
 }
 
 std::vector<std::string> OuterConsoleWatch::poll() {

@@ -32,7 +32,7 @@ class OuterConsoleWatch {
   const std::optional<std::string>& broken() const { return broken_; }
 
   /// Marks the host broken when the console has not grown for `silent_s` seconds while
-  /// it should be printing (nested-init says "alive" every 10 s). Call after poll().
+  /// it should be printing (nested-init says "alive" every nested::kAliveIntervalS). Call after poll().
   void check_silence(std::chrono::steady_clock::time_point now, unsigned silent_s);
 
  private:
