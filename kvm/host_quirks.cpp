@@ -28,6 +28,7 @@ HostQuirks detect_host_quirks() {
   HostQuirks quirks;
   quirks.outer_hypervisor = hypervisor_signature();
   quirks.xsetbv_not_intercepted = quirks.outer_hypervisor == "TCGTCGTCGTCG";
+  quirks.ipi_to_guest_may_hang = quirks.outer_hypervisor == "TCGTCGTCGTCG";
   return quirks;
 }
 

@@ -42,9 +42,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run_cmd->add_option("--stall-timeout", run.stall_timeout_s, "no guest output for S seconds ends the run as a hang (0: off)")
       ->capture_default_str();
-  run_cmd->add_option("--perf-period", run.perf_period_ms,
-                      "sample per-vCPU perf counters every MS milliseconds (0: off)")
-      ->capture_default_str();
+  unsigned perf_period_ms = 0;
+  auto* perf_period = run_cmd->add_option(
+      "--perf-period", perf_period_ms,
+      "sample per-vCPU perf counters every MS milliseconds (0: off; default 1000, off under an emulated host)");
 
   std::string scheduler, junit;
   run_cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
@@ -101,6 +102,7 @@ int main(int argc, char** argv) {
       std::cerr << "ktstr-actors: arguments after -- are the scheduler's: give --scheduler PATH\n";
       return exit_usage;
     }
+    if (perf_period->count() > 0) run.perf_period_ms = perf_period_ms;
     if (!scheduler.empty()) run.scheduler = scheduler;
     run.scheduler_args = command;
     if (!junit.empty()) run.junit = junit;

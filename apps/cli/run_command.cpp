@@ -16,10 +16,12 @@
 #include "apps/cli/kernel_cache.hpp"
 #include "apps/cli/kernel_cmdline.hpp"
 #include "apps/cli/nested_host.hpp"
+#include "apps/cli/perf_choice.hpp"
 #include "apps/cli/run_report.hpp"
 #include "apps/cli/run_vm.hpp"
 #include "apps/cli/scenario_run.hpp"
 #include "kvm/error.hpp"
+#include "kvm/host_quirks.hpp"
 #include "kvm/machine.hpp"
 #include "kvm/system.hpp"
 
@@ -71,8 +73,10 @@ VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
   limits.run_deadline = std::chrono::seconds(options.timeout_s + extra_s);
   limits.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
   limits.freeze_deadline = std::chrono::seconds(options.freeze_deadline_s);
-  limits.perf_period = std::chrono::milliseconds(options.perf_period_ms);
-  if (options.perf_period_ms == 0) limits.perf_off_reason = "off (--perf-period 0)";
+  const PerfChoice perf = choose_perf_period(options.perf_period_ms, kvm::detect_host_quirks());
+  limits.perf_period = perf.period;
+  limits.perf_off_reason = perf.off_reason;
+  if (!perf.off_reason.empty()) spdlog::info("perf sampling {}", perf.off_reason);
   auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
   for (double at : options.freeze_at_s) limits.freeze_schedule.emplace_back(ms(at), "request");
   // --snapshots N: evenly inside the run deadline, never at its very start or end.
@@ -93,8 +97,10 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
   nested.command.insert(nested.command.end(),
                         {"--snapshots", std::to_string(options.snapshots), "--freeze-deadline",
                          std::to_string(options.freeze_deadline_s), "--stall-timeout",
-                         std::to_string(options.stall_timeout_s), "--perf-period",
-                         std::to_string(options.perf_period_ms)});
+                         std::to_string(options.stall_timeout_s)});
+  // Unset stays unset: the default is chosen where the VM runs, which sees that host.
+  if (options.perf_period_ms)
+    nested.command.insert(nested.command.end(), {"--perf-period", std::to_string(*options.perf_period_ms)});
   if (!options.scenario.empty()) nested.command.insert(nested.command.end(), {"--scenario", options.scenario});
   for (const auto& a : options.assert_overrides) nested.command.insert(nested.command.end(), {"--assert", a});
   if (options.junit) {

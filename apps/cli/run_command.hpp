@@ -23,7 +23,7 @@ struct RunOptions {
   unsigned snapshots = 0;               ///< N freezes spread over the run deadline
   unsigned freeze_deadline_s = 30;      ///< a freeze not complete by then is partial
   unsigned stall_timeout_s = 120;       ///< no guest output for this long: a hang (0: off)
-  unsigned perf_period_ms = 1000;       ///< per-vCPU perf sampling period (0: off)
+  std::optional<unsigned> perf_period_ms;  ///< per-vCPU perf sampling period (0: off); unset: choose_perf_period
   std::string scenario;                 ///< built-in scenario name or scenario file
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
