@@ -33,7 +33,7 @@ msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
 /// Returns false when told to stop while parked.
 bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
-  (void)vcpu.complete_pending_io();
+  vcpu.complete_pending_io();
   self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
   // After the reply, off the freeze's critical path: the guest sees the pause flag
   // when it runs again, which is only after the thaw this thread has yet to receive.

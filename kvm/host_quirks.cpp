@@ -27,8 +27,9 @@ std::string hypervisor_signature() {
 HostQuirks detect_host_quirks() {
   HostQuirks quirks;
   quirks.outer_hypervisor = hypervisor_signature();
-  quirks.xsetbv_not_intercepted = quirks.outer_hypervisor == "TCGTCGTCGTCG";
-  quirks.ipi_to_guest_may_hang = quirks.outer_hypervisor == "TCGTCGTCGTCG";
+  const bool tcg = quirks.outer_hypervisor == "TCGTCGTCGTCG";
+  quirks.xsetbv_not_intercepted = tcg;
+  quirks.ipi_to_guest_may_hang = tcg;
   return quirks;
 }
 

@@ -97,18 +97,17 @@ int Vcpu::run() {
   return 0;
 }
 
-bool Vcpu::complete_pending_io() {
+void Vcpu::complete_pending_io() {
   // SAFETY: run_ is this vCPU's mapped kvm_run, used on its owning thread.
   // KVM sets KVM_EXIT_INTR when a signal took the vCPU out of the guest. With
   // immediate_exit set before entry the old reason stays, so a kick that found the
   // thread serving I/O still gets its completion run.
-  if (run_->exit_reason == KVM_EXIT_INTR) return false;
+  if (run_->exit_reason == KVM_EXIT_INTR) return;
   reinterpret_cast<volatile uint8_t*>(&run_->immediate_exit)[0] = 1;
   int err = run();
   reinterpret_cast<volatile uint8_t*>(&run_->immediate_exit)[0] = 0;
   if (err != 0 && err != -EINTR && err != -EAGAIN)
     throw Error(ErrorKind::kvm, vcpu_op("KVM_RUN (completing I/O)", index_) + ": " + std::strerror(-err));
-  return true;
 }
 
 bool Vcpu::mark_guest_paused() {

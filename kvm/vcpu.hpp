@@ -41,9 +41,9 @@ class Vcpu {
 
   /// Enter and leave at once (immediate_exit): completes an instruction whose port I/O
   /// or MMIO we already served, so the captured registers are those after it. Skipped
-  /// (false) when the last KVM_RUN left the guest for a signal (KVM_EXIT_INTR): nothing
-  /// is pending then, and a kicked vCPU, the usual case, is spared one more guest entry.
-  bool complete_pending_io();
+  /// when the last KVM_RUN left the guest for a signal (KVM_EXIT_INTR): nothing is
+  /// pending then, and a kicked vCPU, the usual case, is spared one more guest entry.
+  void complete_pending_io();
   /// Tells the guest it was paused (KVM_KVMCLOCK_CTRL), so its soft-lockup watchdog does
   /// not count the pause. False when the guest has no kvmclock page (EINVAL).
   bool mark_guest_paused();

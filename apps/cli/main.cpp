@@ -9,6 +9,7 @@
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/host_command.hpp"
 #include "apps/cli/list_command.hpp"
+#include "apps/cli/perf_choice.hpp"
 #include "apps/cli/kernel_commands.hpp"
 #include "apps/cli/run_command.hpp"
 
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
   unsigned perf_period_ms = 0;
   auto* perf_period = run_cmd->add_option(
       "--perf-period", perf_period_ms,
-      "sample per-vCPU perf counters every MS milliseconds (0: off; default 1000, off under an emulated host)");
+      "sample per-vCPU perf counters every MS milliseconds (0: off; default " +
+          std::to_string(kDefaultPerfPeriod.count()) + ", off under an emulated host)");
 
   std::string scheduler, junit;
   run_cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");

@@ -124,7 +124,7 @@ KickResult measure_kick(caf::actor_system& system, const Options& o, const std::
               const clock::time_point at{clock::duration(handled_at)};
               if (got && at >= t0) result.ping_oneway_us.push_back(us_between(t0, at));
             },
-                         caf::after(reply_timeout) >> [&] { result.error = "no pong within 5 s"; });
+            caf::after(reply_timeout) >> [&] { result.error = "no pong within 5 s"; });
       if (got) result.ping_us.push_back(us_since(t0));
       std::this_thread::sleep_for(gap);
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "apps/cli/exit_codes.hpp"
+#include "apps/cli/perf_choice.hpp"
 #include "kvm/host_quirks.hpp"
 #include "tests/support/cli.hpp"
 
@@ -52,7 +53,7 @@ TEST_CASE("20 freeze/thaw cycles on a 4-vCPU guest: all park, the guest runs on,
   } else {
     CHECK(j["perf_off"].is_null());
     REQUIRE(j["perf"].is_object());
-    CHECK(j["perf"]["period_ms"] == 1000);
+    CHECK(j["perf"]["period_ms"] == cli::kDefaultPerfPeriod.count());
     REQUIRE(j["perf"]["vcpus"].size() == 4);
     const std::set<std::string> all{"cycles", "instructions", "cache-misses", "branch-misses", "task-clock",
                                     "context-switches", "cpu-migrations"};
