@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine: build dependencies, QEMU for the
-# nested software-KVM host, and the default guest kernel (Debian's linux-image-6.1.0-NN,
-# downloaded and unpacked into the cache, never installed).
+# nested software-KVM host (bookworm's 7.2 installed, which also brings the libraries,
+# and QEMU 10 from bookworm-backports unpacked into the cache, which the nested host
+# prefers), and the default guest kernel (Debian's linux-image-6.1.0-NN, downloaded and
+# unpacked into the cache, never installed).
 #   --kernel-build  also what `ktstr-actors kernel build` needs: Debian's kernel source
 #                   (linux-source-6.12 -> /usr/src/linux-source-6.12.tar.xz), the kernel
 #                   build tools (pahole from dwarves for BTF) and clang-19 for the
@@ -41,3 +43,6 @@ fi
 # The default guest kernel (6.1) and the 6.12 image the tests also boot.
 "$(dirname "$0")/fetch-kernel.sh" 6.1 >/dev/null
 "$(dirname "$0")/fetch-kernel.sh" 6.12 >/dev/null
+
+# QEMU 10 for the nested host; without backports, one line says the nested host keeps 7.2.
+"$(dirname "$0")/fetch-qemu.sh" >/dev/null || true
