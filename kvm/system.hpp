@@ -10,15 +10,19 @@
 
 namespace ktstr::kvm {
 
+/// The capabilities the VMM cannot work without that the KVM device behind `kvm_fd`
+/// lacks, by name (KVM_CAP_IRQCHIP, ...); empty when it has them all.
+std::vector<std::string> missing_required_capabilities(int kvm_fd);
+
+/// KVM_GET_SUPPORTED_CPUID of the KVM device behind `kvm_fd`; throws Error{kvm}.
+std::vector<kvm_cpuid_entry2> supported_cpuid(int kvm_fd);
+
 class Kvm {
  public:
   static constexpr int kApiVersion = 12;
 
   /// Opens and checks /dev/kvm; throws Error{no_kvm} naming what is missing.
   explicit Kvm(const char* path = "/dev/kvm");
-
-  /// nullopt when /dev/kvm can be opened and has the capabilities we need; else why not.
-  static std::optional<std::string> unavailable_reason(const char* path = "/dev/kvm");
 
   int fd() const { return fd_.get(); }
   int check_extension(long capability) const;

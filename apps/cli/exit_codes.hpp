@@ -20,11 +20,13 @@ enum ExitCode : int {
   exit_nested_timeout = 75,     ///< the nested host's command exceeded its time bound
   exit_guest_hang = 76,         ///< the guest went silent (no output or heartbeat) past the stall timeout
   exit_scenario = 77,           ///< scenario file invalid, or no such built-in scenario
-  exit_scheduler = 78,
-  exit_nested_host_failed = 79, ///< the nested host itself crashed, wedged or died before the command finished          ///< scheduler binary missing, not executable, or a library it needs is missing
+  exit_scheduler = 78,          ///< scheduler binary missing, not executable, or a library it needs is missing
+  exit_nested_host_failed = 79, ///< the nested host itself crashed, wedged or died before the command finished
   exit_kernel_source = 80,      ///< kernel build: source or build tools missing (scripts/setup.sh --kernel-build)
   exit_kernel_config = 81,      ///< kernel build: `make olddefconfig` dropped a symbol the fragment enables
   exit_kernel_build = 82,       ///< kernel build: a build step failed (unpack, make, objcopy, schedulers)
+  exit_kvm_emulated = 83,       ///< /dev/kvm only emulates guests (host probe; `run --host=kvm` refuses it)
+  exit_kvm_broken = 84,         ///< /dev/kvm is there but not usable: a probe step failed (host probe)
 };
 
 }  // namespace ktstr::cli

@@ -113,11 +113,14 @@ std::string junit_xml(const std::vector<ScenarioReport>& reports) {
       cases += "    </testcase>\n";
     }
     const std::size_t s_tests = std::size(kAllChecks);
+    std::string properties;
+    for (const auto& [name, value] : report.properties)
+      properties += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", xml_escape(name, true), xml_escape(value, true));
     suites += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">\n"
-        "    <properties>\n      <property name=\"verdict\" value=\"{}\"/>\n    </properties>\n{}  </testsuite>\n",
+        "    <properties>\n      <property name=\"verdict\" value=\"{}\"/>\n{}    </properties>\n{}  </testsuite>\n",
         xml_escape(report.scenario, true), s_tests, s_failures, s_errors, s_skipped, verdict_name(report.verdict),
-        cases);
+        properties, cases);
     tests += s_tests, failures += s_failures, errors += s_errors, skipped += s_skipped;
   }
   return fmt::format(

@@ -4,10 +4,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/host_command.hpp"
+#include "apps/cli/host_probe_report.hpp"
 #include "apps/cli/list_command.hpp"
 #include "apps/cli/perf_choice.hpp"
 #include "apps/cli/kernel_commands.hpp"
@@ -31,9 +33,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--timeout", run.timeout_s, "seconds until the run is ended")->capture_default_str();
   run_cmd->add_option("--json", json, "also write the result as JSON to FILE");
   run_cmd->add_option("--out", out_dir, "directory for logs and results (default: ./ktstr-out/run-<time>-<pid>)");
-  run_cmd->add_option("--host", host, "where KVM comes from: auto, kvm (/dev/kvm) or nested")
+  run_cmd->add_option("--host", host,
+                      "where KVM comes from: auto (/dev/kvm when `host probe` finds it usable, else the nested "
+                      "host), kvm (/dev/kvm, refused when it is not usable) or nested")
       ->check(CLI::IsMember({"auto", "kvm", "nested"}))
       ->capture_default_str();
+  run_cmd->add_flag("--force-kvm", run.force_kvm,
+                    "with --host=kvm: use /dev/kvm even when the probe finds it emulates guests (slow: minutes to boot)");
   run_cmd->add_option("--append", run.append, "extra kernel command-line arguments");
   run_cmd->add_option("--freeze-at", run.freeze_at_s, "freeze every vCPU at T seconds into the run (repeatable)")
       ->check(CLI::NonNegativeNumber);
@@ -63,8 +69,15 @@ int main(int argc, char** argv) {
 
   NestedHostOptions nested;
   std::vector<std::string> writable;
-  auto* host_cmd = app.add_subcommand("host", "the nested software-KVM host");
+  auto* host_cmd = app.add_subcommand("host", "this host's KVM: probe it, or run a command in the nested software-KVM host");
   host_cmd->require_subcommand(1);
+  bool probe_json_out = false;
+  std::string probe_device = "/dev/kvm";
+  if (const char* dev = std::getenv("KTSTR_KVM_DEVICE"); dev && *dev) probe_device = dev;  // as `run` (tests)
+  auto* probe_cmd = host_cmd->add_subcommand(
+      "probe", "can /dev/kvm run guests? (exit 0 usable, 70 absent, 83 emulated, 84 broken)");
+  probe_cmd->add_flag("--json", probe_json_out, "as JSON");
+  probe_cmd->add_option("--device", probe_device, "the KVM device to probe")->capture_default_str();
   auto* exec_cmd = host_cmd->add_subcommand("exec", "run a command inside the nested host (/dev/kvm there)");
   exec_cmd->add_option("--timeout", nested.timeout_s, "seconds until the nested host is killed")->capture_default_str();
   exec_cmd->add_option("--memory", nested.memory_mib, "outer guest memory in MiB")->capture_default_str();
@@ -114,6 +127,7 @@ int main(int argc, char** argv) {
     return run_main(run);
   }
   if (auto rc = run_kernel_commands(*kernel_commands)) return *rc;
+  if (probe_cmd->parsed()) return host_probe_main(probe_device, probe_json_out);
   if (exec_cmd->parsed()) {
     for (const auto& w : writable) nested.writable.emplace_back(w);
     nested.command = command;

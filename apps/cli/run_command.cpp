@@ -13,6 +13,7 @@
 
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/guest_image.hpp"
+#include "apps/cli/host_probe_report.hpp"
 #include "apps/cli/kernel_cache.hpp"
 #include "apps/cli/kernel_cmdline.hpp"
 #include "apps/cli/perf_choice.hpp"
@@ -21,6 +22,7 @@
 #include "apps/cli/run_vm.hpp"
 #include "apps/cli/scenario_run.hpp"
 #include "kvm/error.hpp"
+#include "kvm/host_probe.hpp"
 #include "kvm/host_quirks.hpp"
 #include "kvm/machine.hpp"
 #include "kvm/system.hpp"
@@ -122,19 +124,38 @@ int run_main(RunOptions options) {
   fs::create_directories(*options.out_dir, ec);
   if (ec) return fail(exit_usage, "cannot create output directory " + options.out_dir->string() + ": " + ec.message());
 
-  HostMode mode = options.host;
-  if (mode != HostMode::nested) {
-    auto why = kvm::Kvm::unavailable_reason(machine.kvm_device.c_str());
-    if (why && mode == HostMode::kvm) return fail(exit_no_host, "--host=kvm: " + *why);
-    if (why) {
-      std::cout << "host: nested software-KVM host (" << *why << ")" << std::endl;
-      return run_nested(options, kernel, extra_s);
-    }
-    std::cout << "host: /dev/kvm" << std::endl;
-  } else {
+  // Where KVM comes from: decided by the probe (kvm/host_probe.hpp), never by whether
+  // the device node opens; `host probe` and scripts/test.sh ask the same question.
+  const kvm::HostProbe* probe = nullptr;
+  if (options.host == HostMode::nested) {
     std::cout << "host: nested software-KVM host (requested)" << std::endl;
     return run_nested(options, kernel, extra_s);
   }
+  probe = &kvm::probe_host(machine.kvm_device);
+  spdlog::debug("host probe: {} ({})", kvm::to_string(probe->verdict), probe->reason);
+  if (probe->verdict != kvm::ProbeVerdict::usable) {
+    if (options.host == HostMode::kvm) {
+      if (probe->verdict == kvm::ProbeVerdict::emulated && options.force_kvm) {
+        spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe->reason);
+      } else {
+        return fail(probe_exit_code(probe->verdict),
+                    "--host=kvm: " + probe->reason +
+                        (probe->verdict == kvm::ProbeVerdict::emulated ? " (--host=auto runs the nested host instead; "
+                                                                         "--force-kvm uses it anyway)"
+                                                                       : " (see `ktstr-actors host probe`)"));
+      }
+    } else {
+      std::cout << "host: nested software-KVM host (" << probe->reason << ")" << std::endl;
+      // The run inside records why it is there (result.json host.outer_probe).
+      ::setenv(kOuterProbeEnv, probe_json(*probe).dump().c_str(), 1);
+      return run_nested(options, kernel, extra_s);
+    }
+  }
+  const bool inside_nested = std::getenv("KTSTR_NESTED_HOST") != nullptr;
+  std::cout << "host: " << machine.kvm_device << (inside_nested ? " (inside the nested software-KVM host)" : "")
+            << (probe->observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe->observation.loop_time) + ")" : "")
+            << std::endl;
+  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", probe, std::getenv(kOuterProbeEnv));
 
   try {
     GuestImageContents contents;
@@ -156,6 +177,7 @@ int run_main(RunOptions options) {
   RunObservation obs = run_vm(machine, paths, run_limits(options, extra_s));
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
+  report.json["host"] = host;
   if (scenario) judge_scenario(*scenario, obs, report, options.junit);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");

@@ -18,6 +18,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> json;
   std::optional<std::filesystem::path> out_dir;  ///< logs, initramfs, result.json
   HostMode host = HostMode::automatic;
+  bool force_kvm = false;               ///< --host=kvm even when the probe says /dev/kvm emulates guests
   std::string append;                   ///< extra kernel command-line arguments
   std::vector<double> freeze_at_s;      ///< freeze every vCPU at these run times
   unsigned snapshots = 0;               ///< N freezes spread over the run deadline

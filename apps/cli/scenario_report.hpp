@@ -5,6 +5,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,8 @@ struct ScenarioReport {
   int exit_code = 0;
   std::vector<Finding> findings;
   std::vector<CgroupSummary> cgroups;
+  /// Extra JUnit <property> name/value pairs after the verdict (e.g. how the host ran KVM).
+  std::vector<std::pair<std::string, std::string>> properties;
 };
 
 /// Plan cgroups in plan order, then cgroups only seen in reports.

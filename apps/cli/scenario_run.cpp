@@ -10,6 +10,7 @@
 #include "apps/cli/assertions.hpp"
 #include "apps/cli/exit_codes.hpp"
 #include "apps/cli/guest_image.hpp"
+#include "apps/cli/host_probe_report.hpp"
 #include "apps/cli/junit_report.hpp"
 #include "apps/cli/scenario_catalog.hpp"
 #include "apps/cli/scenario_plan.hpp"
@@ -110,6 +111,7 @@ void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs,
   if (obs.scenario_events_truncated) collector.protocol_problem("more scenario events than the host keeps");
   const auto& thresholds = prepared.scenario.thresholds;
   ScenarioReport scenario = make_scenario_report(collector.results(), thresholds);
+  if (report.json.contains("host")) scenario.properties = host_properties(report.json["host"]);
 
   std::ostringstream summary;
   print_scenario_summary(summary, scenario);
