@@ -30,6 +30,11 @@
 //     that consume() reports as stale, and run_once() answers with resume.
 //   - The liveness gate: attach/detach and every immediate_exit write hold mu_, so no
 //     write reaches a kvm_run page after detach() returned.
+// Pacing: each kick queues one SIGRTMIN (real-time signals do not coalesce), so a loop
+// of kicks without pauses fills the process's signal queue (RLIMIT_SIGPENDING) and
+// starves the vCPU thread in its handler. Every caller paces its re-kicks:
+// kick_until_out re-kicks once per `period` (10 ms by default), the vm actor once per
+// 10 ms (kRekickPeriod), the freeze coordinator once per freeze and vCPU.
 #include <linux/kvm.h>
 #include <pthread.h>
 
