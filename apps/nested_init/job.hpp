@@ -5,9 +5,13 @@
 // sizes are bounded and every field is validated.
 //
 // Job file: NUL-terminated strings. The first is the magic; then records, each a key
-// followed by its values: "cwd" PATH | "arg" S | "env" NAME=VALUE | "share" TAG PATH.
+// followed by its values: "cwd" PATH | "arg" S | "env" NAME=VALUE | "share" TAG PATH
+// (read-write) | "share-ro" TAG PATH (read-only). PATH is where the share is mounted in
+// the nested host; which host directory it shows is QEMU's business (its -virtfs path).
 // NUL cannot occur inside argv, environment strings or paths, so no escaping is needed.
-// Status file: one line, "exit N", "signal N" or "error TEXT".
+// Status file: one line, "exit N", "signal N", "error TEXT" (the nested host failed) or
+// "refused TEXT" (the job cannot be started as given, e.g. its working directory is not
+// there: the job's fault, not the host's).
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
@@ -30,9 +34,27 @@ inline constexpr std::size_t max_job_strings = 200000;
 inline constexpr std::size_t max_status_bytes = 1024;
 inline constexpr std::size_t max_tag_len = 31;
 
+/// Host directories the nested host does not show: the host's root is shared read-only,
+/// and nested-init puts a fresh tmpfs (with this mode) over each of these scratch places.
+/// Whatever a job needs from under them must come as a share.
+struct HiddenDir {
+  std::string_view path;
+  std::string_view mode;
+};
+inline constexpr HiddenDir hidden_dirs[] = {{"/tmp", "1777"}, {"/var/tmp", "1777"}, {"/run", "755"}, {"/dev/shm", "1777"}};
+
+/// Whether an absolute, lexically normal path lies in (or is) one of hidden_dirs.
+inline bool hidden_in_nested_host(std::string_view path) {
+  for (const HiddenDir& d : hidden_dirs)
+    if (path.substr(0, d.path.size()) == d.path && (path.size() == d.path.size() || path[d.path.size()] == '/'))
+      return true;
+  return false;
+}
+
 struct Share {
-  std::string tag;   ///< 9p mount tag
-  std::string path;  ///< absolute path where it is mounted, the same as on the host
+  std::string tag;         ///< 9p mount tag
+  std::string path;        ///< absolute path where it is mounted in the nested host
+  bool read_only = false;  ///< record "share-ro": mounted read-only (QEMU exports it read-only too)
 };
 
 struct Job {
@@ -69,7 +91,7 @@ inline std::string encode_job(const Job& job) {
   put(job.cwd);
   for (const auto& a : job.argv) put("arg"), put(a);
   for (const auto& e : job.env) put("env"), put(e);
-  for (const auto& s : job.shares) put("share"), put(s.tag), put(s.path);
+  for (const auto& s : job.shares) put(s.read_only ? "share-ro" : "share"), put(s.tag), put(s.path);
   if (out.size() > max_job_bytes) throw std::invalid_argument("job larger than 8 MiB");
   return out;
 }
@@ -89,7 +111,8 @@ inline std::optional<Job> decode_job(std::string_view bytes, std::string& error)
   Job job;
   for (std::size_t i = 1; i < s.size();) {
     std::string_view key = s[i];
-    std::size_t values = key == "share" ? 2 : 1;
+    const bool share = key == "share" || key == "share-ro";
+    std::size_t values = share ? 2 : 1;
     if (i + values >= s.size()) return error = "job record '" + std::string(key.substr(0, 16)) + "' truncated", std::nullopt;
     std::string_view v = s[i + 1];
     if (key == "cwd") {
@@ -101,11 +124,13 @@ inline std::optional<Job> decode_job(std::string_view bytes, std::string& error)
       if (v.find('=') == std::string_view::npos || v.front() == '=')
         return error = "job env entry is not NAME=VALUE", std::nullopt;
       job.env.emplace_back(v);
-    } else if (key == "share") {
+    } else if (share) {
       if (!valid_tag(v)) return error = "job share tag is invalid", std::nullopt;
       if (!valid_abs_path(s[i + 2]) || s[i + 2] == "/")
         return error = "job share path is not an absolute path below /", std::nullopt;
-      job.shares.push_back({std::string(v), std::string(s[i + 2])});
+      for (const Share& other : job.shares)
+        if (other.tag == v) return error = "job share tag '" + std::string(v) + "' used twice", std::nullopt;
+      job.shares.push_back({std::string(v), std::string(s[i + 2]), key == "share-ro"});
     } else {
       return error = "unknown job record '" + std::string(key.substr(0, 16)) + "'", std::nullopt;
     }
@@ -117,9 +142,10 @@ inline std::optional<Job> decode_job(std::string_view bytes, std::string& error)
 }
 
 struct Status {
-  enum class Kind { exited, signalled, error } kind = Kind::error;
+  /// error: the nested host failed; refused: the job cannot be started as given.
+  enum class Kind { exited, signalled, error, refused } kind = Kind::error;
   int code = 0;         ///< exit code (0-255) or signal number (1-127)
-  std::string message;  ///< for Kind::error: printable ASCII, one line
+  std::string message;  ///< for error and refused: printable ASCII, one line
 };
 
 /// Keeps printable ASCII only, so a message from the guest cannot inject terminal controls.
@@ -133,6 +159,7 @@ inline std::string encode_status(const Status& st) {
   switch (st.kind) {
     case Status::Kind::exited: return "exit " + std::to_string(st.code) + "\n";
     case Status::Kind::signalled: return "signal " + std::to_string(st.code) + "\n";
+    case Status::Kind::refused: return "refused " + printable(st.message) + "\n";
     case Status::Kind::error: break;
   }
   return "error " + printable(st.message) + "\n";
@@ -162,6 +189,10 @@ inline std::optional<Status> decode_status(std::string_view bytes, std::string& 
     if (st.code == 0) st.code = -1;
   } else if (bytes.rfind("error ", 0) == 0) {
     st.message = printable(bytes.substr(6));
+    return st;
+  } else if (bytes.rfind("refused ", 0) == 0) {
+    st.kind = Status::Kind::refused;
+    st.message = printable(bytes.substr(8));
     return st;
   } else {
     return error = "status file has an unknown form", std::nullopt;

@@ -73,27 +73,35 @@ bool is_dir(const std::string& path) {
 void mount_host_root(const Job& job) {
   make_dirs("/host");
   mount_9p(std::string(root_tag), "/host", MS_RDONLY);
-  // The shared root is read-only: give the usual scratch places a tmpfs.
-  mount_or_die("tmpfs", "/host/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  if (is_dir("/host/var/tmp")) mount_or_die("tmpfs", "/host/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-  if (is_dir("/host/run")) mount_or_die("tmpfs", "/host/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755");
   make_dirs("/dev/pts");
   make_dirs("/dev/shm");
   mount_or_die("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=666");
-  mount_or_die("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   mount_or_die("/dev", "/host/dev", nullptr, MS_BIND | MS_REC, nullptr);
   mount_or_die("proc", "/host/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   mount_or_die("sysfs", "/host/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
   if (::mount("cgroup2", "/host/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     say(std::string("warning: no cgroup2 at /sys/fs/cgroup: ") + std::strerror(errno));
-  // Parents before children, so a share inside another share stays visible.
+  // The shared root is read-only: the usual scratch places get a fresh tmpfs. What the
+  // job needs from the host's ones comes as a share (job.hpp, hidden_dirs).
+  for (const HiddenDir& d : hidden_dirs) {
+    const std::string target = "/host" + std::string(d.path);
+    if (is_dir(target))
+      mount_or_die("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, ("mode=" + std::string(d.mode)).c_str());
+  }
+  // Parents before children, so a share inside another share stays visible (a writable
+  // output directory inside a read-only working directory, say). Mount points under the
+  // tmpfs places are created there.
   std::vector<Share> shares = job.shares;
   std::sort(shares.begin(), shares.end(), [](const Share& a, const Share& b) { return a.path < b.path; });
   for (const Share& s : shares) {
     make_dirs("/host" + s.path);
-    mount_9p(s.tag, "/host" + s.path, 0);
+    mount_9p(s.tag, "/host" + s.path, s.read_only ? MS_RDONLY : 0);
   }
-  if (!is_dir("/host" + job.cwd)) die("working directory " + job.cwd + " does not exist in the nested host");
+  // A working directory the host could not share is the job's problem, not the host's.
+  struct stat st {};
+  if (::stat(("/host" + job.cwd).c_str(), &st) != 0)
+    refuse("working directory " + job.cwd + " cannot be entered in the nested host: " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) refuse("working directory " + job.cwd + " is not a directory in the nested host");
 }
 
 // The job's output goes to a UART: raw mode, so "\n" is not turned into "\r\n".

@@ -16,6 +16,8 @@
 #include <ctime>
 #include <vector>
 
+#include "job.hpp"
+
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4  // include/uapi/linux/module.h, Linux >= 5.17
 #endif
@@ -69,7 +71,13 @@ bool write_status(std::string_view content) {
 
 void die(const std::string& message) {
   say("error: " + message);
-  write_status("error " + message + "\n");
+  write_status(encode_status({Status::Kind::error, 0, message}));
+  power_off();
+}
+
+void refuse(const std::string& message) {
+  say("cannot start the job: " + message);
+  write_status(encode_status({Status::Kind::refused, 0, message}));
   power_off();
 }
 

@@ -24,7 +24,12 @@ void kick_uart(int fd);
 /// Writes the status file (see job.hpp); false if it could not be written.
 bool write_status(std::string_view content);
 
+/// The nested host failed: status "error" (host exec: exit 79).
 [[noreturn]] void die(const std::string& message);
+
+/// The job cannot be started as given (e.g. its working directory is not there):
+/// status "refused", which the host reports as the job's problem, not the host's.
+[[noreturn]] void refuse(const std::string& message);
 
 /// sync, then power off; if that fails, exiting PID 1 panics and panic=-1 with
 /// QEMU's -no-reboot ends the guest anyway.

@@ -23,6 +23,37 @@ TEST_CASE("nested job round-trips argv with spaces, newlines and empty strings",
   CHECK(back->shares[0].path == "/work/build");
 }
 
+TEST_CASE("nested job carries read-only shares as share-ro records", "[nested]") {
+  Job job{"/tmp/work", {"true"}, {}, {{"ktstr_rw0", "/tmp/work/out"}, {"ktstr_ro0", "/tmp/work", true}}};
+  const std::string bytes = encode_job(job);
+  CHECK(bytes.find("\0share-ro\0ktstr_ro0\0/tmp/work\0"s) != std::string::npos);
+  CHECK(bytes.find("\0share\0ktstr_rw0\0/tmp/work/out\0"s) != std::string::npos);
+  std::string error;
+  auto back = decode_job(bytes, error);
+  REQUIRE(back);
+  REQUIRE(back->shares.size() == 2);
+  CHECK_FALSE(back->shares[0].read_only);
+  CHECK(back->shares[1].read_only);
+  CHECK(back->shares[1].path == "/tmp/work");
+  const std::string head = std::string(job_magic) + "\0cwd\0/\0arg\0x\0"s;
+  CHECK_FALSE(decode_job(head + "share-ro\0bad tag!\0/x\0"s, error));
+  CHECK(error == "job share tag is invalid");
+  CHECK_FALSE(decode_job(head + "share-ro\0t\0relative\0"s, error));
+  CHECK(error == "job share path is not an absolute path below /");
+  CHECK_FALSE(decode_job(head + "share-ro\0t\0/\0"s, error));
+  CHECK_FALSE(decode_job(head + "share-ro\0t\0"s, error));
+  CHECK(error == "job record 'share-ro' truncated");
+  CHECK_FALSE(decode_job(head + "share\0t\0/a\0share-ro\0t\0/b\0"s, error));
+  CHECK(error == "job share tag 't' used twice");
+}
+
+TEST_CASE("the nested host's hidden places are the scratch directories and what lies below them", "[nested]") {
+  for (const char* hidden : {"/tmp", "/tmp/x", "/tmp/x/y", "/var/tmp/a", "/run", "/run/user/0", "/dev/shm/s"})
+    CHECK(hidden_in_nested_host(hidden));
+  for (const char* shown : {"/", "/tmpx", "/tmp-x/y", "/var", "/var/tmpx", "/running", "/dev", "/home/u/tmp", "/work"})
+    CHECK_FALSE(hidden_in_nested_host(shown));
+}
+
 TEST_CASE("nested job decoding rejects malformed files", "[nested]") {
   const std::string good = encode_job({"/", {"true"}, {}, {}});
   std::string error;
@@ -43,7 +74,7 @@ TEST_CASE("nested job decoding rejects malformed files", "[nested]") {
   CHECK_THROWS_AS(encode_job({"/", {"a\0b"s}, {}, {}}), std::invalid_argument);
 }
 
-TEST_CASE("nested status decoding accepts the three forms and nothing else", "[nested]") {
+TEST_CASE("nested status decoding accepts the four forms and nothing else", "[nested]") {
   std::string error;
   auto exited = decode_status("exit 7\n", error);
   REQUIRE(exited);
@@ -57,6 +88,12 @@ TEST_CASE("nested status decoding accepts the three forms and nothing else", "[n
   REQUIRE(failed);
   CHECK(failed->kind == Status::Kind::error);
   CHECK(failed->message == "cannot mount ?[31m");  // no terminal escapes from the guest
+  auto refused = decode_status("refused working directory /tmp/x cannot be entered\n", error);
+  REQUIRE(refused);
+  CHECK(refused->kind == Status::Kind::refused);
+  CHECK(refused->message == "working directory /tmp/x cannot be entered");
+  CHECK(encode_status({Status::Kind::refused, 0, "no\ncwd"}) == "refused no?cwd\n");
+  CHECK(encode_status({Status::Kind::error, 0, "two\nlines"}) == "error two?lines\n");
   CHECK_FALSE(decode_status("exit 7", error));
   CHECK_FALSE(decode_status("exit 256\n", error));
   CHECK_FALSE(decode_status("exit -1\n", error));
