@@ -63,6 +63,10 @@ int host_exec_main(const NestedHostOptions& options) {
                  result.console_log.c_str());
     return exit_nested_host_failed;
   }
+  if (result.refused) {  // the command's set-up, not the nested host, is at fault
+    std::fprintf(stderr, "ktstr-actors host exec: %s\n", result.refused->c_str());
+    return exit_usage;
+  }
   return result.exit_status;
 }
 

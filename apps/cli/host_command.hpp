@@ -7,7 +7,9 @@ namespace ktstr::cli {
 /// Runs options.command in the nested host and returns the process exit code:
 /// the command's own status, exit_no_host (70) when no nested host can run here,
 /// exit_nested_timeout (75) when the time bound ended it, exit_usage (64) for bad
-/// options, exit_vmm_error (73) when the outer guest failed around the command.
+/// options or a working directory the command cannot enter there, exit_nested_host_failed
+/// (79) when the outer guest failed around the command, exit_vmm_error (73) when it could
+/// not be set up.
 int host_exec_main(const NestedHostOptions& options);
 
 }  // namespace ktstr::cli

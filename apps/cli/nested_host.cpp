@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -247,7 +248,85 @@ std::string describe_emulator(const QemuEmulator& qemu, const std::optional<Qemu
          qemu.binary.string() + ", from " + qemu.origin + ")";
 }
 
+// An absolute, lexically normal directory path without a trailing '/'; relative to base.
+fs::path normal_dir(const fs::path& path, const fs::path& base) {
+  fs::path p = (path.is_absolute() ? path : base / path).lexically_normal();
+  if (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  return p;
+}
+
+bool inside(const fs::path& path, const fs::path& dir) {
+  const std::string p = path.string(), d = dir.string();
+  return p == d || (p.size() > d.size() && p.compare(0, d.size(), d) == 0 && (d == "/" || p[d.size()] == '/'));
+}
+
+// Whether a share already shows the host directory `host` at `at` in the nested host.
+bool shown(const std::vector<PlannedShare>& shares, const fs::path& at, const fs::path& host) {
+  for (const PlannedShare& s : shares) {
+    const fs::path mount = s.share.path;
+    if (inside(at, mount) && normal_dir(at.lexically_relative(mount), s.host) == host) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<std::string> plan_shares(const NestedHostOptions& options, const fs::path& cwd,
+                                       std::vector<PlannedShare>& shares) {
+  // A directory is shared where it really is (symlinks resolved) when that place is
+  // hidden, or always when it is writable. When the path as given is hidden too but
+  // differs (a symlink on the way), it also gets an alias there, unless another share
+  // already leads to it.
+  struct Wanted {
+    fs::path at, host;
+    bool read_only;
+    bool operator<(const Wanted& o) const { return at < o.at; }
+  };
+  std::vector<Wanted> primary, alias;
+  auto want = [&](const fs::path& dir, bool read_only) -> std::optional<std::string> {
+    const fs::path given = normal_dir(dir, cwd);
+    std::error_code ec;
+    const fs::path real = fs::canonical(given, ec);
+    if (ec || !fs::is_directory(real, ec)) {
+      if (read_only) return std::nullopt;  // not there: the command fails as it would here
+      return "writable directory " + dir.string() + " does not exist";
+    }
+    if (!read_only && real == "/") return std::string("the root directory cannot be shared writable");
+    if (!read_only || nested::hidden_in_nested_host(real.string())) primary.push_back({real, real, read_only});
+    if (given != real && nested::hidden_in_nested_host(given.string())) alias.push_back({given, real, read_only});
+    return std::nullopt;
+  };
+  for (const fs::path& dir : options.writable)
+    if (auto error = want(dir, false)) return error;
+  std::vector<fs::path> readable = options.readable;
+  readable.push_back(cwd);
+  for (const fs::path& dir : readable) (void)want(dir, true);
+
+  std::vector<PlannedShare> planned;
+  std::size_t rw = 0, ro = 0;
+  auto add = [&](const Wanted& w) {
+    const std::string tag = w.read_only ? "ktstr_ro" + std::to_string(ro++) : "ktstr_rw" + std::to_string(rw++);
+    planned.push_back({{tag, w.at.string(), w.read_only}, w.host});
+  };
+  // Writable first, then read-only ones parents first: one inside a share already shown
+  // needs none of its own (nested-init mounts them parents first as well).
+  std::stable_sort(primary.begin(), primary.end(), [](const Wanted& a, const Wanted& b) {
+    return a.read_only != b.read_only ? !a.read_only : a.at < b.at;
+  });
+  for (const Wanted& w : primary) {
+    const bool same_place = std::any_of(planned.begin(), planned.end(), [&](const PlannedShare& s) { return s.share.path == w.at.string(); });
+    if (w.read_only ? !shown(planned, w.at, w.host) : !same_place) add(w);
+  }
+  // An alias inside another share is reached through the symlink that share shows, which
+  // leads to a primary share (and a mount point there would resolve that symlink outside
+  // the job's root).
+  std::sort(alias.begin(), alias.end());
+  for (const Wanted& w : alias)
+    if (std::none_of(planned.begin(), planned.end(), [&](const PlannedShare& s) { return inside(w.at, s.share.path); }))
+      add(w);
+  shares = std::move(planned);
+  return std::nullopt;
+}
 
 std::optional<std::string> nested_host_unavailable(const NestedHostOptions& options) {
   Setup setup;
@@ -261,16 +340,17 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   if (options.command.empty()) return result.failure = "no command to run", result;
 
   nested::Job job;
-  job.cwd = fs::absolute(options.cwd.empty() ? fs::current_path() : options.cwd).lexically_normal().string();
+  const fs::path cwd = normal_dir(options.cwd.empty() ? fs::current_path() : options.cwd, fs::current_path());
+  job.cwd = cwd.string();
   job.argv = options.command;
   job.env = job_environment(options.env);
-  for (std::size_t i = 0; i < options.writable.size(); ++i) {
-    std::error_code ec;
-    fs::path dir = fs::canonical(options.writable[i], ec);
-    if (ec || !fs::is_directory(dir)) return result.failure = "writable directory " + options.writable[i].string() + " does not exist", result;
-    if (dir == "/") return result.failure = "the root directory cannot be shared writable", result;
-    job.shares.push_back({"ktstr_rw" + std::to_string(i), dir.string()});
-  }
+  // The program, when named by its path, is read whatever the command does.
+  NestedHostOptions wanted = options;
+  if (options.command[0].find('/') != std::string::npos)
+    wanted.readable.push_back(normal_dir(options.command[0], cwd).parent_path());
+  std::vector<PlannedShare> shares;
+  if (auto error = plan_shares(wanted, cwd, shares)) return result.failure = *error, result;
+  for (const PlannedShare& s : shares) job.shares.push_back(s.share);
 
   RunDir run;
   const fs::path share = run.path / "share";
@@ -315,8 +395,10 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   // KTSTR_NESTED_MONITOR=PATH: QEMU's monitor on a Unix socket, to inspect a wedged host.
   if (monitor) argv.insert(argv.end(), {"-monitor", "unix:" + qemu_escape(monitor) + ",server=on,wait=off"});
   for (const auto& dir : setup.qemu.data_dirs) argv.insert(argv.end(), {"-L", dir.string()});
-  for (const auto& s : job.shares)
-    argv.insert(argv.end(), {"-virtfs", "local,path=" + qemu_escape(s.path) + ",mount_tag=" + s.tag + ",security_model=none,multidevs=remap"});
+  for (const PlannedShare& s : shares)
+    argv.insert(argv.end(), {"-virtfs", "local,path=" + qemu_escape(s.host.string()) + ",mount_tag=" + s.share.tag +
+                                            ",security_model=none,multidevs=remap" +
+                                            (s.share.read_only ? ",readonly=on" : "")});
 
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe"));
@@ -397,6 +479,8 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
     result.failure = "the outer guest reported an invalid status: " + error;
   } else if (st->kind == nested::Status::Kind::error) {
     result.failure = "the nested host failed: " + st->message;
+  } else if (st->kind == nested::Status::Kind::refused) {
+    result.refused = st->message;
   } else {
     result.exit_status = st->kind == nested::Status::Kind::exited ? st->code : 128 + st->code;
   }

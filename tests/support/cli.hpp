@@ -24,9 +24,9 @@ struct CliResult {
   double seconds = 0;
 };
 
-/// env entries are NAME=VALUE added to (or overriding) ours.
+/// env entries are NAME=VALUE added to (or overriding) ours; cwd (if given) is where it runs.
 inline CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
-                         int timeout_s = 600) {
+                         int timeout_s = 600, const std::filesystem::path& cwd = {}) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return {};
   const auto start = std::chrono::steady_clock::now();
@@ -35,6 +35,7 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::vector
     ::dup2(pipefd[1], 1);
     ::dup2(pipefd[1], 2);
     for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
     std::vector<char*> argv{const_cast<char*>(KTSTR_CLI_PATH)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
