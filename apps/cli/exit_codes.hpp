@@ -6,7 +6,8 @@ enum ExitCode : int {
   exit_pass = 0,                ///< the run passed (observed == declared, verdict pass)
   exit_fail = 1,                ///< the run completed and failed (e.g. topology mismatch)
   exit_inconclusive = 2,        ///< the run could not decide
-  exit_usage = 64,              ///< bad command-line usage (unknown flag, malformed value)
+  exit_usage = 64,              ///< bad command-line usage (unknown flag, malformed value), or a
+                                ///< working directory the nested host cannot enter (status "refused")
   exit_kernel_image = 65,       ///< kernel file missing, unreadable or not a bzImage
   exit_boot_protocol = 66,      ///< bzImage with an unsupported boot protocol
   exit_topology = 67,           ///< zero or inconsistent topology
