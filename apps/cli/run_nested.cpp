@@ -39,6 +39,14 @@ void add_once(std::vector<fs::path>& list, const fs::path& path) {
 // absolute; docs/scenarios.md: a name with '/' is always a path).
 bool scenario_is_file(const std::string& scenario) { return scenario.find('/') != std::string::npos; }
 
+// Every field of RunOptions must reach the inner run: one added there stops compiling here
+// until nested_run_command carries it (kernel comes resolved, host becomes --host=kvm).
+[[maybe_unused]] void every_option_is_carried(const RunOptions& o) {
+  [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
+                                freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, scenario,
+                                scheduler, scheduler_args, junit, assert_overrides] = o;
+}
+
 }  // namespace
 
 NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunInputs& inputs) {
@@ -48,6 +56,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   argv.push_back(inputs.self.string());
   if (inputs.verbose) argv.push_back("-v");
   argv.insert(argv.end(), {"run", "--host=kvm"});
+  if (options.force_kvm) argv.push_back("--force-kvm");
   option("kernel", inputs.kernel.string());
   option("topology", options.topology);
   option("memory", std::to_string(options.memory_mib));

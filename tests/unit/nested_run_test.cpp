@@ -50,6 +50,7 @@ RunOptions user_options() {
   o.json = "/tmp/w/r.json";
   o.out_dir = "/tmp/w/out";
   o.host = HostMode::nested;
+  o.force_kvm = true;
   o.append = "-x loglevel=7";
   o.freeze_at_s = {1.5, 0.1};
   o.snapshots = 2;
@@ -64,17 +65,13 @@ RunOptions user_options() {
   return o;
 }
 
-bool contains(const std::vector<fs::path>& list, const fs::path& p) {
-  return std::find(list.begin(), list.end(), p) != list.end();
-}
-
 }  // namespace
 
 TEST_CASE("the inner run gets every option before the scheduler's arguments, which come last", "[nested]") {
   const RunOptions o = user_options();
   NestedRunInputs in{"/opt/ktstr/bin/ktstr-actors", "/tmp/k/bzImage", {"/tmp/lib/libelf.so.1"}, true};
   const NestedRunCommand cmd = nested_run_command(o, in);
-  const Strings expected = {"/opt/ktstr/bin/ktstr-actors", "-v", "run", "--host=kvm",
+  const Strings expected = {"/opt/ktstr/bin/ktstr-actors", "-v", "run", "--host=kvm", "--force-kvm",
                             "--kernel=/tmp/k/bzImage", "--topology=1,2,2,1", "--memory=768", "--timeout=90",
                             "--out=/tmp/w/out", "--json=/tmp/w/r.json", "--junit=/tmp/j/junit.xml",
                             "--append=-x loglevel=7", "--freeze-at=1.5", "--freeze-at=0.1", "--snapshots=2",
