@@ -20,6 +20,7 @@
 #include "apps/cli/run_nested.hpp"
 #include "apps/cli/run_report.hpp"
 #include "apps/cli/run_vm.hpp"
+#include "apps/cli/scenario_catalog.hpp"
 #include "apps/cli/scenario_run.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
@@ -116,7 +117,13 @@ int run_main(RunOptions options) {
   const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
   if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
   if (options.junit) options.junit = fs::absolute(*options.junit);
-  if (!options.scenario.empty() && fs::exists(options.scenario)) options.scenario = fs::absolute(options.scenario).string();
+  // A scenario file is carried by absolute path (the nested run has another working
+  // directory); a built-in name stays a name, even with a file of that name here,
+  // because resolve_scenario picked the built-in.
+  const bool builtin = options.scenario.find('/') == std::string::npos && !options.scenario.ends_with(".toml") &&
+                       std::ranges::any_of(builtin_scenarios(), [&](const auto& e) { return e.name == options.scenario; });
+  if (!options.scenario.empty() && !builtin && fs::exists(options.scenario))
+    options.scenario = fs::absolute(options.scenario).string();
 
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
   if (options.json) options.json = fs::absolute(*options.json);

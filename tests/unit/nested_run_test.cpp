@@ -259,6 +259,20 @@ TEST_CASE("run --host=nested from /tmp: the inner command and its shares", "[nes
   CHECK(args.find("/k,mount_tag=ktstr_ro0,security_model=none,multidevs=remap,readonly=on") != std::string::npos);
 }
 
+TEST_CASE("run --host=nested: a built-in scenario name stays a name even beside a file of that name", "[nested][cli]") {
+  FakeNestedHost host;
+  TmpDir t("nested-scenario");
+  fs::create_directories(t.path / "k");
+  test::write_file(t.path / "k/bzImage", test::fake_bzimage());
+  std::ofstream(t.path / "steady") << "not a scenario\n";  // the direct run uses the built-in
+  auto r = test::run_cli({"run", "--host=nested", "--kernel", "k/bzImage", "--scenario", "steady", "--out", "out"},
+                         host.env(), 60, t.path);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  const nested::Job job = host.job();
+  CHECK(std::count(job.argv.begin(), job.argv.end(), std::string("--scenario=steady")) == 1);
+}
+
 TEST_CASE("a job the nested host refuses is a usage error, a broken nested host exit 79", "[nested][cli]") {
   FakeNestedHost host;
   TmpDir t("nested-refused");
