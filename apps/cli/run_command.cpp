@@ -159,7 +159,7 @@ int run_main(RunOptions options) {
     }
   }
   const bool inside_nested = std::getenv("KTSTR_NESTED_HOST") != nullptr;
-  std::cout << "host: " << machine.kvm_device << (inside_nested ? " (inside the nested software-KVM host)" : "")
+  std::cout << "host: " << machine.kvm_device << (inside_nested ? " inside the nested software-KVM host" : "")
             << (probe->observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe->observation.loop_time) + ")" : "")
             << std::endl;
   const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", probe, std::getenv(kOuterProbeEnv));
