@@ -6,16 +6,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/protocol/plan_limits.hpp"
+
 namespace ktstr::agent {
 
 namespace {
 
 using J = nlohmann::json;
 
-constexpr size_t kMaxWorkers = 512;
-constexpr size_t kMaxCgroups = 64;
-constexpr size_t kMaxSteps = 256;
-constexpr uint64_t kMaxDurationMs = 3600 * 1000;
+namespace limits = ktstr::protocol;
+constexpr size_t kMaxWorkers = limits::kMaxWorkers;
+constexpr size_t kMaxCgroups = limits::kMaxCgroups;
+constexpr size_t kMaxSteps = limits::kMaxSteps;
+constexpr uint64_t kMaxDurationMs = limits::kMaxDurationMs;
 constexpr int kMaxCpu = 1023;  // CPU_SETSIZE - 1
 constexpr size_t kMaxString = 256;
 constexpr size_t kMaxOpsPerStep = 256;
@@ -59,6 +62,10 @@ struct Checker {
   bool is_null_or_missing(const J& obj, const char* key) {
     auto it = obj.find(key);
     return it == obj.end() || it->is_null();
+  }
+  int64_t integer(const J& obj, const std::string& where, const char* key, limits::Range range,
+                  std::optional<int64_t> dflt = std::nullopt) {
+    return integer(obj, where, key, range.min, range.max, dflt);
   }
   int64_t integer(const J& obj, const std::string& where, const char* key, int64_t lo, int64_t hi,
                   std::optional<int64_t> dflt = std::nullopt) {
@@ -161,8 +168,8 @@ struct Checker {
         spec.policy = it->first;
     }
     bool rt = spec.policy == Policy::fifo || spec.policy == Policy::rr;
-    spec.priority = static_cast<int>(integer(w, where, "priority", rt ? 1 : 0, rt ? 99 : 0, rt ? 50 : 0));
-    spec.nice = static_cast<int>(integer(w, where, "nice", -20, 19, 0));
+    spec.priority = static_cast<int>(integer(w, where, "priority", rt ? limits::kRtPriority : limits::Range{0, 0}, rt ? 50 : 0));
+    spec.nice = static_cast<int>(integer(w, where, "nice", limits::kNice, 0));
     spec.affinity = nullable_cpus(w, where, "affinity");
     spec.start_ms = static_cast<uint64_t>(integer(w, where, "start_ms", 0, kMaxDurationMs, 0));
     if (const J* p = field(w, where, "params", false); p && !p->is_null()) {
@@ -170,15 +177,17 @@ struct Checker {
         fail(where + ".params", "not an object");
       } else {
         auto pw = where + ".params";
-        static const std::set<std::string> known = {"work_us", "sleep_us", "burst_ms", "idle_ms", "cache_kib", "partner"};
         for (const auto& [k, _] : p->items())
-          if (!known.count(k)) fail(pw + "." + k, "unknown parameter");
+          if (k != "partner" && !limits::param_limit(k)) fail(pw + "." + k, "unknown parameter");
         auto& pr = spec.params;
-        pr.work_us = static_cast<uint32_t>(integer(*p, pw, "work_us", 1, 1'000'000, pr.work_us));
-        pr.sleep_us = static_cast<uint32_t>(integer(*p, pw, "sleep_us", 1, 1'000'000, pr.sleep_us));
-        pr.burst_ms = static_cast<uint32_t>(integer(*p, pw, "burst_ms", 1, 1000, pr.burst_ms));
-        pr.idle_ms = static_cast<uint32_t>(integer(*p, pw, "idle_ms", 1, 1000, pr.idle_ms));
-        pr.cache_kib = static_cast<uint32_t>(integer(*p, pw, "cache_kib", 4, 1 << 20, pr.cache_kib));
+        auto param = [&](const char* name, uint32_t dflt) {
+          return static_cast<uint32_t>(integer(*p, pw, name, limits::param_limit(name)->range, dflt));
+        };
+        pr.work_us = param("work_us", pr.work_us);
+        pr.sleep_us = param("sleep_us", pr.sleep_us);
+        pr.burst_ms = param("burst_ms", pr.burst_ms);
+        pr.idle_ms = param("idle_ms", pr.idle_ms);
+        pr.cache_kib = param("cache_kib", pr.cache_kib);
         if (!is_null_or_missing(*p, "partner"))
           pr.partner = static_cast<uint32_t>(integer(*p, pw, "partner", 0, 1'000'000));
       }
@@ -231,7 +240,7 @@ PlanResult parse_plan(std::string_view text) {
   plan.name = ck.string(root, "", "name");
   plan.duration_ms = static_cast<uint64_t>(ck.integer(root, "", "duration_ms", 1, kMaxDurationMs));
   if (const J* u = ck.field(root, "", "usable_cpus", true)) plan.usable_cpus = ck.cpu_list(*u, ".usable_cpus");
-  plan.checkpoint_us = static_cast<uint32_t>(ck.integer(root, "", "checkpoint_us", 10, 1'000'000, 1000));
+  plan.checkpoint_us = static_cast<uint32_t>(ck.integer(root, "", "checkpoint_us", limits::kCheckpointUs, 1000));
   if (!ck.is_null_or_missing(root, "rt_runtime_us"))
     plan.rt_runtime_us = ck.integer(root, "", "rt_runtime_us", -1, INT32_MAX);
 
@@ -411,7 +420,7 @@ PlanResult parse_plan(std::string_view text) {
             else spec.args.push_back(x.get<std::string>());
           }
       }
-      spec.enable_timeout_ms = static_cast<uint64_t>(ck.integer(*s, ".scheduler", "enable_timeout_ms", 1, 600'000, 10000));
+      spec.enable_timeout_ms = static_cast<uint64_t>(ck.integer(*s, ".scheduler", "enable_timeout_ms", limits::kSchedulerEnableTimeoutMs, 10000));
       plan.scheduler = std::move(spec);
     }
   }
