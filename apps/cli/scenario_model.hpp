@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/cli/assertion_thresholds.hpp"
+#include "apps/protocol/plan_limits.hpp"
 
 namespace ktstr::cli {
 
@@ -27,12 +28,13 @@ struct SourceRef {
   [[noreturn]] void fail(std::string_view problem) const;
 };
 
-/// Bounds (the agent's, docs/scenario-protocol.md).
-inline constexpr uint32_t kMaxWorkers = 512;
-inline constexpr uint32_t kMaxCgroups = 64;
-inline constexpr uint32_t kMaxSteps = 256;
-inline constexpr uint64_t kMaxDurationMs = 3600 * 1000;
-inline constexpr uint32_t kMaxGroupCount = 512;
+/// Bounds: the plan's, shared with the agent (apps/protocol/plan_limits.hpp).
+inline constexpr uint32_t kMaxWorkers = protocol::kMaxWorkers;
+inline constexpr uint32_t kMaxCgroups = protocol::kMaxCgroups;
+inline constexpr uint32_t kMaxSteps = protocol::kMaxSteps;
+inline constexpr uint64_t kMaxDurationMs = protocol::kMaxDurationMs;
+/// A worker group's count: a group can hold every worker of the run, no more.
+inline constexpr uint32_t kMaxGroupCount = protocol::kMaxWorkers;
 
 enum class ExpectedVerdict { pass, fail, inconclusive };
 std::string_view to_string(ExpectedVerdict v);

@@ -259,22 +259,19 @@ WorkerGroup parse_worker_group(const Fields& owner, const toml::table& table, co
     g.policy = "fifo";
   }
   if (g.type == "rt_hog" && !is_realtime(g.policy)) f.fail("policy", "rt_hog needs policy fifo or rr");
-  if (auto priority = f.integer("priority", 1, 99)) {
+  if (auto priority = f.integer("priority", protocol::kRtPriority.min, protocol::kRtPriority.max)) {
     if (!is_realtime(g.policy)) f.fail("priority", "only for policy fifo or rr (policy is " + g.policy + ")");
     g.priority = static_cast<uint32_t>(*priority);
   } else if (is_realtime(g.policy)) {
     g.priority = 1;
   }
-  if (auto nice = f.integer("nice", -20, 19)) {
+  if (auto nice = f.integer("nice", protocol::kNice.min, protocol::kNice.max)) {
     if (g.policy != "normal" && g.policy != "batch") f.fail("nice", "only for policy normal or batch (policy is " + g.policy + ")");
     g.nice = static_cast<int32_t>(*nice);
   }
   if (f.has("affinity")) g.affinity = parse_cpuset(f, "affinity");
-  static const std::map<std::string_view, uint64_t> kParamMax = {
-      {"work_us", 10'000'000}, {"sleep_us", 10'000'000}, {"burst_ms", 60'000}, {"idle_ms", 60'000},
-      {"cache_kib", 1 << 20}};
-  for (const auto& [name, max] : kParamMax) {
-    auto v = f.integer(name, 1, static_cast<int64_t>(max));
+  for (const auto& [name, range] : protocol::kWorkerParams) {  // the agent checks the plan against the same table
+    auto v = f.integer(name, range.min, range.max);
     if (!v) continue;
     auto used = params_of(g.type);
     if (!contains(used, name))
@@ -462,7 +459,8 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   }
   std::string_view duration_key = top.has("duration") ? "duration" : "duration_s";
   if (s.duration_ms == 0 || s.duration_ms > kMaxDurationMs)
-    top.fail(duration_key, std::to_string(s.duration_ms) + " ms is out of range (more than 0, at most 3600 s)");
+    top.fail(duration_key, std::to_string(s.duration_ms) + " ms is out of range (more than 0, at most " +
+                                  std::to_string(kMaxDurationMs / 1000) + " s)");
 
   if (auto expect = top.string("expect")) {
     if (*expect == "pass") s.expect = ExpectedVerdict::pass;
@@ -507,7 +505,7 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
 
   uint64_t at_ms = 0;
   if (auto* steps = top.array("step")) {
-    if (steps->size() > kMaxSteps) top.fail("step", std::to_string(steps->size()) + " steps, at most 256");
+    if (steps->size() > kMaxSteps) top.fail("step", std::to_string(steps->size()) + " steps, at most " + std::to_string(kMaxSteps));
     for (size_t i = 0; i < steps->size(); ++i) {
       auto path = indexed("step", i);
       Fields st(file, top.table_at(*steps, i, path), path, {"ops", "hold", "hold_s"});
@@ -538,8 +536,9 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
     }
   }
   if (workers == 0) top.self().fail("no workers: declare some in [[cgroup]] workers or a spawn step");
-  if (workers > kMaxWorkers) top.self().fail(std::to_string(workers) + " workers, at most 512");
-  if (names.created() > kMaxCgroups) top.self().fail(std::to_string(names.created()) + " cgroups, at most 64");
+  if (workers > kMaxWorkers) top.self().fail(std::to_string(workers) + " workers, at most " + std::to_string(kMaxWorkers));
+  if (names.created() > kMaxCgroups)
+    top.self().fail(std::to_string(names.created()) + " cgroups, at most " + std::to_string(kMaxCgroups));
   return s;
 }
 

@@ -24,6 +24,7 @@ struct SchedulerInPlan {
 };
 
 inline constexpr uint32_t kCheckpointUs = 1000;
+static_assert(protocol::kCheckpointUs.contains(kCheckpointUs), "the agent rejects this checkpoint_us");
 inline constexpr int kPlanVersion = 1;
 
 /// All guest CPUs but the first scenario.reserve_cpus.

@@ -25,6 +25,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr unsigned kSchedulerEnableTimeoutMs = 10000;
+static_assert(protocol::kSchedulerEnableTimeoutMs.contains(kSchedulerEnableTimeoutMs),
+              "the agent rejects this enable_timeout_ms");
 constexpr std::size_t kMaxReasonLines = 20;
 
 fs::path checked_scheduler(const fs::path& path) {
