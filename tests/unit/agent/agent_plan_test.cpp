@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "apps/protocol/plan_limits.hpp"
 #include "scenario_plan.hpp"
 
 using namespace ktstr::agent;
@@ -121,4 +122,26 @@ TEST_CASE("agent plan: the bounds of the protocol hold", "[agent][plan]") {
   for (int i = 0; i < 65; ++i) cgroups += std::string(i ? "," : "") + R"({"path":"c)" + std::to_string(i) + R"("})";
   CHECK_THAT(errors_of(R"({"version":1,"name":"m","duration_ms":100,"usable_cpus":[0],"workers":[],"cgroups":[)" + cgroups + "]}"),
              Catch::Contains("more than 64 cgroups"));
+}
+
+TEST_CASE("agent plan: worker params are checked against the shared table (apps/protocol/plan_limits.hpp)", "[agent][plan]") {
+  // The host's scenario parser uses the same table (tests/unit/plan_limits_test.cpp).
+  auto plan_with = [](std::string_view name, int64_t v) {
+    return R"({"version":1,"name":"m","duration_ms":100,"usable_cpus":[0],"workers":[{"id":0,"name":"w","type":"spin",)"
+           R"("params":{")" + std::string(name) + "\":" + std::to_string(v) + "}}]}";
+  };
+  for (const auto& [name, range] : ktstr::protocol::kWorkerParams) {
+    INFO(name);
+    for (auto v : {range.min, range.max}) {
+      auto r = parse_plan(plan_with(name, v));
+      INFO((r.errors.empty() ? "" : r.errors.front()));
+      CHECK(r.plan);
+    }
+    for (auto v : {range.min - 1, range.max + 1})
+      CHECK_THAT(errors_of(plan_with(name, v)), Catch::Contains(".params." + std::string(name) + ": " + std::to_string(v) + " outside"));
+  }
+  // The values the host once accepted and the agent refused (a run then ended inconclusive).
+  CHECK(parse_plan(plan_with("work_us", 2'000'000)).plan);
+  CHECK(parse_plan(plan_with("burst_ms", 60'000)).plan);
+  CHECK(parse_plan(plan_with("cache_kib", 1)).plan);
 }
