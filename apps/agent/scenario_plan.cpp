@@ -20,9 +20,9 @@ constexpr size_t kMaxCgroups = limits::kMaxCgroups;
 constexpr size_t kMaxSteps = limits::kMaxSteps;
 constexpr uint64_t kMaxDurationMs = limits::kMaxDurationMs;
 constexpr int kMaxCpu = 1023;  // CPU_SETSIZE - 1
-constexpr size_t kMaxString = 256;
-constexpr size_t kMaxOpsPerStep = 256;
-constexpr size_t kMaxArgs = 64;
+constexpr size_t kMaxString = limits::kMaxPlanString;
+constexpr size_t kMaxOpsPerStep = limits::kMaxOpsPerStep;
+constexpr size_t kMaxArgs = limits::kMaxSchedulerArgs;
 
 constexpr std::pair<WorkType, std::string_view> kTypes[] = {
     {WorkType::spin, "spin"}, {WorkType::yield, "yield"}, {WorkType::mixed, "mixed"},
@@ -304,7 +304,7 @@ PlanResult parse_plan(std::string_view text) {
         if (step.at_ms >= plan.duration_ms) ck.fail(where + ".at_ms", "not before duration_ms");
         last = step.at_ms;
         const J* ops = ck.field(s, where, "ops", true);
-        if (ops && (!ops->is_array() || ops->size() > kMaxOpsPerStep)) { ck.fail(where + ".ops", "not a list of at most 256 ops"); ops = nullptr; }
+        if (ops && (!ops->is_array() || ops->size() > kMaxOpsPerStep)) { ck.fail(where + ".ops", "not a list of at most " + std::to_string(kMaxOpsPerStep) + " ops"); ops = nullptr; }
         for (size_t k = 0; ops && k < ops->size(); ++k) {
           auto ow = where + ".ops[" + std::to_string(k) + "]";
           const J& o = (*ops)[k];
@@ -412,10 +412,10 @@ PlanResult parse_plan(std::string_view text) {
       spec.path = ck.string(*s, ".scheduler", "path");
       if (spec.path.empty() || spec.path[0] != '/') ck.fail(".scheduler.path", "not an absolute path");
       if (const J* a = ck.field(*s, ".scheduler", "args", false); a && !a->is_null()) {
-        if (!a->is_array() || a->size() > kMaxArgs) ck.fail(".scheduler.args", "not a list of at most 64 strings");
+        if (!a->is_array() || a->size() > kMaxArgs) ck.fail(".scheduler.args", "not a list of at most " + std::to_string(kMaxArgs) + " strings");
         else
           for (const auto& x : *a) {
-            if (!x.is_string() || x.get<std::string>().size() > 4096 || x.get<std::string>().find('\0') != std::string::npos)
+            if (!x.is_string() || x.get<std::string>().size() > limits::kMaxSchedulerArgBytes || x.get<std::string>().find('\0') != std::string::npos)
               ck.fail(".scheduler.args", "not a string");
             else spec.args.push_back(x.get<std::string>());
           }

@@ -304,6 +304,8 @@ class CgroupNames {
   void check_new(const Fields& f, std::string_view key, const std::string& name) const {
     if (!valid_cgroup_name(name))
       f.fail(key, "\"" + name + "\" is not a cgroup name (components of [A-Za-z0-9_.-], separated by /)");
+    if (name.size() > protocol::kMaxNameBytes)
+      f.fail(key, "cgroup name longer than " + std::to_string(protocol::kMaxNameBytes) + " bytes");
     if (alive_.count(name)) f.fail(key, "cgroup \"" + name + "\" already exists");
     auto parent = parent_of(name);
     if (!parent.empty() && !alive_.count(parent))
@@ -445,6 +447,8 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
 
   s.name = required_name(top, "name");
   if (!valid_component(s.name)) top.fail("name", "\"" + s.name + "\" must be made of [A-Za-z0-9_.-]");
+  if (s.name.size() > protocol::kMaxNameBytes)
+    top.fail("name", "longer than " + std::to_string(protocol::kMaxNameBytes) + " bytes");
   s.description = top.string("description").value_or("");
 
   if (top.has("duration") && top.has("duration_s")) top.fail("duration_s", "give duration or duration_s, not both");

@@ -10,7 +10,20 @@ namespace {
 
 using nlohmann::json;
 
-std::string cgroup_path(const std::string& name) { return "workload/" + name; }
+constexpr std::string_view kCgroupPrefix = "workload/";
+std::string cgroup_path(const std::string& name) { return std::string(kCgroupPrefix) + name; }
+
+// The longest plan string made from a name the parser allows (kMaxNameBytes): a worker
+// "<cgroup>-llc<N>.<type>.<index>" in "workload/<cgroup>-llc<N>" must fit the agent's bound.
+constexpr std::size_t longest_worker_type() {
+  std::size_t n = 0;
+  for (auto t : kWorkerTypes) n = std::max(n, t.size());
+  return n;
+}
+static_assert(kCgroupPrefix.size() + protocol::kMaxNameBytes + std::string_view("-llc127.").size() +
+                      longest_worker_type() + std::string_view(".511").size() <=
+                  protocol::kMaxPlanString,
+              "plan strings derived from the longest allowed names exceed the agent's string bound");
 
 json cpus_json(const std::optional<std::vector<uint32_t>>& cpus) { return cpus ? json(*cpus) : json(nullptr); }
 
@@ -190,6 +203,9 @@ class PlanBuilder {
         }
       }
     }
+    if (ops.size() > protocol::kMaxOpsPerStep)  // an add_cgroup with workers is two plan ops
+      step.where.fail("the step makes " + std::to_string(ops.size()) + " plan ops, at most " +
+                      std::to_string(protocol::kMaxOpsPerStep));
     return {{"at_ms", step.at_ms}, {"ops", std::move(ops)}};
   }
 

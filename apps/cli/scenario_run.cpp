@@ -86,6 +86,19 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
   std::optional<SchedulerInPlan> in_plan;
   if (options.scheduler) {
     prepared.scheduler = checked_scheduler(*options.scheduler);
+    // The agent's plan bounds (apps/protocol/plan_limits.hpp): refused here, not in the guest.
+    if (guest_scheduler_path(*prepared.scheduler).size() > protocol::kMaxPlanString)
+      throw ScenarioInputError(exit_scheduler, "scheduler file name " + prepared.scheduler->filename().string() +
+                                                   " is longer than the guest accepts (" +
+                                                   std::to_string(protocol::kMaxPlanString) + " bytes with its directory)");
+    if (options.scheduler_args.size() > protocol::kMaxSchedulerArgs)
+      throw ScenarioInputError(exit_usage, std::to_string(options.scheduler_args.size()) +
+                                               " scheduler arguments after --, at most " +
+                                               std::to_string(protocol::kMaxSchedulerArgs));
+    for (const auto& a : options.scheduler_args)
+      if (a.size() > protocol::kMaxSchedulerArgBytes)
+        throw ScenarioInputError(exit_usage, "a scheduler argument after -- is longer than " +
+                                                 std::to_string(protocol::kMaxSchedulerArgBytes) + " bytes");
     in_plan = SchedulerInPlan{guest_scheduler_path(*prepared.scheduler), options.scheduler_args,
                               kSchedulerEnableTimeoutMs};
   }

@@ -7,6 +7,7 @@
 //
 // Every number below is stated nowhere else. What the host accepts the agent can run:
 // each bound is the agent's real constraint, or a sanity bound both sides share.
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -65,6 +66,17 @@ inline constexpr uint32_t kMaxWorkers = 512;  ///< over the whole run, spawned o
 inline constexpr uint32_t kMaxCgroups = 64;   ///< created over the whole run
 inline constexpr uint32_t kMaxSteps = 256;
 inline constexpr uint64_t kMaxDurationMs = 3600 * 1000;  ///< 1 hour; duration_ms is 1..this
+
+// Strings and lists. The agent bounds every plan string (names, cgroup paths, the
+// scheduler path) to kMaxPlanString bytes. The host derives plan strings from names in
+// the scenario file: "workload/" + cgroup name (+ "-llc" + LLC for per_llc), and worker
+// names "<cgroup>.<type>.<index>"; so it limits the names a file may give to
+// kMaxNameBytes, which leaves room for every suffix (checked where the plan is built).
+inline constexpr std::size_t kMaxPlanString = 256;
+inline constexpr std::size_t kMaxNameBytes = 128;     ///< scenario name, cgroup name (whole path)
+inline constexpr std::size_t kMaxOpsPerStep = 256;    ///< plan ops of one step (add_cgroup with workers is two)
+inline constexpr std::size_t kMaxSchedulerArgs = 64;  ///< the scheduler's arguments (after --)
+inline constexpr std::size_t kMaxSchedulerArgBytes = 4096;  ///< each of them
 
 // Plan fields the host sets itself (not from the scenario file); the host checks its
 // constants against these at compile time.

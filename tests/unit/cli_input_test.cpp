@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "apps/cli/exit_codes.hpp"
+#include "apps/protocol/plan_limits.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
 
@@ -137,4 +138,20 @@ TEST_CASE("assert overrides take known checks with valid values only") {
   auto unknown = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "latency=5"});
   CHECK(unknown.exit_code == exit_usage);
   CHECK_THAT(unknown.output, Catch::Contains("unknown check"));
+}
+
+TEST_CASE("scheduler arguments beyond what the guest agent takes are a usage error before anything boots") {
+  const auto kernel = fake_kernel("args-bzImage");
+  std::vector<std::string> args{"--kernel", kernel.string(), "--scheduler", "/bin/true", "--"};
+  for (std::size_t i = 0; i <= ktstr::protocol::kMaxSchedulerArgs; ++i) args.push_back("-v");
+  auto r = run_with(args);
+  INFO(r.output);
+  CHECK(r.exit_code == exit_usage);
+  CHECK_THAT(r.output, Catch::Contains("65 scheduler arguments after --, at most 64"));
+
+  auto r2 = run_with({"--kernel", kernel.string(), "--scheduler", "/bin/true", "--",
+                      std::string(ktstr::protocol::kMaxSchedulerArgBytes + 1, 'x')});
+  INFO(r2.output);
+  CHECK(r2.exit_code == exit_usage);
+  CHECK_THAT(r2.output, Catch::Contains("longer than 4096 bytes"));
 }

@@ -172,3 +172,42 @@ TEST_CASE("plan limits: the plan of every catalog scenario, built by the host, i
     }
   }
 }
+
+TEST_CASE("plan limits: the longest names a file may give make plan strings the agent accepts; one byte more is a host error") {
+  const std::string longest(limits::kMaxNameBytes, 'n');
+  // 64 LLCs, as many per_llc cgroups as a run may create: suffixes up to "-llc63".
+  const Topology wide(TopologySpec{1, 64, 1, 1});
+  const std::string text = "name = \"" + longest + "\"\nduration = \"10s\"\n[[cgroup]]\nname = \"" + longest +
+                           "\"\nper_llc = true\nworkers = [ { type = \"affinity_churn\", count = 1 } ]\n";
+  json plan;
+  REQUIRE_NOTHROW(plan = make_plan(parse_scenario(text, "t.toml"), wide, std::nullopt));
+  std::size_t longest_string = 0;
+  for (const auto& w : plan["workers"]) longest_string = std::max(longest_string, w["name"].get<std::string>().size());
+  CHECK(longest_string > limits::kMaxNameBytes + 10);
+  CHECK(agent_errors(plan).empty());
+
+  const std::string too_long(limits::kMaxNameBytes + 1, 'n');
+  CHECK_THAT(parse_error("name = \"" + too_long + "\"\nduration = \"10s\"\n[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\" } ]\n"),
+             Contains("t.toml:1: name: longer than 128 bytes"));
+  CHECK_THAT(parse_error("name = \"t\"\nduration = \"10s\"\n[[cgroup]]\nname = \"" + too_long +
+                         "\"\nworkers = [ { type = \"spin\" } ]\n"),
+             Contains("cgroup name longer than 128 bytes"));
+}
+
+TEST_CASE("plan limits: a step of more plan ops than the agent takes is a host error naming the step") {
+  auto scenario = [](int ops) {
+    std::string text = "name = \"t\"\nduration = \"10s\"\n[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\" } ]\n"
+                       "[[step]]\nops = [\n";
+    for (int i = 0; i < ops; ++i) text += "  { op = \"set_cpuset\", cgroup = \"a\", cpuset = { fraction = [0.0, 1.0] } },\n";
+    return text + "]\n";
+  };
+  json plan;
+  REQUIRE_NOTHROW(plan = host_plan(scenario(static_cast<int>(limits::kMaxOpsPerStep))));
+  CHECK(agent_errors(plan).empty());
+  try {
+    host_plan(scenario(static_cast<int>(limits::kMaxOpsPerStep) + 1));
+    FAIL("257 ops in one step were accepted");
+  } catch (const ScenarioError& e) {
+    CHECK_THAT(std::string(e.what()), Contains("t.toml:6") && Contains("257 plan ops, at most 256"));
+  }
+}
