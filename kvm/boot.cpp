@@ -7,6 +7,7 @@
 
 #include "kvm/error.hpp"
 #include "kvm/layout.hpp"
+#include "kvm/long_mode.hpp"
 
 namespace ktstr::kvm {
 
@@ -20,35 +21,17 @@ constexpr uint8_t kLoaderUndefined = 0xFF;
 constexpr uint64_t kGdtEntries[] = {
     0,                       // null
     0,                       // unused
-    0x00AF9B000000FFFFULL,   // 0x10: 64-bit code, present, DPL 0
-    0x00CF93000000FFFFULL,   // 0x18: data, 4 GiB, writable
+    long_mode::kGdtCode64,   // 0x10: 64-bit code, present, DPL 0
+    long_mode::kGdtData,     // 0x18: data, 4 GiB, writable
     0x008F8B000000FFFFULL,   // 0x20: busy 64-bit TSS (VMX needs a usable TR)
 };
 constexpr uint16_t kCodeSelector = 0x10, kDataSelector = 0x18, kTssSelector = 0x20;
 
-constexpr uint64_t kCr0Pe = 1ULL << 0, kCr0Et = 1ULL << 4, kCr0Ne = 1ULL << 5, kCr0Pg = 1ULL << 31;
-constexpr uint64_t kCr4Pae = 1ULL << 5;
-constexpr uint64_t kEferLme = 1ULL << 8, kEferLma = 1ULL << 10;
-constexpr uint64_t kPtePresentRw = 0x3, kPtePageSize = 0x80;
+using namespace long_mode;
 
 constexpr uint32_t kMsrMiscEnable = 0x1A0;
 constexpr uint64_t kMiscEnableFastString = 1;
 constexpr uint64_t kBootStack = 0x8FF0;
-
-kvm_segment segment(uint16_t selector, uint8_t type, bool code64) {
-  kvm_segment s{};
-  s.base = 0;
-  s.limit = 0xFFFFFFFF;
-  s.selector = selector;
-  s.type = type;
-  s.present = 1;
-  s.dpl = 0;
-  s.s = 1;
-  s.l = code64 ? 1 : 0;
-  s.db = code64 ? 0 : 1;
-  s.g = 1;
-  return s;
-}
 
 uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
@@ -118,9 +101,9 @@ void write_long_mode_tables(GuestMemory& memory) {
 }
 
 kvm_sregs long_mode_sregs(kvm_sregs s) {
-  s.cs = segment(kCodeSelector, 0xB, true);
-  s.ds = s.es = s.fs = s.gs = s.ss = segment(kDataSelector, 0x3, false);
-  s.tr = segment(kTssSelector, 0xB, false);
+  s.cs = flat_segment(kCodeSelector, 0xB, true);
+  s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(kDataSelector, 0x3, false);
+  s.tr = flat_segment(kTssSelector, 0xB, false);
   s.tr.s = 0;
   s.tr.g = 0;
   s.tr.limit = 0xFFFFF;

@@ -20,6 +20,7 @@
 
 #include "kvm/error.hpp"
 #include "kvm/kick.hpp"
+#include "kvm/long_mode.hpp"
 #include "kvm/system.hpp"
 #include "kvm/uapi.hpp"
 
@@ -43,10 +44,7 @@ constexpr uint16_t kReportPort = 0x80;
 constexpr uint32_t kLoopStart = 0x4b545301;  // "\1STK": the loop begins
 constexpr uint32_t kLoopEnd = 0x4b545302;    // "\2STK": the loop is done
 
-constexpr uint64_t kPresent = 1, kWritable = 2, kLargePage = 0x80;
-constexpr uint64_t kCr0Pe = 1, kCr0Et = 1u << 4, kCr0Pg = 1ull << 31;
-constexpr uint64_t kCr4Pae = 1u << 5;
-constexpr uint64_t kEferLme = 1u << 8, kEferLma = 1u << 10;
+using namespace long_mode;
 
 void put_le32(std::vector<uint8_t>& code, uint32_t v) {
   for (int i = 0; i < 4; ++i) code.push_back(static_cast<uint8_t>(v >> (8 * i)));
@@ -68,20 +66,6 @@ std::vector<uint8_t> probe_code(uint32_t iterations) {
 }
 
 void put_le64(uint8_t* mem, uint64_t at, uint64_t v) { std::memcpy(mem + at, &v, sizeof v); }
-
-kvm_segment flat_segment(uint16_t selector, uint8_t type, bool code) {
-  kvm_segment s{};
-  s.base = 0;
-  s.limit = 0xffffffff;
-  s.selector = selector;
-  s.type = type;
-  s.present = 1;
-  s.s = 1;
-  s.g = 1;
-  s.l = code ? 1 : 0;
-  s.db = code ? 0 : 1;
-  return s;
-}
 
 std::string errno_step(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -229,11 +213,11 @@ class ProbeGuest {
 
   // GDT (null, 64-bit code, data), one 2 MiB identity page, the code.
   void write_image() {
-    put_le64(mem_, kGdt + 8, 0x00af9b000000ffffull);
-    put_le64(mem_, kGdt + 16, 0x00cf93000000ffffull);
-    put_le64(mem_, kPml4, kPdpt | kPresent | kWritable);
-    put_le64(mem_, kPdpt, kPd | kPresent | kWritable);
-    put_le64(mem_, kPd, 0 | kPresent | kWritable | kLargePage);
+    put_le64(mem_, kGdt + 8, kGdtCode64);
+    put_le64(mem_, kGdt + 16, kGdtData);
+    put_le64(mem_, kPml4, kPdpt | kPtePresentRw);
+    put_le64(mem_, kPdpt, kPd | kPtePresentRw);
+    put_le64(mem_, kPd, 0 | kPtePresentRw | kPtePageSize);
     const auto code = probe_code(static_cast<uint32_t>(obs_.iterations));
     std::memcpy(mem_ + kCode, code.data(), code.size());
   }
@@ -394,19 +378,26 @@ HostProbe judge_probe(const ProbeObservation& o) {
 
 ProbeObservation observe_host(const std::string& device, milliseconds deadline, uint32_t iterations) {
   const auto started = Clock::now();
-  auto run = std::make_shared<ProbeRun>();
-  run->obs.device = device;
-  run->obs.deadline = deadline;
-  run->obs.iterations = std::max<uint32_t>(1, iterations);  // 0 would count down from 2^64
-  run->obs.modules = {module_loaded("kvm_pvm"), module_loaded("kvm_amd"), module_loaded("kvm_intel")};
+  // What is known before the guest runs; the probe thread fills in the rest.
+  ProbeObservation known;
+  known.device = device;
+  known.deadline = deadline;
+  known.iterations = std::max<uint32_t>(1, iterations);  // 0 would count down from 2^64
+  known.modules = {module_loaded("kvm_pvm"), module_loaded("kvm_amd"), module_loaded("kvm_intel")};
+  auto ended_early = [&](bool device_exists, std::string step) {
+    known.device_exists = device_exists;
+    known.failed_step = std::move(step);
+    known.elapsed = Clock::now() - started;
+    return known;
+  };
   try {
     install_kick_handler();
   } catch (const Error& e) {
-    ProbeObservation o = run->obs;
-    o.device_exists = ::access(device.c_str(), F_OK) == 0;
-    o.failed_step = std::string("the deadline's kick cannot be installed: ") + e.what();
-    return o;
+    return ended_early(::access(device.c_str(), F_OK) == 0,
+                       std::string("the deadline's kick cannot be installed: ") + e.what());
   }
+  auto run = std::make_shared<ProbeRun>();
+  run->obs = known;
   std::thread thread([run] {
     try {
       unblock_kick_signal();
@@ -424,19 +415,12 @@ ProbeObservation observe_host(const std::string& device, milliseconds deadline, 
     lock.unlock();
     (void)run->kick.kick_until_out(milliseconds(1000));
     lock.lock();
-    // A device whose KVM_RUN ignores signals cannot be waited for: leave its thread.
+    // A device whose KVM_RUN ignores signals cannot be waited for: leave its thread
+    // (it owns what it touches through `run`) and do not read its observation.
     if (!run->cv.wait_for(lock, milliseconds(2000), [&] { return run->done; })) {
       lock.unlock();
       thread.detach();
-      ProbeObservation o;
-      o.device = device;
-      o.device_exists = true;
-      o.deadline = deadline;
-      o.iterations = iterations;
-      o.modules = {module_loaded("kvm_pvm"), module_loaded("kvm_amd"), module_loaded("kvm_intel")};
-      o.failed_step = "the probe vCPU did not leave KVM_RUN when kicked at the deadline";
-      o.elapsed = Clock::now() - started;
-      return o;
+      return ended_early(true, "the probe vCPU did not leave KVM_RUN when kicked at the deadline");
     }
   }
   lock.unlock();
