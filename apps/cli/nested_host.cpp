@@ -151,7 +151,7 @@ std::vector<std::string> job_environment(const std::vector<std::string>& extra) 
   for (char** e = environ; e && *e; ++e)
     if (std::strchr(*e, '=')) set(*e);
   set("TMPDIR=/tmp");
-  set("KTSTR_NESTED_HOST=1");
+  set(std::string(nested::nested_host_env) + "=1");
   for (const auto& e : extra) set(e);
   return env;
 }

@@ -22,11 +22,11 @@
 #include "apps/cli/run_vm.hpp"
 #include "apps/cli/scenario_catalog.hpp"
 #include "apps/cli/scenario_run.hpp"
+#include "apps/nested_init/job.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
 #include "kvm/host_quirks.hpp"
 #include "kvm/machine.hpp"
-#include "kvm/system.hpp"
 
 namespace ktstr::cli {
 
@@ -120,9 +120,7 @@ int run_main(RunOptions options) {
   // A scenario file is carried by absolute path (the nested run has another working
   // directory); a built-in name stays a name, even with a file of that name here,
   // because resolve_scenario picked the built-in.
-  const bool builtin = options.scenario.find('/') == std::string::npos && !options.scenario.ends_with(".toml") &&
-                       std::ranges::any_of(builtin_scenarios(), [&](const auto& e) { return e.name == options.scenario; });
-  if (!options.scenario.empty() && !builtin && fs::exists(options.scenario))
+  if (!options.scenario.empty() && !builtin_scenario(options.scenario) && fs::exists(options.scenario))
     options.scenario = fs::absolute(options.scenario).string();
 
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
@@ -133,36 +131,32 @@ int run_main(RunOptions options) {
 
   // Where KVM comes from: decided by the probe (kvm/host_probe.hpp), never by whether
   // the device node opens; `host probe` and scripts/test.sh ask the same question.
-  const kvm::HostProbe* probe = nullptr;
   if (options.host == HostMode::nested) {
     std::cout << "host: nested software-KVM host (requested)" << std::endl;
     return run_nested(options, kernel, extra_s);
   }
-  probe = &kvm::probe_host(machine.kvm_device);
-  spdlog::debug("host probe: {} ({})", kvm::to_string(probe->verdict), probe->reason);
-  if (probe->verdict != kvm::ProbeVerdict::usable) {
-    if (options.host == HostMode::kvm) {
-      if (probe->verdict == kvm::ProbeVerdict::emulated && options.force_kvm) {
-        spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe->reason);
-      } else {
-        return fail(probe_exit_code(probe->verdict),
-                    "--host=kvm: " + probe->reason +
-                        (probe->verdict == kvm::ProbeVerdict::emulated ? " (--host=auto runs the nested host instead; "
-                                                                         "--force-kvm uses it anyway)"
-                                                                       : " (see `ktstr-actors host probe`)"));
-      }
-    } else {
-      std::cout << "host: nested software-KVM host (" << probe->reason << ")" << std::endl;
-      // The run inside records why it is there (result.json host.outer_probe).
-      ::setenv(kOuterProbeEnv, probe_json(*probe).dump().c_str(), 1);
-      return run_nested(options, kernel, extra_s);
-    }
+  const kvm::HostProbe& probe = kvm::probe_host(machine.kvm_device);
+  spdlog::debug("host probe: {} ({})", kvm::to_string(probe.verdict), probe.reason);
+  const bool emulated = probe.verdict == kvm::ProbeVerdict::emulated;
+  if (probe.verdict != kvm::ProbeVerdict::usable && options.host == HostMode::automatic) {
+    std::cout << "host: nested software-KVM host (" << probe.reason << ")" << std::endl;
+    // The run inside records why it is there (result.json host.outer_probe).
+    ::setenv(kOuterProbeEnv, probe_json(probe).dump().c_str(), 1);
+    return run_nested(options, kernel, extra_s);
   }
-  const bool inside_nested = std::getenv("KTSTR_NESTED_HOST") != nullptr;
+  if (emulated && options.force_kvm) {
+    spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe.reason);
+  } else if (probe.verdict != kvm::ProbeVerdict::usable) {
+    return fail(probe_exit_code(probe.verdict),
+                "--host=kvm: " + probe.reason +
+                    (emulated ? " (--host=auto runs the nested host instead; --force-kvm uses it anyway)"
+                              : " (see `ktstr-actors host probe`)"));
+  }
+  const bool inside_nested = std::getenv(nested::nested_host_env) != nullptr;
   std::cout << "host: " << machine.kvm_device << (inside_nested ? " inside the nested software-KVM host" : "")
-            << (probe->observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe->observation.loop_time) + ")" : "")
+            << (probe.observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe.observation.loop_time) + ")" : "")
             << std::endl;
-  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", probe, std::getenv(kOuterProbeEnv));
+  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", &probe, std::getenv(kOuterProbeEnv));
 
   try {
     GuestImageContents contents;

@@ -33,11 +33,15 @@ const std::vector<CatalogEntry>& builtin_scenarios() {
   return entries;
 }
 
+const CatalogEntry* builtin_scenario(const std::string& name_or_path) {
+  if (name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml")) return nullptr;
+  for (const auto& e : builtin_scenarios())
+    if (e.name == name_or_path) return &e;
+  return nullptr;
+}
+
 Scenario resolve_scenario(const std::string& name_or_path) {
-  bool looks_like_path = name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml");
-  if (!looks_like_path)
-    for (const auto& e : builtin_scenarios())
-      if (e.name == name_or_path) return parse_scenario(e.source, e.file);
+  if (const CatalogEntry* e = builtin_scenario(name_or_path)) return parse_scenario(e->source, e->file);
   std::error_code ec;
   if (std::filesystem::is_regular_file(name_or_path, ec)) return parse_scenario_file(name_or_path);
   throw ScenarioError("scenario \"" + name_or_path + "\": neither a built-in scenario (" + builtin_names() +

@@ -21,6 +21,10 @@ struct CatalogEntry {
 /// (the unit tests keep them valid).
 const std::vector<CatalogEntry>& builtin_scenarios();
 
+/// The built-in scenario `name_or_path` names, or nullptr when it names none (a name
+/// containing '/' or ending in ".toml" never does: it is a path).
+const CatalogEntry* builtin_scenario(const std::string& name_or_path);
+
 /// A built-in name, else a path to a scenario file. Neither: ScenarioError listing
 /// the built-in names. A name containing '/' or ending in ".toml" is always a path.
 Scenario resolve_scenario(const std::string& name_or_path);

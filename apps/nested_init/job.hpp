@@ -24,6 +24,9 @@ namespace ktstr::nested {
 /// nested-init writes "alive" to the outer console this often while the job runs.
 inline constexpr unsigned kAliveIntervalS = 10;
 
+/// Set (to 1) in the job's environment: the command runs inside the nested host.
+inline constexpr const char* nested_host_env = "KTSTR_NESTED_HOST";
+
 inline constexpr std::string_view job_magic = "ktstr-nested-job 1";
 inline constexpr std::string_view job_file = "job";
 inline constexpr std::string_view status_file = "status";
