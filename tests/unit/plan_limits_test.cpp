@@ -10,6 +10,7 @@
 #include "apps/cli/scenario_parser.hpp"
 #include "apps/cli/scenario_plan.hpp"
 #include "apps/protocol/plan_limits.hpp"
+#include "tests/support/scenario_text.hpp"
 
 using namespace ktstr::cli;
 namespace limits = ktstr::protocol;
@@ -25,14 +26,7 @@ const Topology& topology() {
   return t;
 }
 
-std::string parse_error(const std::string& text) {
-  try {
-    parse_scenario(text, "t.toml");
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ktstr::test::parse_error;
 
 json host_plan(const std::string& text, const std::optional<SchedulerInPlan>& scheduler = std::nullopt) {
   return make_plan(parse_scenario(text, "t.toml"), topology(), scheduler);
@@ -96,23 +90,22 @@ TEST_CASE("plan limits: every worker param the host accepts at its bounds, the a
 }
 
 TEST_CASE("plan limits: RT priority and nice at their bounds pass host and agent alike") {
-  for (auto v : {limits::kRtPriority.min, limits::kRtPriority.max}) {
-    auto plan = host_plan(one_group("type = \"spin\", policy = \"fifo\", priority = " + std::to_string(v)));
-    CHECK(plan["workers"][0]["priority"] == v);
-    CHECK(agent_errors(plan).empty());
+  struct Attribute {
+    std::string key, group;  // the plan key, and the worker group up to "<key> = "
+    limits::Range range;
+  };
+  for (const auto& [key, group, range] : {Attribute{"priority", "type = \"spin\", policy = \"fifo\", priority = ", limits::kRtPriority},
+                                          Attribute{"nice", "type = \"spin\", nice = ", limits::kNice}}) {
+    INFO(key);
+    for (auto v : {range.min, range.max}) {
+      auto plan = host_plan(one_group(group + std::to_string(v)));
+      CHECK(plan["workers"][0][key] == v);
+      CHECK(agent_errors(plan).empty());
+    }
+    for (auto v : {range.min - 1, range.max + 1})
+      CHECK(parse_error(one_group(group + std::to_string(v))) ==
+            "t.toml:5: cgroup[0].workers[0]." + key + ": " + std::to_string(v) + " is out of range " + range_text(range));
   }
-  for (auto v : {limits::kRtPriority.min - 1, limits::kRtPriority.max + 1})
-    CHECK(parse_error(one_group("type = \"spin\", policy = \"fifo\", priority = " + std::to_string(v))) ==
-          "t.toml:5: cgroup[0].workers[0].priority: " + std::to_string(v) + " is out of range " +
-              range_text(limits::kRtPriority));
-  for (auto v : {limits::kNice.min, limits::kNice.max}) {
-    auto plan = host_plan(one_group("type = \"spin\", nice = " + std::to_string(v)));
-    CHECK(plan["workers"][0]["nice"] == v);
-    CHECK(agent_errors(plan).empty());
-  }
-  for (auto v : {limits::kNice.min - 1, limits::kNice.max + 1})
-    CHECK(parse_error(one_group("type = \"spin\", nice = " + std::to_string(v))) ==
-          "t.toml:5: cgroup[0].workers[0].nice: " + std::to_string(v) + " is out of range " + range_text(limits::kNice));
 }
 
 TEST_CASE("plan limits: run sizes at their bounds pass host and agent alike, one more is a host error") {

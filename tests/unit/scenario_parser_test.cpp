@@ -2,6 +2,7 @@
 
 #include "apps/cli/scenario_parser.hpp"
 #include "apps/cli/scenario_plan.hpp"
+#include "tests/support/scenario_text.hpp"
 
 using namespace ktstr::cli;
 using Catch::Contains;
@@ -9,15 +10,7 @@ using Catch::StartsWith;
 
 namespace {
 
-// The error message a scenario text gives; "" when it parses.
-std::string parse_error(const std::string& text) {
-  try {
-    parse_scenario(text, "t.toml");
-  } catch (const ScenarioError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ktstr::test::parse_error;
 
 const char* kHeader = "name = \"t\"\nduration = \"10s\"\n";  // lines 1-2
 
