@@ -1,6 +1,6 @@
 #pragma once
 // Errors of the native layer. Each kind is a class of failure the user can act on;
-// the CLI maps kinds to documented exit codes (apps/cli/exit_codes.hpp).
+// the CLI maps kinds to documented exit codes (apps/cli/base/exit_codes.hpp).
 #include <stdexcept>
 #include <string>
 

@@ -7,13 +7,13 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "apps/cli/exit_codes.hpp"
-#include "apps/cli/host_command.hpp"
-#include "apps/cli/host_probe_report.hpp"
-#include "apps/cli/list_command.hpp"
-#include "apps/cli/perf_choice.hpp"
-#include "apps/cli/kernel_commands.hpp"
-#include "apps/cli/run_command.hpp"
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/commands/host_command.hpp"
+#include "apps/cli/report/host_probe_report.hpp"
+#include "apps/cli/commands/list_command.hpp"
+#include "apps/cli/vm/perf_choice.hpp"
+#include "apps/cli/commands/kernel_commands.hpp"
+#include "apps/cli/commands/run_command.hpp"
 
 using namespace ktstr::cli;
 

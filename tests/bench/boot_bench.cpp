@@ -14,10 +14,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "apps/cli/child_process.hpp"
-#include "apps/cli/guest_image.hpp"
-#include "apps/cli/kernel_cache.hpp"
-#include "apps/cli/kernel_cmdline.hpp"
+#include "apps/cli/process/child_process.hpp"
+#include "apps/cli/guest/guest_image.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
+#include "apps/cli/guest/kernel_cmdline.hpp"
 #include "bench_report.hpp"
 #include "vmm_sample.hpp"
 

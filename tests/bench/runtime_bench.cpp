@@ -14,9 +14,9 @@
 #include <iostream>
 
 #include "actors/runtime_config.hpp"
-#include "apps/cli/kernel_cmdline.hpp"
-#include "apps/cli/guest_image.hpp"
-#include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/guest/kernel_cmdline.hpp"
+#include "apps/cli/guest/guest_image.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
 #include "messages/messages.hpp"
 #include "tests/bench/runtime_bench_common.hpp"
 

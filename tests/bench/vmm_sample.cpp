@@ -9,7 +9,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "apps/cli/child_process.hpp"
+#include "apps/cli/process/child_process.hpp"
 #include "boot_watch.hpp"
 
 namespace ktstr::bench {

@@ -2,8 +2,8 @@
 // checks what the guest sees against what was declared, field by field.
 #include <catch2/catch.hpp>
 
-#include "apps/cli/exit_codes.hpp"
-#include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
 

@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "apps/cli/exit_codes.hpp"
-#include "apps/cli/perf_choice.hpp"
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/vm/perf_choice.hpp"
 #include "kvm/host_quirks.hpp"
 #include "tests/support/cli.hpp"
 

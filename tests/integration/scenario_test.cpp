@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
-#include "apps/cli/exit_codes.hpp"
-#include "apps/cli/kernel_cache.hpp"
-#include "apps/cli/scenario_catalog.hpp"
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
+#include "apps/cli/scenario/scenario_catalog.hpp"
 #include "kvm/host_quirks.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fixtures.hpp"

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "apps/cli/kernel_cache.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
 
 namespace ktstr::test {
 

@@ -2,7 +2,7 @@
 // Scenario files as test text: what the host's parser says of them.
 #include <string>
 
-#include "apps/cli/scenario_parser.hpp"
+#include "apps/cli/scenario/scenario_parser.hpp"
 
 namespace ktstr::test {
 

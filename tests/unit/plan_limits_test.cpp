@@ -6,9 +6,9 @@
 #include <string>
 
 #include "apps/agent/scenario_plan.hpp"
-#include "apps/cli/scenario_catalog.hpp"
-#include "apps/cli/scenario_parser.hpp"
-#include "apps/cli/scenario_plan.hpp"
+#include "apps/cli/scenario/scenario_catalog.hpp"
+#include "apps/cli/scenario/scenario_parser.hpp"
+#include "apps/cli/scenario/scenario_plan.hpp"
 #include "apps/protocol/plan_limits.hpp"
 #include "tests/support/scenario_text.hpp"
 

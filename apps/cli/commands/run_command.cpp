@@ -1,0 +1,195 @@
+#include "apps/cli/commands/run_command.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/guest/guest_image.hpp"
+#include "apps/cli/report/host_probe_report.hpp"
+#include "apps/cli/kernel/kernel_cache.hpp"
+#include "apps/cli/guest/kernel_cmdline.hpp"
+#include "apps/cli/vm/perf_choice.hpp"
+#include "apps/cli/nested/run_nested.hpp"
+#include "apps/cli/report/run_report.hpp"
+#include "apps/cli/vm/run_vm.hpp"
+#include "apps/cli/scenario/scenario_catalog.hpp"
+#include "apps/cli/commands/scenario_run.hpp"
+#include "apps/nested_init/job.hpp"
+#include "kvm/error.hpp"
+#include "kvm/host_probe.hpp"
+#include "kvm/host_quirks.hpp"
+#include "kvm/machine.hpp"
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int exit_code_for(kvm::ErrorKind kind) {
+  switch (kind) {
+    case kvm::ErrorKind::kernel_image: return exit_kernel_image;
+    case kvm::ErrorKind::boot_protocol: return exit_boot_protocol;
+    case kvm::ErrorKind::topology: return exit_topology;
+    case kvm::ErrorKind::too_many_vcpus: return exit_too_many_vcpus;
+    case kvm::ErrorKind::memory: return exit_memory;
+    case kvm::ErrorKind::no_kvm: return exit_no_host;
+    case kvm::ErrorKind::kvm:
+    case kvm::ErrorKind::system: return exit_vmm_error;
+  }
+  return exit_vmm_error;
+}
+
+int fail(int code, const std::string& line) {
+  std::cerr << "ktstr-actors: " << line << "\n";
+  return code;
+}
+
+fs::path resolve_kernel(const std::string& kernel) {
+  if (kernel.empty()) {
+    if (auto k = cached_kernel("default")) return *k;
+    return cache_dir() / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
+  }
+  std::error_code ec;
+  if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
+  if (auto k = cached_kernel(kernel)) return *k;
+  return fs::absolute(kernel);
+}
+
+fs::path default_out_dir() {
+  char stamp[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return fs::absolute("ktstr-out") / ("run-" + std::string(stamp) + "-" + std::to_string(::getpid()));
+}
+
+VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
+  VmRunLimits limits;
+  limits.run_deadline = std::chrono::seconds(options.timeout_s + extra_s);
+  limits.stall_timeout = std::chrono::seconds(options.stall_timeout_s);
+  limits.freeze_deadline = std::chrono::seconds(options.freeze_deadline_s);
+  const PerfChoice perf = choose_perf_period(options.perf_period_ms, kvm::detect_host_quirks());
+  limits.perf_period = perf.period;
+  limits.perf_off_reason = perf.off_reason;
+  if (!perf.off_reason.empty()) spdlog::info("perf sampling {}", perf.off_reason);
+  auto ms = [](double s) { return std::chrono::milliseconds(static_cast<int64_t>(s * 1000)); };
+  for (double at : options.freeze_at_s) limits.freeze_schedule.emplace_back(ms(at), "request");
+  // --snapshots N: evenly inside the run deadline, never at its very start or end.
+  for (unsigned i = 1; i <= options.snapshots; ++i)
+    limits.freeze_schedule.emplace_back(ms(options.timeout_s * double(i) / (options.snapshots + 1)), "periodic");
+  return limits;
+}
+
+}  // namespace
+
+int run_main(RunOptions options) {
+  const fs::path kernel = resolve_kernel(options.kernel);
+  auto spec = kvm::TopologySpec::parse(options.topology);
+  if (!spec) return fail(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
+
+  kvm::MachineConfig machine;
+  machine.kernel = kernel;
+  machine.topology = *spec;
+  machine.memory_mib = options.memory_mib;
+  machine.cmdline = kBaseCmdline;
+  if (const char* dev = std::getenv("KTSTR_KVM_DEVICE"); dev && *dev) machine.kvm_device = dev;  // tests
+  if (!options.append.empty()) machine.cmdline += " " + options.append;
+  try {
+    (void)kvm::validate(machine);  // bad input is refused before anything boots
+  } catch (const kvm::Error& e) {
+    return fail(exit_code_for(e.kind()), e.what());
+  }
+
+  std::optional<PreparedScenario> scenario;
+  try {
+    scenario = prepare_scenario(options, kvm::Topology(*spec));
+  } catch (const ScenarioInputError& e) {
+    return fail(e.exit_code, e.what());
+  }
+  const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
+  if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
+  if (options.junit) options.junit = fs::absolute(*options.junit);
+  // A scenario file is carried by absolute path (the nested run has another working
+  // directory); a built-in name stays a name, even with a file of that name here,
+  // because resolve_scenario picked the built-in.
+  if (!options.scenario.empty() && !builtin_scenario(options.scenario) && fs::exists(options.scenario))
+    options.scenario = fs::absolute(options.scenario).string();
+
+  options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
+  if (options.json) options.json = fs::absolute(*options.json);
+  std::error_code ec;
+  fs::create_directories(*options.out_dir, ec);
+  if (ec) return fail(exit_usage, "cannot create output directory " + options.out_dir->string() + ": " + ec.message());
+
+  // Where KVM comes from: decided by the probe (kvm/host_probe.hpp), never by whether
+  // the device node opens; `host probe` and scripts/test.sh ask the same question.
+  if (options.host == HostMode::nested) {
+    std::cout << "host: nested software-KVM host (requested)" << std::endl;
+    return run_nested(options, kernel, extra_s);
+  }
+  const kvm::HostProbe& probe = kvm::probe_host(machine.kvm_device);
+  spdlog::debug("host probe: {} ({})", kvm::to_string(probe.verdict), probe.reason);
+  const bool emulated = probe.verdict == kvm::ProbeVerdict::emulated;
+  if (probe.verdict != kvm::ProbeVerdict::usable && options.host == HostMode::automatic) {
+    std::cout << "host: nested software-KVM host (" << probe.reason << ")" << std::endl;
+    // The run inside records why it is there (result.json host.outer_probe).
+    ::setenv(kOuterProbeEnv, probe_json(probe).dump().c_str(), 1);
+    return run_nested(options, kernel, extra_s);
+  }
+  if (emulated && options.force_kvm) {
+    spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe.reason);
+  } else if (probe.verdict != kvm::ProbeVerdict::usable) {
+    return fail(probe_exit_code(probe.verdict),
+                "--host=kvm: " + probe.reason +
+                    (emulated ? " (--host=auto runs the nested host instead; --force-kvm uses it anyway)"
+                              : " (see `ktstr-actors host probe`)"));
+  }
+  const bool inside_nested = std::getenv(nested::nested_host_env) != nullptr;
+  std::cout << "host: " << machine.kvm_device << (inside_nested ? " inside the nested software-KVM host" : "")
+            << (probe.observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe.observation.loop_time) + ")" : "")
+            << std::endl;
+  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", &probe, std::getenv(kOuterProbeEnv));
+
+  try {
+    GuestImageContents contents;
+    if (scenario) {
+      contents.plan_json = scenario->plan.dump();
+      contents.scheduler = scenario->scheduler;
+      std::ofstream(*options.out_dir / "plan.json") << scenario->plan.dump(2) << "\n";
+    }
+    machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio", contents);
+  } catch (const std::exception& e) {
+    return fail(exit_vmm_error, std::string("cannot build the guest initramfs: ") + e.what());
+  }
+  const VmRunPaths paths{*options.out_dir / "console.log", *options.out_dir / "agent.log"};
+  spdlog::info("booting {} with topology {} ({} MiB); kernel console: {}", kernel.string(), options.topology,
+               options.memory_mib, paths.kernel_log.string());
+  if (scenario)
+    spdlog::info("scenario {} ({:.1f} s){}", scenario->scenario.name, scenario->scenario.duration_ms / 1000.0,
+                 scenario->scheduler ? " under scheduler " + scenario->scheduler->string() : std::string(" under the built-in scheduler"));
+  RunObservation obs = run_vm(machine, paths, run_limits(options, extra_s));
+
+  RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
+  report.json["host"] = host;
+  if (scenario) judge_scenario(*scenario, obs, report, options.junit);
+  print_run_summary(std::cout, report);
+  write_run_json(report, *options.out_dir / "result.json");
+  if (!obs.snapshots.empty()) {
+    std::ofstream(*options.out_dir / "snapshots.json") << snapshots_json(obs.snapshots).dump(2) << "\n";
+    std::cout << "snapshots: " << (*options.out_dir / "snapshots.json").string() << "\n";
+  }
+  if (options.json) write_run_json(report, *options.json);
+  std::cout.flush();
+  if (!obs.finished.stuck_vcpus.empty()) std::_Exit(report.exit_code);  // see run_vm: never wait on a stuck thread
+  return report.exit_code;
+}
+
+}  // namespace ktstr::cli

@@ -1,0 +1,151 @@
+#include "apps/cli/commands/scenario_run.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/verdict/assertions.hpp"
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/guest/guest_image.hpp"
+#include "apps/cli/report/host_probe_report.hpp"
+#include "apps/cli/report/junit_report.hpp"
+#include "apps/cli/scenario/scenario_catalog.hpp"
+#include "apps/cli/scenario/scenario_plan.hpp"
+#include "apps/cli/report/scenario_report.hpp"
+#include "apps/cli/verdict/scenario_results.hpp"
+#include "apps/cli/guest/shared_libraries.hpp"
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr unsigned kSchedulerEnableTimeoutMs = 10000;
+static_assert(protocol::kSchedulerEnableTimeoutMs.contains(kSchedulerEnableTimeoutMs),
+              "the agent rejects this enable_timeout_ms");
+constexpr std::size_t kMaxReasonLines = 20;
+
+fs::path checked_scheduler(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " does not exist");
+  if (!fs::is_regular_file(path, ec))
+    throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " is not a regular file");
+  if (::access(path.c_str(), X_OK) != 0)
+    throw ScenarioInputError(exit_scheduler, "scheduler " + path.string() + " is not executable");
+  try {
+    (void)program_dependencies(path);  // every library it needs must be there to copy
+  } catch (const ProgramDependencyError& e) {
+    throw ScenarioInputError(exit_scheduler, std::string("scheduler unusable: ") + e.what());
+  }
+  return fs::absolute(path);
+}
+
+double number_value(const std::string& key, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    double v = std::stod(value, &used);
+    if (used == value.size() && v >= 0 && v < 1e9) return v;
+  } catch (const std::exception&) {
+  }
+  throw ScenarioInputError(exit_usage, "--assert " + key + "=" + value + ": expected a number >= 0");
+}
+
+bool bool_value(const std::string& key, const std::string& value) {
+  if (value == "true" || value == "1") return true;
+  if (value == "false" || value == "0") return false;
+  throw ScenarioInputError(exit_usage, "--assert " + key + "=" + value + ": expected true or false");
+}
+
+void apply_override(AssertionThresholds& t, const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos) throw ScenarioInputError(exit_usage, "--assert " + text + ": expected KEY=VALUE");
+  const std::string key = text.substr(0, eq), value = text.substr(eq + 1);
+  if (key == "max_gap_ms") t.max_gap_ms = number_value(key, value);
+  else if (key == "fairness_spread_pct") t.fairness_spread_pct = number_value(key, value);
+  else if (key == "throughput_spread_pct") t.throughput_spread_pct = number_value(key, value);
+  else if (key == "starvation") t.starvation = bool_value(key, value);
+  else if (key == "isolation") t.isolation = bool_value(key, value);
+  else
+    throw ScenarioInputError(exit_usage, "--assert " + key + ": unknown check (max_gap_ms, fairness_spread_pct, "
+                                         "throughput_spread_pct, starvation, isolation)");
+}
+
+}  // namespace
+
+std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, const kvm::Topology& topology) {
+  if (options.scenario.empty() && !options.scheduler) {
+    if (!options.assert_overrides.empty())
+      throw ScenarioInputError(exit_usage, "--assert applies to a scenario: give --scenario or --scheduler");
+    return std::nullopt;
+  }
+  PreparedScenario prepared;
+  std::optional<SchedulerInPlan> in_plan;
+  if (options.scheduler) {
+    prepared.scheduler = checked_scheduler(*options.scheduler);
+    // The agent's plan bounds (apps/protocol/plan_limits.hpp): refused here, not in the guest.
+    if (guest_scheduler_path(*prepared.scheduler).size() > protocol::kMaxPlanString)
+      throw ScenarioInputError(exit_scheduler, "scheduler file name " + prepared.scheduler->filename().string() +
+                                                   " is longer than the guest accepts (" +
+                                                   std::to_string(protocol::kMaxPlanString) + " bytes with its directory)");
+    if (options.scheduler_args.size() > protocol::kMaxSchedulerArgs)
+      throw ScenarioInputError(exit_usage, std::to_string(options.scheduler_args.size()) +
+                                               " scheduler arguments after --, at most " +
+                                               std::to_string(protocol::kMaxSchedulerArgs));
+    for (const auto& a : options.scheduler_args)
+      if (a.size() > protocol::kMaxSchedulerArgBytes)
+        throw ScenarioInputError(exit_usage, "a scheduler argument after -- is longer than " +
+                                                 std::to_string(protocol::kMaxSchedulerArgBytes) + " bytes");
+    in_plan = SchedulerInPlan{guest_scheduler_path(*prepared.scheduler), options.scheduler_args,
+                              kSchedulerEnableTimeoutMs};
+  }
+  try {
+    prepared.scenario = resolve_scenario(options.scenario.empty() ? kDefaultScenario : options.scenario);
+    prepared.plan = make_plan(prepared.scenario, topology, in_plan);
+  } catch (const ScenarioError& e) {
+    throw ScenarioInputError(exit_scenario, e.what());
+  }
+  for (const auto& o : options.assert_overrides) apply_override(prepared.scenario.thresholds, o);
+  return prepared;
+}
+
+unsigned scenario_extra_seconds(const PreparedScenario& prepared) {
+  unsigned extra = static_cast<unsigned>((prepared.scenario.duration_ms + 999) / 1000);
+  if (prepared.scheduler) extra += kSchedulerEnableTimeoutMs / 1000;
+  return extra;
+}
+
+void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs, RunReport& report,
+                    const std::optional<fs::path>& junit) {
+  ScenarioCollector collector(parse_plan(prepared.plan));  // our own plan: cannot be malformed
+  for (const auto& event : obs.scenario_events) collector.feed(event);
+  for (const auto& problem : obs.protocol_errors) collector.protocol_problem(problem);
+  if (obs.scenario_events_truncated) collector.protocol_problem("more scenario events than the host keeps");
+  const auto& thresholds = prepared.scenario.thresholds;
+  ScenarioReport scenario = make_scenario_report(collector.results(), thresholds);
+  if (report.json.contains("host")) scenario.properties = host_properties(report.json["host"]);
+
+  std::ostringstream summary;
+  print_scenario_summary(summary, scenario);
+  report.scenario_summary = summary.str();
+  report.json["scenario"] = scenario_report_json(scenario, collector.results(), thresholds);
+  if (report.verdict == "pass") {
+    report.verdict = std::string(verdict_name(scenario.verdict));
+    report.exit_code = scenario.exit_code;
+  }
+  for (const auto& f : scenario.findings)
+    if (f.verdict != Verdict::pass && f.verdict != Verdict::skip && report.reasons.size() < kMaxReasonLines)
+      report.reasons.push_back(f.message);
+  report.json["verdict"] = report.verdict;
+  report.json["exit_code"] = report.exit_code;
+  if (junit) {
+    std::ofstream out(*junit);
+    out << junit_xml(scenario);
+    if (!out) spdlog::error("cannot write {}", junit->string());
+  }
+}
+
+}  // namespace ktstr::cli

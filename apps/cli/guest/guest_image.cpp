@@ -1,0 +1,48 @@
+#include "apps/cli/guest/guest_image.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "apps/cli/guest/initramfs.hpp"
+#include "apps/cli/guest/shared_libraries.hpp"
+
+namespace ktstr::cli {
+
+std::filesystem::path agent_binary() {
+  if (const char* p = std::getenv("KTSTR_AGENT"); p && *p) return p;
+  return KTSTR_AGENT_PATH;
+}
+
+std::string guest_scheduler_path(const std::filesystem::path& host_path) {
+  return std::string(kGuestSchedulerDir) + "/" + host_path.filename().string();
+}
+
+namespace {
+
+void add_scheduler(Initramfs& image, const std::filesystem::path& scheduler) {
+  const auto files = program_dependencies(scheduler);
+  for (const auto& f : files) image.add_file(f.guest_path, f.host_path, 0755);
+  image.add_file(guest_scheduler_path(scheduler), scheduler, 0755);
+  spdlog::debug("initramfs: scheduler {} with {} shared object(s)", scheduler.string(), files.size());
+}
+
+}  // namespace
+
+std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path, const GuestImageContents& contents) {
+  Initramfs image;
+  for (const char* dir : {"dev", "proc", "sys", "tmp", "run"}) image.add_directory(dir, 0755);
+  image.add_char_device("dev/console", 5, 1, 0600);
+  image.add_file("init", agent_binary(), 0755);
+  if (contents.plan_json) image.add_bytes(kGuestPlanPath, *contents.plan_json, 0644);
+  if (contents.scheduler) add_scheduler(image, *contents.scheduler);
+  image.write(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read back " + path.string());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace ktstr::cli

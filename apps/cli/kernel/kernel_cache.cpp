@@ -1,0 +1,35 @@
+#include "apps/cli/kernel/kernel_cache.hpp"
+
+#include <cstdlib>
+
+namespace ktstr::cli {
+
+namespace fs = std::filesystem;
+
+fs::path cache_dir() {
+  if (const char* c = std::getenv("KTSTR_CACHE"); c && *c) return c;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "ktstr-actors";
+  const char* home = std::getenv("HOME");
+  return fs::path(home && *home ? home : "/root") / ".cache" / "ktstr-actors";
+}
+
+std::optional<fs::path> cached_kernel(const std::string& name) {
+  std::error_code ec;
+  fs::path boot = cache_dir() / "kernels" / name / "boot";
+  for (const auto& entry : fs::directory_iterator(boot, ec))
+    if (entry.path().filename().string().rfind("vmlinuz-", 0) == 0) return entry.path();
+  fs::path flat = cache_dir() / "kernels" / name / "bzImage";  // kernels built by `kernel build`
+  if (fs::is_regular_file(flat, ec)) return flat;
+  return std::nullopt;
+}
+
+std::optional<fs::path> modules_dir_for(const fs::path& bzimage) {
+  const std::string file = bzimage.filename().string();
+  if (file.rfind("vmlinuz-", 0) != 0) return std::nullopt;
+  fs::path dir = bzimage.parent_path().parent_path() / "lib" / "modules" / file.substr(8) / "kernel";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return std::nullopt;
+  return dir;
+}
+
+}  // namespace ktstr::cli

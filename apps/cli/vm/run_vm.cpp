@@ -1,0 +1,118 @@
+#include "apps/cli/vm/run_vm.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/runtime_config.hpp"
+#include "actors/vm.hpp"
+
+namespace ktstr::cli {
+
+namespace {
+
+constexpr size_t kMaxRecordedErrors = 20;
+
+void record(std::vector<std::string>& list, std::string text) {
+  if (list.size() < kMaxRecordedErrors) list.push_back(std::move(text));
+}
+
+// Long runs show where they are: the scheduler's state, the scenario's start, steps, end.
+void log_scenario_progress(const AgentEvent& event, double at_s) {
+  if (const auto* e = std::get_if<SchedulerEvent>(&event)) {
+    spdlog::info("[{:.1f} s] scheduler {}{}{}", at_s, scheduler_state_name(e->state),
+                 e->ops ? " (" + *e->ops + ")" : std::string(), e->reason ? ": " + *e->reason : std::string());
+  } else if (const auto* e = std::get_if<ScenarioStarted>(&event)) {
+    spdlog::info("[{:.1f} s] scenario {} started: {} workers", at_s, printable_excerpt(e->name), e->workers);
+  } else if (const auto* e = std::get_if<StepEvent>(&event)) {
+    spdlog::info("[{:.1f} s] step {} at {:.0f} ms{}", at_s, e->index, e->at_ms,
+                 e->errors.empty() ? std::string() : " with " + std::to_string(e->errors.size()) + " error(s)");
+  } else if (const auto* e = std::get_if<ScenarioDone>(&event)) {
+    spdlog::info("[{:.1f} s] scenario done after {:.0f} ms", at_s, e->wall_ms);
+  }
+}
+
+void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
+  auto parsed = parse_agent_line(line.line);
+  if (auto* err = std::get_if<ProtocolError>(&parsed)) {
+    record(obs.protocol_errors, err->message);
+    return;
+  }
+  std::visit(
+      [&](auto& event) {
+        using T = std::decay_t<decltype(event)>;
+        if constexpr (std::is_same_v<T, BootDone>) {
+          if (!obs.boot_done) {
+            obs.boot_done = event;
+            obs.boot_done_at_s = line.at_s;
+            spdlog::info("guest agent up after {:.2f} s (guest uptime {:.2f} s)", line.at_s, event.uptime_s);
+          }
+        } else if constexpr (std::is_same_v<T, KernelInfo>) {
+          obs.kernel = event;
+        } else if constexpr (std::is_same_v<T, TopologyReport>) {
+          obs.topology = event;
+        } else if constexpr (std::is_same_v<T, Heartbeat>) {
+          if (obs.heartbeat_at_s.size() < 100000) obs.heartbeat_at_s.push_back(line.at_s);
+        } else if constexpr (std::is_same_v<T, PowerOff>) {
+          obs.agent_powered_off = true;
+        } else if constexpr (std::is_same_v<T, AgentError>) {
+          record(obs.agent_errors, event.message);
+        } else {
+          log_scenario_progress(event, line.at_s);
+          if (obs.scenario_events.size() < kMaxScenarioEvents) obs.scenario_events.emplace_back(event);
+          else obs.scenario_events_truncated = true;
+        }
+      },
+      std::get<AgentEvent>(parsed));
+}
+
+}  // namespace
+
+RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits) {
+  RunObservation obs;
+  obs.perf_off_reason = limits.perf_off_reason;
+  actors::keep_heap_mapped();
+  caf::actor_system_config cfg;
+  actors::configure_runtime(cfg);
+  // Held by pointer: when a vCPU thread is stuck in KVM_RUN, the system's destructor
+  // would wait for it forever, so it is then deliberately leaked and the caller
+  // leaves with _exit after reporting.
+  auto system = std::make_unique<caf::actor_system>(cfg);
+  {
+    caf::scoped_actor self{*system};
+    actors::VmConfig vm_config;
+    vm_config.machine = machine;
+    vm_config.kernel_log = paths.kernel_log;
+    vm_config.agent_log = paths.agent_log;
+    vm_config.run_deadline = limits.run_deadline;
+    vm_config.stall_timeout = limits.stall_timeout;
+    vm_config.freeze_deadline = limits.freeze_deadline;
+    vm_config.freeze_schedule = limits.freeze_schedule;
+    vm_config.perf_period = limits.perf_period;
+    vm_config.observer = caf::actor_cast<caf::actor>(self);
+    auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
+
+    // The vm actor always answers within run + stop deadlines; the margin only guards
+    // against a bug in it, so that the CLI never hangs.
+    bool finished = false;
+    self->receive_while([&] { return !finished; })(
+        [&](msg::agent_line& line) { on_agent_line(obs, line); },
+        [&](msg::snapshot& snap) {
+          spdlog::info("freeze {} ({}): {} vCPU(s) parked in {:.1f} ms{}", snap.id, snap.trigger, snap.vcpus.size(),
+                       snap.latency_s * 1e3, snap.partial ? " (partial)" : "");
+          obs.snapshots.push_back(std::move(snap));
+        },
+        [&](msg::run_finished& result) {
+          obs.finished = std::move(result);
+          finished = true;
+        },
+        caf::after(limits.run_deadline + std::chrono::seconds(60)) >> [&] {
+          obs.finished.how = "vmm-error";
+          obs.finished.detail = "the vm actor did not report within the run deadline";
+          obs.finished.stuck_vcpus.push_back(UINT32_MAX);
+          finished = true;
+        });
+  }
+  if (!obs.finished.stuck_vcpus.empty()) (void)system.release();
+  return obs;
+}
+
+}  // namespace ktstr::cli

@@ -1,0 +1,157 @@
+// Bad input to `ktstr-actors run` gets one clear line and a distinct exit code, before
+// anything boots (so these run without KVM).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/protocol/plan_limits.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/fake_bzimage.hpp"
+
+using namespace ktstr;
+using namespace ktstr::cli;
+
+namespace {
+test::CliResult run_with(std::vector<std::string> args) {
+  std::vector<std::string> all{"run", "--host=kvm"};
+  all.insert(all.end(), args.begin(), args.end());
+  // Point the fallbacks nowhere so no test can start a real VM by accident.
+  return test::run_cli(all, {"KTSTR_KVM_DEVICE=/nonexistent/kvm", "KTSTR_QEMU=/nonexistent/qemu"}, 60);
+}
+std::filesystem::path fake_kernel(const std::string& name, test::FakeBzImageSpec spec = {}) {
+  auto path = test::scratch_dir("input") / name;
+  test::write_file(path, test::fake_bzimage(spec));
+  return path;
+}
+}  // namespace
+
+TEST_CASE("a missing kernel file is an input error with its exit code") {
+  auto r = run_with({"--kernel", "/nonexistent/vmlinuz"});
+  CHECK(r.exit_code == exit_kernel_image);
+  CHECK_THAT(r.output, Catch::Contains("does not exist"));
+}
+
+TEST_CASE("a file that is not a bzImage is refused") {
+  auto path = test::scratch_dir("input") / "notakernel";
+  test::write_file(path, std::vector<uint8_t>(8192, 'x'));
+  auto r = run_with({"--kernel", path.string()});
+  CHECK(r.exit_code == exit_kernel_image);
+  CHECK_THAT(r.output, Catch::Contains("not a bzImage"));
+}
+
+TEST_CASE("an unsupported boot protocol is refused") {
+  test::FakeBzImageSpec old;
+  old.protocol = 0x0204;
+  auto r = run_with({"--kernel", fake_kernel("old", old).string()});
+  CHECK(r.exit_code == exit_boot_protocol);
+  CHECK_THAT(r.output, Catch::Contains("boot protocol"));
+}
+
+TEST_CASE("zero, inconsistent and malformed topologies are refused") {
+  auto kernel = fake_kernel("ok").string();
+  CHECK(run_with({"--kernel", kernel, "--topology", "1,1,0,1"}).exit_code == exit_topology);
+  auto r = run_with({"--kernel", kernel, "--topology", "2,3,2,1"});
+  CHECK(r.exit_code == exit_topology);
+  CHECK_THAT(r.output, Catch::Contains("cannot be split evenly"));
+  CHECK(run_with({"--kernel", kernel, "--topology", "1,x"}).exit_code == exit_topology);
+}
+
+TEST_CASE("more vCPUs than supported are refused") {
+  auto r = run_with({"--kernel", fake_kernel("ok").string(), "--topology", "1,1,200,1"});
+  CHECK(r.exit_code == exit_too_many_vcpus);
+  CHECK_THAT(r.output, Catch::Contains("at most 128"));
+}
+
+TEST_CASE("memory too small for the topology is refused") {
+  auto r = run_with({"--kernel", fake_kernel("ok").string(), "--topology", "2,2,2,1", "--memory", "100"});
+  CHECK(r.exit_code == exit_memory);
+  CHECK_THAT(r.output, Catch::Contains("too small"));
+}
+
+TEST_CASE("no /dev/kvm and no nested host is its own exit code") {
+  auto r = test::run_cli({"run", "--kernel", fake_kernel("ok").string(), "--out",
+                          test::scratch_dir("nohost").string()},
+                         {"KTSTR_KVM_DEVICE=/nonexistent/kvm", "KTSTR_QEMU=/nonexistent/qemu"}, 60);
+  CHECK(r.exit_code == exit_no_host);
+  CHECK_THAT(r.output, Catch::Contains("no /dev/kvm and no nested host"));
+}
+
+TEST_CASE("unknown flags are usage errors") {
+  auto r = test::run_cli({"run", "--frobnicate"});
+  CHECK(r.exit_code == exit_usage);
+}
+
+TEST_CASE("an unknown scenario name is an input error listing the built-in ones") {
+  auto r = run_with({"--kernel", fake_kernel("k").string(), "--scenario", "no-such-scenario"});
+  CHECK(r.exit_code == exit_scenario);
+  CHECK_THAT(r.output, Catch::Contains("no-such-scenario"));
+  CHECK_THAT(r.output, Catch::Contains("steady"));
+}
+
+TEST_CASE("a bad scenario file is an input error naming file, line and field") {
+  const auto kernel = fake_kernel("k");  // before the file: scratch_dir starts afresh
+  auto path = kernel.parent_path() / "bad.toml";
+  std::ofstream(path) << "name = \"bad\"\nduration_s = 5\n[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 0 } ]\n";
+  auto r = run_with({"--kernel", kernel.string(), "--scenario", path.string()});
+  CHECK(r.exit_code == exit_scenario);
+  CHECK_THAT(r.output, Catch::Contains(path.string() + ":5:"));
+  CHECK_THAT(r.output, Catch::Contains("count"));
+}
+
+TEST_CASE("a missing or unusable scheduler file is an input error with its exit code") {
+  auto missing = run_with({"--kernel", fake_kernel("k").string(), "--scheduler", "/nonexistent/scx_simple"});
+  CHECK(missing.exit_code == exit_scheduler);
+  CHECK_THAT(missing.output, Catch::Contains("/nonexistent/scx_simple does not exist"));
+  const auto kernel = fake_kernel("k");
+  auto text = kernel.parent_path() / "not-a-program";
+  std::ofstream(text) << "hello\n";
+  std::filesystem::permissions(text, std::filesystem::perms::owner_all);
+  auto not_elf = run_with({"--kernel", kernel.string(), "--scheduler", text.string()});
+  CHECK(not_elf.exit_code == exit_scheduler);
+  CHECK_THAT(not_elf.output, Catch::Contains("not an ELF file"));
+}
+
+TEST_CASE("arguments after -- without --scheduler are a usage error") {
+  auto r = run_with({"--kernel", fake_kernel("k").string(), "--", "-v"});
+  CHECK(r.exit_code == exit_usage);
+  CHECK_THAT(r.output, Catch::Contains("--scheduler"));
+}
+
+TEST_CASE("list names every built-in scenario with its expected verdict") {
+  auto r = test::run_cli({"list", "--json"});
+  REQUIRE(r.exit_code == exit_pass);
+  auto j = nlohmann::json::parse(r.output, nullptr, false);
+  REQUIRE(j.is_array());
+  CHECK(j.size() >= 12);
+  bool rt = false;
+  for (const auto& e : j)
+    if (e["name"] == "rt-starvation") rt = e["expect"] == "fail";
+  CHECK(rt);
+}
+
+TEST_CASE("assert overrides take known checks with valid values only") {
+  const auto kernel = fake_kernel("k");
+  auto bad_value = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "max_gap_ms=soon"});
+  CHECK(bad_value.exit_code == exit_usage);
+  CHECK_THAT(bad_value.output, Catch::Contains("max_gap_ms=soon: expected a number"));
+  auto unknown = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "latency=5"});
+  CHECK(unknown.exit_code == exit_usage);
+  CHECK_THAT(unknown.output, Catch::Contains("unknown check"));
+}
+
+TEST_CASE("scheduler arguments beyond what the guest agent takes are a usage error before anything boots") {
+  const auto kernel = fake_kernel("args-bzImage");
+  std::vector<std::string> args{"--kernel", kernel.string(), "--scheduler", "/bin/true", "--"};
+  for (std::size_t i = 0; i <= ktstr::protocol::kMaxSchedulerArgs; ++i) args.push_back("-v");
+  auto r = run_with(args);
+  INFO(r.output);
+  CHECK(r.exit_code == exit_usage);
+  CHECK_THAT(r.output, Catch::Contains("65 scheduler arguments after --, at most 64"));
+
+  auto r2 = run_with({"--kernel", kernel.string(), "--scheduler", "/bin/true", "--",
+                      std::string(ktstr::protocol::kMaxSchedulerArgBytes + 1, 'x')});
+  INFO(r2.output);
+  CHECK(r2.exit_code == exit_usage);
+  CHECK_THAT(r2.output, Catch::Contains("longer than 4096 bytes"));
+}

@@ -1,0 +1,188 @@
+#include <catch2/catch.hpp>
+
+#include "apps/cli/scenario/scenario_parser.hpp"
+#include "apps/cli/scenario/scenario_plan.hpp"
+#include "tests/support/scenario_text.hpp"
+
+using namespace ktstr::cli;
+using Catch::Contains;
+using Catch::StartsWith;
+
+namespace {
+
+using ktstr::test::parse_error;
+
+const char* kHeader = "name = \"t\"\nduration = \"10s\"\n";  // lines 1-2
+
+}  // namespace
+
+TEST_CASE("a full scenario parses into the model") {
+  auto s = parse_scenario(R"(name = "cpuset-resize"
+description = "resize"
+duration = "10s"
+expect = "inconclusive"
+reserve_cpus = 1
+rt_throttle = false
+[assert]
+max_gap_ms = 500
+fairness_spread_pct = 20
+throughput_spread_pct = 30
+starvation = false
+[[cgroup]]
+name = "a"
+cpuset = { fraction = [0.0, 0.5] }
+workers = [ { type = "spin", count = 2 }, { type = "sleep", count = 1, nice = 5, sleep_us = 500 } ]
+[[cgroup]]
+name = "a/inner"
+[[step]]
+ops = [ { op = "set_cpuset", cgroup = "a", cpuset = { llcs = [1, 0] } } ]
+hold = 0.25
+[[step]]
+ops = [ { op = "stop", cgroup = "a", type = "sleep" } ]
+hold_s = 2.5
+[[step]]
+ops = [ { op = "clear_cpuset", cgroup = "a" } ]
+)",
+                          "f.toml");
+  CHECK(s.name == "cpuset-resize");
+  CHECK(s.duration_ms == 10000);
+  CHECK(s.expect == ExpectedVerdict::inconclusive);
+  CHECK(s.reserve_cpus == 1);
+  CHECK_FALSE(s.rt_throttle);
+  CHECK(s.thresholds.max_gap_ms == 500);
+  CHECK(s.thresholds.fairness_spread_pct == 20);
+  CHECK(s.thresholds.throughput_spread_pct == 30);
+  CHECK_FALSE(s.thresholds.starvation);
+  CHECK(s.thresholds.isolation);
+  REQUIRE(s.cgroups.size() == 2);
+  CHECK(s.cgroups[0].cpuset->kind == CpusetSpec::Kind::fraction);
+  CHECK(s.cgroups[0].cpuset->to == 0.5);
+  CHECK(s.cgroups[0].workers[1].nice == 5);
+  CHECK(s.cgroups[0].workers[1].params[0].name == "sleep_us");
+  CHECK(s.cgroups[0].workers[1].where.line == 15);
+  REQUIRE(s.steps.size() == 3);
+  CHECK(s.steps[0].at_ms == 0);
+  CHECK(s.steps[1].at_ms == 2500);
+  CHECK(s.steps[2].at_ms == 5000);
+  CHECK(s.steps[0].ops[0].cpuset->ids == std::vector<uint32_t>{0, 1});
+  CHECK(s.steps[1].ops[0].worker_type == "sleep");
+}
+
+TEST_CASE("durations: string with unit or duration_s") {
+  CHECK(parse_duration_ms("10s") == 10000u);
+  CHECK(parse_duration_ms("500ms") == 500u);
+  CHECK(parse_duration_ms("1.5m") == 90000u);
+  CHECK_FALSE(parse_duration_ms("10"));
+  CHECK_FALSE(parse_duration_ms("s"));
+  CHECK_FALSE(parse_duration_ms("10h"));
+  auto s = parse_scenario("name = \"t\"\nduration_s = 2.5\n[[cgroup]]\nname = \"a\"\nworkers = [{ type = \"spin\" }]\n", "x");
+  CHECK(s.duration_ms == 2500);
+}
+
+TEST_CASE("each kind of bad file names file, line and field") {
+  std::string body = "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 2 } ]\n";  // lines 3-5
+
+  SECTION("syntax error") {
+    CHECK_THAT(parse_error("name = \"t\"\nduration = \n"), StartsWith("t.toml:2: syntax: "));
+  }
+  SECTION("unknown top-level key") {
+    CHECK_THAT(parse_error(kHeader + std::string("durration = 3\n") + body),
+               StartsWith("t.toml:3: durration: unknown key (expected one of: name, description"));
+  }
+  SECTION("unknown key in a worker group") {
+    CHECK_THAT(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", cuont = 2 } ]\n"),
+               StartsWith("t.toml:5: cgroup[0].workers[0].cuont: unknown key"));
+  }
+  SECTION("bad type") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = \"2\" } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].count: expected an integer, got a string");
+  }
+  SECTION("unknown worker type") {
+    CHECK_THAT(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spinn\" } ]\n"),
+               StartsWith("t.toml:5: cgroup[0].workers[0].type: unknown worker type \"spinn\""));
+  }
+  SECTION("count out of range") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 0 } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].count: 0 is out of range (1..512)");
+  }
+  SECTION("nice out of range") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", nice = 20 } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].nice: 20 is out of range (-20..19)");
+  }
+  SECTION("priority out of range") {
+    CHECK(parse_error(std::string(kHeader) +
+                      "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", policy = \"fifo\", priority = 100 } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].priority: 100 is out of range (1..99)");
+  }
+  SECTION("priority with the normal policy") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", priority = 10 } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].priority: only for policy fifo or rr (policy is normal)");
+  }
+  SECTION("a param the type does not use") {
+    CHECK_THAT(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", sleep_us = 5 } ]\n"),
+               StartsWith("t.toml:5: cgroup[0].workers[0].sleep_us: not used by worker type spin"));
+  }
+  SECTION("undeclared parent cgroup") {
+    CHECK(parse_error(kHeader + body + "[[cgroup]]\nname = \"b/c\"\n") ==
+          "t.toml:7: cgroup[1].name: parent cgroup \"b\" is not declared before \"b/c\"");
+  }
+  SECTION("bad cgroup name") {
+    CHECK_THAT(parse_error(kHeader + body + "[[cgroup]]\nname = \"a//b\"\n"),
+               StartsWith("t.toml:7: cgroup[1].name: \"a//b\" is not a cgroup name"));
+  }
+  SECTION("step referencing an unknown cgroup") {
+    CHECK_THAT(parse_error(kHeader + body + "[[step]]\nops = [ { op = \"clear_cpuset\", cgroup = \"b\" } ]\n"),
+               StartsWith("t.toml:7: step[0].ops[0].cgroup: unknown cgroup \"b\""));
+  }
+  SECTION("step referencing a removed cgroup") {
+    CHECK_THAT(parse_error(kHeader + body + "[[step]]\nops = [ { op = \"remove_cgroup\", cgroup = \"a\" } ]\nhold = 0.1\n" +
+                           "[[step]]\nops = [\n  { op = \"spawn\", cgroup = \"a\", workers = [ { type = \"spin\" } ] },\n]\n"),
+               StartsWith("t.toml:11: step[1].ops[0].cgroup: unknown cgroup \"a\""));
+  }
+  SECTION("unknown op") {
+    CHECK_THAT(parse_error(kHeader + body + "[[step]]\nops = [ { op = \"resize\", cgroup = \"a\" } ]\n"),
+               StartsWith("t.toml:7: step[0].ops[0].op: unknown op \"resize\""));
+  }
+  SECTION("holds exceeding the duration") {
+    CHECK(parse_error(kHeader + body + "[[step]]\nhold = 0.6\n[[step]]\nhold_s = 5\n[[step]]\nops = []\nhold = 0.1\n") ==
+          "t.toml:9: step[1].hold_s: the holds so far add up to 11000 ms, more than the duration (10000 ms)");
+  }
+  SECTION("a step starting at the end") {
+    CHECK_THAT(parse_error(kHeader + body + "[[step]]\nhold = 1.0\n[[step]]\nops = [ { op = \"clear_cpuset\", cgroup = \"a\" } ]\n"),
+               StartsWith("t.toml:8: step[1]: starts at 10000 ms, not before the end"));
+  }
+  SECTION("unknown key in a cgroup") {
+    CHECK_THAT(parse_error(kHeader + body + "cpus = 3\n"), StartsWith("t.toml:6: cgroup[0].cpus: unknown key"));
+  }
+  SECTION("duration out of range") {
+    CHECK(parse_error("name = \"t\"\nduration = \"61m\"\n" + body) ==
+          "t.toml:2: duration: 3660000 ms is out of range (more than 0, at most 3600 s)");
+  }
+  SECTION("missing duration") {
+    CHECK_THAT(parse_error("name = \"t\"\n" + body), StartsWith("t.toml:1: duration: missing"));
+  }
+  SECTION("odd ping-pong count") {
+    CHECK_THAT(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"pipe_pingpong\", count = 3 } ]\n"),
+               StartsWith("t.toml:5: cgroup[0].workers[0].count: 3 is odd"));
+  }
+  SECTION("fraction start not below end") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\ncpuset = { fraction = [0.5, 0.5] }\n") ==
+          "t.toml:5: cgroup[0].cpuset.fraction: start must be below end");
+  }
+  SECTION("cpuset with two selectors") {
+    CHECK_THAT(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\ncpuset = { llc = 0, node = 0 }\n"),
+               StartsWith("t.toml:5: cgroup[0].cpuset: a cpuset needs exactly one of"));
+  }
+  SECTION("no workers at all") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\n") ==
+          "t.toml:1: no workers: declare some in [[cgroup]] workers or a spawn step");
+  }
+  SECTION("rt_hog with the normal policy") {
+    CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"rt_hog\", policy = \"normal\" } ]\n") ==
+          "t.toml:5: cgroup[0].workers[0].policy: rt_hog needs policy fifo or rr");
+  }
+}
+
+TEST_CASE("an unreadable file is one error line") {
+  CHECK_THROWS_WITH(parse_scenario_file("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot read the scenario file");
+}
