@@ -4,9 +4,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
 #include <iostream>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/commands/host_command.hpp"
 #include "apps/cli/report/host_probe_report.hpp"
@@ -18,6 +18,8 @@
 using namespace ktstr::cli;
 
 int main(int argc, char** argv) {
+  // The one place environment variables are read (base/environment.hpp).
+  const Environment env = Environment::from_process();
   CLI::App app{"ktstr-actors: a test harness for Linux process schedulers"};
   app.require_subcommand(1);
   bool verbose = false;
@@ -72,8 +74,7 @@ int main(int argc, char** argv) {
   auto* host_cmd = app.add_subcommand("host", "this host's KVM: probe it, or run a command in the nested software-KVM host");
   host_cmd->require_subcommand(1);
   bool probe_json_out = false;
-  std::string probe_device = "/dev/kvm";
-  if (const char* dev = std::getenv("KTSTR_KVM_DEVICE"); dev && *dev) probe_device = dev;  // as `run` (tests)
+  std::string probe_device = env.kvm_device.value_or("/dev/kvm");  // as `run` (tests)
   auto* probe_cmd = host_cmd->add_subcommand(
       "probe", "can /dev/kvm run guests? (exit 0 usable, 70 absent, 83 emulated, 84 broken)");
   probe_cmd->add_flag("--json", probe_json_out, "as JSON");
@@ -124,13 +125,14 @@ int main(int argc, char** argv) {
     if (!json.empty()) run.json = json;
     if (!out_dir.empty()) run.out_dir = out_dir;
     run.host = host == "kvm" ? HostMode::kvm : host == "nested" ? HostMode::nested : HostMode::automatic;
-    return run_main(run);
+    return run_main(run, env);
   }
-  if (auto rc = run_kernel_commands(*kernel_commands)) return *rc;
+  if (auto rc = run_kernel_commands(*kernel_commands, env)) return *rc;
   if (probe_cmd->parsed()) return host_probe_main(probe_device, probe_json_out);
   if (exec_cmd->parsed()) {
     for (const auto& w : writable) nested.writable.emplace_back(w);
     nested.command = command;
+    nested.environment = env;
     if (nested.command.empty()) {
       std::cerr << "ktstr-actors: host exec needs a command (host exec [options] -- CMD ARGS...)\n";
       return exit_usage;

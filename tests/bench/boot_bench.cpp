@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/process/child_process.hpp"
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
   app.add_option("--vmms", vmm_names, "which to boot, in this order per round")->delimiter(',');
   app.add_option("--initramfs", initramfs, "use this guest image instead of the one ours writes");
   CLI11_PARSE(app, argc, argv);
+  const auto env = ktstr::cli::Environment::from_process();
 
   std::vector<Vmm> vmms;
   try {
@@ -102,14 +104,13 @@ int main(int argc, char** argv) {
   config.cmdline = ktstr::cli::kBaseCmdline;
   if (!kernel.empty()) {
     config.kernel = fs::absolute(kernel);
-  } else if (auto cached = ktstr::cli::cached_kernel("default")) {
+  } else if (auto cached = ktstr::cli::cached_kernel(env.cache_dir, "default")) {
     config.kernel = *cached;
   } else {
     std::cerr << "boot_bench: no cached default kernel; run scripts/setup.sh or pass --kernel\n";
     return 1;
   }
-  const char* env_qemu = std::getenv("KTSTR_QEMU");
-  if (qemu.empty() && env_qemu && *env_qemu) qemu = env_qemu;
+  if (qemu.empty() && env.qemu) qemu = env.qemu->string();
   if (qemu.empty()) qemu = ktstr::cli::find_in_path("qemu-system-x86_64").value_or("").string();
   if ((has(vmms, Vmm::microvm) || has(vmms, Vmm::q35)) && qemu.empty()) {
     std::cerr << "boot_bench: qemu-system-x86_64 not found (package qemu-system-x86)\n";
@@ -146,7 +147,7 @@ int main(int argc, char** argv) {
     config.initramfs = out / "initramfs.cpio";
     initramfs_source = "written by the CLI's guest image builder";
     try {
-      ktstr::cli::build_guest_initramfs(config.initramfs);
+      ktstr::cli::build_guest_initramfs(config.initramfs, {.agent = ktstr::cli::agent_binary(env.agent)});
     } catch (const std::exception& e) {
       std::cerr << "boot_bench: cannot build the initramfs: " << e.what() << "\n";
       return 1;

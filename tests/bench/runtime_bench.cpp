@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "actors/runtime_config.hpp"
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/guest/kernel_cmdline.hpp"
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
@@ -68,10 +69,11 @@ int main(int argc, char** argv) {
   app.add_option("--boot-timeout", o.boot_timeout_s, "seconds to wait for each guest's agent");
   CLI11_PARSE(app, argc, argv);
 
-  if (auto k = ktstr::cli::cached_kernel(kernel_arg)) o.kernel = *k;
+  const auto env = ktstr::cli::Environment::from_process();
+  if (auto k = ktstr::cli::cached_kernel(env.cache_dir, kernel_arg)) o.kernel = *k;
   else o.kernel = kernel_arg;
   std::filesystem::create_directories(o.out);
-  const auto initrd = ktstr::cli::build_guest_initramfs(o.out / "initramfs.cpio");
+  const auto initrd = ktstr::cli::build_guest_initramfs(o.out / "initramfs.cpio", {.agent = ktstr::cli::agent_binary(env.agent)});
 
   caf::actor_system_config cfg;
   ktstr::actors::keep_heap_mapped();  // as run_vm does

@@ -2,6 +2,7 @@
 // checks what the guest sees against what was declared, field by field.
 #include <catch2/catch.hpp>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
 #include "tests/support/cli.hpp"
@@ -41,7 +42,7 @@ void expect_declared_topology(const std::string& kernel, const std::string& topo
   CHECK(b.json["boot"]["host_to_agent_s"].get<double>() > 0);
 }
 
-std::string debian_61() { return cached_kernel("default").value_or("missing-debian-6.1").string(); }
+std::string debian_61() { return cached_kernel(Environment::from_process().cache_dir, "default").value_or("missing-debian-6.1").string(); }
 
 }  // namespace
 
@@ -51,7 +52,7 @@ TEST_CASE("Debian 6.1 sees topology 1,2,2,1 as declared", "[boot]") { expect_dec
 TEST_CASE("Debian 6.1 sees topology 2,2,2,1 as declared", "[boot]") { expect_declared_topology(debian_61(), "2,2,2,1", 4); }
 
 TEST_CASE("Debian 6.12 sees topology 1,2,2,1 as declared", "[boot]") {
-  auto k = cached_kernel("linux-6.12");
+  auto k = cached_kernel(Environment::from_process().cache_dir, "linux-6.12");
   REQUIRE(k);  // scripts/setup.sh fetches it
   expect_declared_topology(k->string(), "1,2,2,1", 4);
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
 
 namespace ktstr::test {
@@ -25,7 +26,7 @@ struct ScxFixture {
 inline std::optional<ScxFixture> find_scx_fixture() {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path built = cli::cache_dir() / "kernels";
+  const fs::path built = cli::Environment::from_process().cache_dir / "kernels";
   if (fs::is_directory(built, ec))
     for (const auto& entry : fs::directory_iterator(built, ec)) {
       const auto dir = entry.path();

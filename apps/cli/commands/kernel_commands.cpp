@@ -33,14 +33,15 @@ std::shared_ptr<KernelCommands> add_kernel_commands(CLI::App& app) {
   return k;
 }
 
-std::optional<int> run_kernel_commands(const KernelCommands& k) {
+std::optional<int> run_kernel_commands(const KernelCommands& k, const Environment& env) {
   if (k.build->parsed()) {
     KernelBuildOptions o = k.build_options;
     o.source = k.source;
     o.fragment = k.fragment;
+    o.cache_dir = env.cache_dir;
     return kernel_build_main(o);
   }
-  if (k.list->parsed()) return kernel_list_main(k.json);
+  if (k.list->parsed()) return kernel_list_main(env.cache_dir, k.json);
   return std::nullopt;
 }
 

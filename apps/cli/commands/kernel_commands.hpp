@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 
+#include "apps/cli/base/environment.hpp"
+
 namespace ktstr::cli {
 
 struct KernelCommands;
@@ -14,6 +16,6 @@ struct KernelCommands;
 std::shared_ptr<KernelCommands> add_kernel_commands(CLI::App& app);
 
 /// The exit code when a `kernel` subcommand was parsed, else nullopt.
-std::optional<int> run_kernel_commands(const KernelCommands& commands);
+std::optional<int> run_kernel_commands(const KernelCommands& commands, const Environment& env);
 
 }  // namespace ktstr::cli

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -22,7 +21,6 @@
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
-#include "apps/nested_init/job.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
 #include "kvm/host_quirks.hpp"
@@ -53,14 +51,14 @@ int fail(int code, const std::string& line) {
   return code;
 }
 
-fs::path resolve_kernel(const std::string& kernel) {
+fs::path resolve_kernel(const std::string& kernel, const fs::path& cache_dir) {
   if (kernel.empty()) {
-    if (auto k = cached_kernel("default")) return *k;
-    return cache_dir() / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
+    if (auto k = cached_kernel(cache_dir, "default")) return *k;
+    return cache_dir / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
   }
   std::error_code ec;
   if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
-  if (auto k = cached_kernel(kernel)) return *k;
+  if (auto k = cached_kernel(cache_dir, kernel)) return *k;
   return fs::absolute(kernel);
 }
 
@@ -90,8 +88,8 @@ VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
 
 }  // namespace
 
-int run_main(RunOptions options) {
-  const fs::path kernel = resolve_kernel(options.kernel);
+int run_main(RunOptions options, const Environment& env) {
+  const fs::path kernel = resolve_kernel(options.kernel, env.cache_dir);
   auto spec = kvm::TopologySpec::parse(options.topology);
   if (!spec) return fail(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
 
@@ -100,7 +98,7 @@ int run_main(RunOptions options) {
   machine.topology = *spec;
   machine.memory_mib = options.memory_mib;
   machine.cmdline = kBaseCmdline;
-  if (const char* dev = std::getenv("KTSTR_KVM_DEVICE"); dev && *dev) machine.kvm_device = dev;  // tests
+  if (env.kvm_device) machine.kvm_device = *env.kvm_device;  // tests
   if (!options.append.empty()) machine.cmdline += " " + options.append;
   try {
     (void)kvm::validate(machine);  // bad input is refused before anything boots
@@ -133,7 +131,7 @@ int run_main(RunOptions options) {
   // the device node opens; `host probe` and scripts/test.sh ask the same question.
   if (options.host == HostMode::nested) {
     std::cout << "host: nested software-KVM host (requested)" << std::endl;
-    return run_nested(options, kernel, extra_s);
+    return run_nested(options, kernel, extra_s, env);
   }
   const kvm::HostProbe& probe = kvm::probe_host(machine.kvm_device);
   spdlog::debug("host probe: {} ({})", kvm::to_string(probe.verdict), probe.reason);
@@ -141,8 +139,8 @@ int run_main(RunOptions options) {
   if (probe.verdict != kvm::ProbeVerdict::usable && options.host == HostMode::automatic) {
     std::cout << "host: nested software-KVM host (" << probe.reason << ")" << std::endl;
     // The run inside records why it is there (result.json host.outer_probe).
-    ::setenv(kOuterProbeEnv, probe_json(probe).dump().c_str(), 1);
-    return run_nested(options, kernel, extra_s);
+    return run_nested(options, kernel, extra_s, env,
+                      {std::string(kOuterProbeEnv) + "=" + probe_json(probe).dump()});
   }
   if (emulated && options.force_kvm) {
     spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe.reason);
@@ -152,14 +150,16 @@ int run_main(RunOptions options) {
                     (emulated ? " (--host=auto runs the nested host instead; --force-kvm uses it anyway)"
                               : " (see `ktstr-actors host probe`)"));
   }
-  const bool inside_nested = std::getenv(nested::nested_host_env) != nullptr;
+  const bool inside_nested = env.inside_nested_host;
   std::cout << "host: " << machine.kvm_device << (inside_nested ? " inside the nested software-KVM host" : "")
             << (probe.observation.loop_time ? " (probe loop " + kvm::format_loop_time(*probe.observation.loop_time) + ")" : "")
             << std::endl;
-  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", &probe, std::getenv(kOuterProbeEnv));
+  const nlohmann::json host = host_json(inside_nested ? "nested" : "kvm", &probe,
+                                          env.outer_probe ? env.outer_probe->c_str() : nullptr);
 
   try {
     GuestImageContents contents;
+    contents.agent = agent_binary(env.agent);
     if (scenario) {
       contents.plan_json = scenario->plan.dump();
       contents.scheduler = scenario->scheduler;

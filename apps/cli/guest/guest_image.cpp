@@ -12,9 +12,8 @@
 
 namespace ktstr::cli {
 
-std::filesystem::path agent_binary() {
-  if (const char* p = std::getenv("KTSTR_AGENT"); p && *p) return p;
-  return KTSTR_AGENT_PATH;
+std::filesystem::path agent_binary(const std::optional<std::filesystem::path>& env_agent) {
+  return env_agent.value_or(KTSTR_AGENT_PATH);
 }
 
 std::string guest_scheduler_path(const std::filesystem::path& host_path) {
@@ -36,7 +35,7 @@ std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path, co
   Initramfs image;
   for (const char* dir : {"dev", "proc", "sys", "tmp", "run"}) image.add_directory(dir, 0755);
   image.add_char_device("dev/console", 5, 1, 0600);
-  image.add_file("init", agent_binary(), 0755);
+  image.add_file("init", contents.agent, 0755);
   if (contents.plan_json) image.add_bytes(kGuestPlanPath, *contents.plan_json, 0644);
   if (contents.scheduler) add_scheduler(image, *contents.scheduler);
   image.write(path);

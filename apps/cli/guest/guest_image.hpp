@@ -15,12 +15,14 @@ inline constexpr const char* kGuestSchedulerDir = "/ktstr/sched";
 inline constexpr const char* kGuestPlanPath = "/ktstr/plan.json";
 
 struct GuestImageContents {
+  std::filesystem::path agent;                        ///< the agent binary, /init (agent_binary())
   std::optional<std::string> plan_json;               ///< the scenario plan, if any
   std::optional<std::filesystem::path> scheduler;     ///< host path of the scheduler under test
 };
 
-/// The agent binary placed into guest images ($KTSTR_AGENT, else the one built with us).
-std::filesystem::path agent_binary();
+/// The agent binary to place into guest images: $KTSTR_AGENT (`env_agent`), else the one
+/// built with us.
+std::filesystem::path agent_binary(const std::optional<std::filesystem::path>& env_agent);
 
 /// The guest path of the scheduler binary `host_path`.
 std::string guest_scheduler_path(const std::filesystem::path& host_path);
@@ -28,6 +30,6 @@ std::string guest_scheduler_path(const std::filesystem::path& host_path);
 /// Writes the initramfs to `path` and returns its bytes. Throws ProgramDependencyError
 /// when the scheduler or one of its libraries cannot be placed.
 std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path,
-                                           const GuestImageContents& contents = {});
+                                           const GuestImageContents& contents);
 
 }  // namespace ktstr::cli

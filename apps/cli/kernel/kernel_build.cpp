@@ -462,7 +462,7 @@ void Builder::finish() {
 }
 
 int Builder::run() {
-  cache_ = cache_dir();
+  cache_ = opt_.cache_dir;
   kernels_ = cache_ / "kernels";
   if (opt_.jobs == 0) opt_.jobs = online_cpus();
   if (!opt_.name.empty() && (opt_.name.find('/') != std::string::npos || opt_.name[0] == '.')) {

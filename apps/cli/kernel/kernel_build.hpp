@@ -21,6 +21,7 @@ struct KernelBuildOptions {
   std::filesystem::path fragment;   ///< empty: the built-in kernel-config/sched_ext.config
   bool schedulers = false;          ///< also build tools/sched_ext and cache the scx_* binaries
   bool force = false;               ///< rebuild even when the entry is cached
+  std::filesystem::path cache_dir;  ///< the cache (Environment::cache_dir)
 };
 
 /// Runs the whole pipeline; returns an exit code (exit_codes.hpp).

@@ -1,24 +1,15 @@
 #include "apps/cli/kernel/kernel_cache.hpp"
 
-#include <cstdlib>
-
 namespace ktstr::cli {
 
 namespace fs = std::filesystem;
 
-fs::path cache_dir() {
-  if (const char* c = std::getenv("KTSTR_CACHE"); c && *c) return c;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "ktstr-actors";
-  const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/root") / ".cache" / "ktstr-actors";
-}
-
-std::optional<fs::path> cached_kernel(const std::string& name) {
+std::optional<fs::path> cached_kernel(const fs::path& cache_dir, const std::string& name) {
   std::error_code ec;
-  fs::path boot = cache_dir() / "kernels" / name / "boot";
+  fs::path boot = cache_dir / "kernels" / name / "boot";
   for (const auto& entry : fs::directory_iterator(boot, ec))
     if (entry.path().filename().string().rfind("vmlinuz-", 0) == 0) return entry.path();
-  fs::path flat = cache_dir() / "kernels" / name / "bzImage";  // kernels built by `kernel build`
+  fs::path flat = cache_dir / "kernels" / name / "bzImage";  // kernels built by `kernel build`
   if (fs::is_regular_file(flat, ec)) return flat;
   return std::nullopt;
 }

@@ -1,18 +1,16 @@
 #pragma once
-// Where set-up puts guest kernels: $KTSTR_CACHE, else $XDG_CACHE_HOME/ktstr-actors,
-// else ~/.cache/ktstr-actors. scripts/fetch-kernel.sh fills kernels/<package>/ and
-// links kernels/default (Debian 6.1) and kernels/linux-<series>.
+// Guest kernels in the cache (Environment::cache_dir): scripts/fetch-kernel.sh fills
+// kernels/<package>/ and links kernels/default (Debian 6.1) and kernels/linux-<series>.
 #include <filesystem>
 #include <optional>
 #include <string>
 
 namespace ktstr::cli {
 
-std::filesystem::path cache_dir();
-
-/// The bzImage of a cached kernel: name is a directory under kernels/ ("default",
-/// "linux-6.12", a package name). nullopt when absent.
-std::optional<std::filesystem::path> cached_kernel(const std::string& name = "default");
+/// The bzImage of a kernel in the cache at `cache_dir`: name is a directory under
+/// kernels/ ("default", "linux-6.12", a package name). nullopt when absent.
+std::optional<std::filesystem::path> cached_kernel(const std::filesystem::path& cache_dir,
+                                                   const std::string& name = "default");
 
 /// lib/modules/<release>/kernel of an unpacked Debian kernel package, given its bzImage
 /// path (<pkg>/boot/vmlinuz-<release>); nullopt when the tree is not there.

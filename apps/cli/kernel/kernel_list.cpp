@@ -74,8 +74,8 @@ std::vector<CachedKernelInfo> list_cached_kernels(const fs::path& kernels_dir) {
   return out;
 }
 
-int kernel_list_main(bool json) {
-  const fs::path kernels = cache_dir() / "kernels";
+int kernel_list_main(const fs::path& cache_dir, bool json) {
+  const fs::path kernels = cache_dir / "kernels";
   auto list = list_cached_kernels(kernels);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();

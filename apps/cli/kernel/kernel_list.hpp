@@ -25,7 +25,7 @@ struct CachedKernelInfo {
 /// are left out.
 std::vector<CachedKernelInfo> list_cached_kernels(const std::filesystem::path& kernels_dir);
 
-/// Prints the table (or JSON with json=true) for the cache; returns an exit code.
-int kernel_list_main(bool json);
+/// Prints the table (or JSON with json=true) for the cache at `cache_dir`; returns an exit code.
+int kernel_list_main(const std::filesystem::path& cache_dir, bool json);
 
 }  // namespace ktstr::cli

@@ -117,12 +117,14 @@ struct Setup {
 };
 
 std::optional<std::string> find_setup(const NestedHostOptions& o, Setup& setup) {
-  auto qemu = find_qemu();
+  auto qemu = find_qemu(o.environment);
   if (!qemu)
     return "no QEMU: $KTSTR_QEMU is not executable, or none in the cache or PATH (scripts/setup.sh installs one)";
   setup.qemu = *qemu;
-  auto kernel = o.kernel ? o.kernel : cached_kernel("default");
-  if (!kernel) return "no outer kernel cached under " + (cache_dir() / "kernels/default").string() + " (run scripts/setup.sh)";
+  auto kernel = o.kernel ? o.kernel : cached_kernel(o.environment.cache_dir, "default");
+  if (!kernel)
+    return "no outer kernel cached under " + (o.environment.cache_dir / "kernels/default").string() +
+           " (run scripts/setup.sh)";
   std::error_code ec;
   if (!fs::is_regular_file(*kernel, ec)) return "outer kernel " + kernel->string() + " does not exist";
   auto mods = modules_dir_for(*kernel);
@@ -371,8 +373,8 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   result.console_log = console.path;
 
   // KTSTR_NESTED_APPEND: extra outer-kernel arguments, for debugging the nested host itself.
-  const char* extra = std::getenv("KTSTR_NESTED_APPEND");
-  const char* monitor = std::getenv("KTSTR_NESTED_MONITOR");
+  const std::optional<std::string>& extra = options.environment.nested_append;
+  const std::optional<std::filesystem::path>& monitor = options.environment.nested_monitor;
   std::vector<std::string> argv = {
       "qemu-system-x86_64", "-nodefaults", "-no-user-config", "-M", "q35", "-accel", "tcg",
       "-cpu", "EPYC,+svm", "-smp", std::to_string(options.cpus), "-m", std::to_string(options.memory_mib),
@@ -385,7 +387,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
       // timer, soft lockup); with a fixed layout 1 of 7 did (measured, not understood).
       "-append", "console=ttyS0 quiet panic=-1 tsc=reliable transparent_hugepage=never numa_balancing=disable nokaslr "
                  "ktstr.scratch=" + std::string(nested::scratch_tag) +
-                     (extra ? std::string(" ") + extra : std::string()),
+                     (extra ? " " + *extra : std::string()),
       // COM1: outer kernel console (log file); COM2 / COM3: the job's stdout / stderr.
       "-chardev", "file,id=console,path=" + qemu_escape(result.console_log.string()), "-serial", "chardev:console",
       "-chardev", "file,id=jobout,path=/dev/fd/3", "-serial", "chardev:jobout",
@@ -393,7 +395,7 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
       "-virtfs", "local,path=/,mount_tag=" + std::string(nested::root_tag) + ",security_model=none,readonly=on,multidevs=remap",
       "-virtfs", "local,path=" + qemu_escape(share.string()) + ",mount_tag=" + std::string(nested::scratch_tag) + ",security_model=none,multidevs=remap"};
   // KTSTR_NESTED_MONITOR=PATH: QEMU's monitor on a Unix socket, to inspect a wedged host.
-  if (monitor) argv.insert(argv.end(), {"-monitor", "unix:" + qemu_escape(monitor) + ",server=on,wait=off"});
+  if (monitor) argv.insert(argv.end(), {"-monitor", "unix:" + qemu_escape(monitor->string()) + ",server=on,wait=off"});
   for (const auto& dir : setup.qemu.data_dirs) argv.insert(argv.end(), {"-L", dir.string()});
   for (const PlannedShare& s : shares)
     argv.insert(argv.end(), {"-virtfs", "local,path=" + qemu_escape(s.host.string()) + ",mount_tag=" + s.share.tag +

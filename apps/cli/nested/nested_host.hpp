@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/nested_init/job.hpp"
 
 namespace ktstr::cli {
@@ -28,6 +29,7 @@ struct NestedHostOptions {
   std::optional<std::filesystem::path> kernel;      ///< outer kernel; default: cached Debian 6.1
   std::optional<std::filesystem::path> console_log; ///< outer kernel console; default: a temp
                                                     ///< file, kept only when the run failed
+  Environment environment;                          ///< the cache, QEMU and debugging knobs ($KTSTR_NESTED_*)
 };
 
 /// Why the nested host cannot run here (no qemu-system-x86_64, no cached kernel or

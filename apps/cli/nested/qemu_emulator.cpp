@@ -90,12 +90,12 @@ std::vector<fs::path> qemu_data_dirs(const fs::path& binary) {
   return dirs;
 }
 
-std::optional<QemuEmulator> find_qemu() {
-  if (const char* q = std::getenv("KTSTR_QEMU"); q && *q) {
-    if (!is_executable_file(q)) return std::nullopt;
-    return QemuEmulator{q, qemu_data_dirs(q), "$KTSTR_QEMU"};
+std::optional<QemuEmulator> find_qemu(const Environment& env) {
+  if (env.qemu) {
+    if (!is_executable_file(*env.qemu)) return std::nullopt;
+    return QemuEmulator{*env.qemu, qemu_data_dirs(*env.qemu), "$KTSTR_QEMU"};
   }
-  const fs::path cached = cache_dir() / "qemu" / "current" / "usr" / "bin" / "qemu-system-x86_64";
+  const fs::path cached = env.cache_dir / "qemu" / "current" / "usr" / "bin" / "qemu-system-x86_64";
   if (is_executable_file(cached)) return QemuEmulator{cached, qemu_data_dirs(cached), "the cache"};
   if (auto in_path = find_in_path("qemu-system-x86_64"))
     return QemuEmulator{*in_path, qemu_data_dirs(*in_path), "PATH"};

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "apps/cli/base/environment.hpp"
+
 namespace ktstr::cli {
 
 /// The oldest QEMU major version the nested host ran reliably on.
@@ -40,7 +42,7 @@ std::vector<std::filesystem::path> qemu_data_dirs(const std::filesystem::path& b
 /// $KTSTR_QEMU when set (not an executable file: nullopt, which tests use to simulate a
 /// machine without QEMU), else the QEMU scripts/setup.sh unpacked into the cache
 /// (<cache>/qemu/current), else qemu-system-x86_64 in PATH.
-std::optional<QemuEmulator> find_qemu();
+std::optional<QemuEmulator> find_qemu(const Environment& env);
 
 /// What `binary --version` prints on stdout, or nullopt when it does not run or exit 0.
 std::optional<std::string> qemu_version_output(const std::filesystem::path& binary);

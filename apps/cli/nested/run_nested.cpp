@@ -94,14 +94,15 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   return out;
 }
 
-int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra_s) {
+int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra_s, const Environment& env,
+               const std::vector<std::string>& extra_env) {
   NestedRunInputs inputs;
   inputs.self = fs::read_symlink("/proc/self/exe");
   inputs.kernel = kernel;
   inputs.verbose = spdlog::get_level() <= spdlog::level::debug;
   // The files the inner run reads besides those named on the command line, and every
   // symlink's target (its directory may be hidden where the link's is not, or the reverse).
-  std::vector<fs::path> files = {kernel, fs::absolute(agent_binary())};
+  std::vector<fs::path> files = {kernel, fs::absolute(agent_binary(env.agent))};
   if (options.scheduler) {
     files.push_back(*options.scheduler);
     try {
@@ -119,6 +120,8 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
   const NestedRunCommand command = nested_run_command(options, inputs);
 
   NestedHostOptions nested;
+  nested.environment = env;
+  nested.env = extra_env;
   nested.command = command.argv;
   nested.readable = command.readable;
   for (const fs::path& dir : command.writable) {

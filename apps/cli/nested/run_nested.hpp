@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/run_options.hpp"
 
 namespace ktstr::cli {
@@ -35,6 +36,9 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
 /// Re-runs the command described by `options` inside the nested host; returns the process
 /// exit code (exit_codes.hpp). `options` has its paths made absolute by run_main; `kernel`
 /// is the resolved kernel file; `extra_s` the scenario's time on top of --timeout.
-int run_nested(const RunOptions& options, const std::filesystem::path& kernel, unsigned extra_s);
+/// `env` is this process's environment (the nested host's QEMU, outer kernel, agent);
+/// `extra_env` (NAME=VALUE) reaches the inner run.
+int run_nested(const RunOptions& options, const std::filesystem::path& kernel, unsigned extra_s,
+               const Environment& env, const std::vector<std::string>& extra_env = {});
 
 }  // namespace ktstr::cli

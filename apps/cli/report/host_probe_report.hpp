@@ -23,9 +23,6 @@ int probe_exit_code(kvm::ProbeVerdict verdict);
 /// Prints the verdict and evidence (or the JSON); returns probe_exit_code.
 int host_probe_main(const std::string& device, bool json);
 
-/// The environment variable that carries the outer probe (why `run` went to the nested
-/// host) to the run inside it, so its result.json says both.
-inline constexpr const char* kOuterProbeEnv = "KTSTR_OUTER_HOST_PROBE";
 
 /// result.json's "host": how the VM got its KVM ("kvm" or "nested"), the probe of the
 /// /dev/kvm it used (null if not probed) and, for a run inside the nested host, the

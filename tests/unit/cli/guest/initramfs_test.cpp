@@ -146,6 +146,7 @@ TEST_CASE("a scenario guest image carries the plan, the scheduler and its shared
   TempDir dir;
   const fs::path out = dir.path / "guest.cpio";
   GuestImageContents contents;
+  contents.agent = ktstr::cli::agent_binary(std::nullopt);
   contents.plan_json = R"({"version":1})";
   contents.scheduler = "/bin/ls";  // any dynamically linked program stands in for a scheduler
   build_guest_initramfs(out, contents);
@@ -164,7 +165,7 @@ TEST_CASE("a scenario guest image carries the plan, the scheduler and its shared
 TEST_CASE("a guest image without a scenario has no plan and no scheduler", "[initramfs]") {
   TempDir dir;
   const fs::path out = dir.path / "guest.cpio";
-  build_guest_initramfs(out);
+  build_guest_initramfs(out, {.agent = ktstr::cli::agent_binary(std::nullopt)});
   const auto names = lines(run("cpio -t --quiet -F " + out.string()));
   CHECK(std::find(names.begin(), names.end(), "init") != names.end());
   for (const auto& n : names) CHECK(n.rfind("ktstr", 0) != 0);

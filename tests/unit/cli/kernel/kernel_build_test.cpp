@@ -168,9 +168,7 @@ TEST_CASE("kernel build: the fake source becomes a complete cache entry, reused,
   CHECK_THAT(r.output, Catch::Contains("run --kernel linux-6.12.99-scx"));
   CHECK_FALSE(f.leftovers());
   // `run --kernel NAME` resolves it.
-  ::setenv("KTSTR_CACHE", f.cache.c_str(), 1);
-  auto resolved = cached_kernel("linux-6.12.99-scx");
-  ::unsetenv("KTSTR_CACHE");
+  auto resolved = cached_kernel(f.cache, "linux-6.12.99-scx");
   REQUIRE(resolved);
   CHECK(*resolved == entry / "bzImage");
 
@@ -198,7 +196,7 @@ TEST_CASE("kernel build: a fragment symbol dropped by olddefconfig fails with it
   CHECK(r.exit_code == exit_kernel_config);
   CHECK_THAT(r.output, Catch::Contains("CONFIG_SCHED_CLASS_EXT=y (got: not set)"));
   CHECK_FALSE(fs::exists(f.cache / "kernels" / "dropped"));
-  CHECK_FALSE(cached_kernel("dropped"));
+  CHECK_FALSE(cached_kernel(f.cache, "dropped"));
 }
 
 TEST_CASE("kernel build: a failing make prints the log tail and caches nothing") {
@@ -277,9 +275,7 @@ TEST_CASE("kernel build: an interrupted build never looks cached, and the next o
   CHECK(r.exit_code == -1);
   CHECK_FALSE(fs::exists(f.cache / "kernels" / "cut"));
   CHECK(f.leftovers());  // the staging entry and the tree, invisible to --kernel and kernel list
-  ::setenv("KTSTR_CACHE", f.cache.c_str(), 1);
-  CHECK_FALSE(cached_kernel("cut"));
-  ::unsetenv("KTSTR_CACHE");
+  CHECK_FALSE(cached_kernel(f.cache, "cut"));
   auto list = f.cli({"kernel", "list", "--json"});
   CHECK(nlohmann::json::parse(list.output)["kernels"].empty());
   auto again = f.build({"--name", "cut"});

@@ -85,34 +85,34 @@ TEST_CASE("find qemu: $KTSTR_QEMU, then the cache's QEMU, then PATH", "[qemu]") 
   const fs::path cached = root / "cache/qemu/current/usr/bin/qemu-system-x86_64";
   const fs::path path_dir = root / "path";
   write_executable(path_dir / "qemu-system-x86_64");
-  ScopedEnv cache("KTSTR_CACHE", (root / "cache").c_str());
-  ScopedEnv path("PATH", path_dir.c_str());
+  cli::Environment env;
+  env.cache_dir = root / "cache";
+  ScopedEnv path("PATH", path_dir.c_str());  // PATH is the one variable read where it is used
   {
-    ScopedEnv unset("KTSTR_QEMU", nullptr);
-    auto q = cli::find_qemu();
+    auto q = cli::find_qemu(env);
     REQUIRE(q);
     CHECK(q->binary == path_dir / "qemu-system-x86_64");
     CHECK(q->origin == "PATH");
 
     write_executable(cached);
     fs::create_directories(root / "cache/qemu/current/usr/share/qemu");
-    q = cli::find_qemu();
+    q = cli::find_qemu(env);
     REQUIRE(q);
     CHECK(q->binary == cached);
     CHECK(q->origin == "the cache");
     CHECK(q->data_dirs == std::vector<fs::path>{root / "cache/qemu/current/usr/share/qemu"});
   }
   {
-    ScopedEnv chosen("KTSTR_QEMU", (path_dir / "qemu-system-x86_64").c_str());
-    auto q = cli::find_qemu();
+    env.qemu = path_dir / "qemu-system-x86_64";  // $KTSTR_QEMU
+    auto q = cli::find_qemu(env);
     REQUIRE(q);
     CHECK(q->binary == path_dir / "qemu-system-x86_64");
     CHECK(q->origin == "$KTSTR_QEMU");
   }
   {
     // Tests simulate a machine without QEMU this way: no fallback to the cache or PATH.
-    ScopedEnv nowhere("KTSTR_QEMU", "/nonexistent/qemu");
-    CHECK_FALSE(cli::find_qemu());
+    env.qemu = "/nonexistent/qemu";
+    CHECK_FALSE(cli::find_qemu(env));
   }
   fs::remove_all(root);
 }
