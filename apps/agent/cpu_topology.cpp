@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kvm/cpu_list.hpp"
 #include "sysfs_text.hpp"
 
 namespace ktstr::agent {
@@ -22,22 +23,11 @@ std::optional<unsigned> parse_unsigned(std::string_view s) {
   return v;
 }
 
-// The agent's own small cpu-list reader: it only needs to know which cpuN
-// directories to visit, and must stay bounded whatever the text says.
+// Which cpuN directories to visit: the shared strict reader, bounded whatever the text says.
 std::vector<unsigned> expand_cpu_list(std::string_view text) {
-  std::vector<unsigned> cpus;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto item = text.substr(0, comma);
-    auto dash = item.find('-');
-    auto lo = parse_unsigned(item.substr(0, dash));
-    auto hi = dash == std::string_view::npos ? lo : parse_unsigned(item.substr(dash + 1));
-    if (!lo || !hi || *hi >= kMaxCpus) return {};
-    for (unsigned c = *lo; c <= *hi; ++c) cpus.push_back(c);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return cpus;
+  auto cpus = kvm::parse_cpu_list(text, kMaxCpus - 1);
+  if (!cpus) return {};
+  return {cpus->begin(), cpus->end()};
 }
 
 Json text_or_null(const std::optional<std::string>& text) { return text ? Json(*text) : Json(nullptr); }

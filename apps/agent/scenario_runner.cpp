@@ -11,13 +11,15 @@
 #include <memory>
 
 #include "cgroups.hpp"
-#include "scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 #include "scheduler_runner.hpp"
 #include "sysfs_text.hpp"
 #include "workers/worker_context.hpp"
 #include "workers/worker_set.hpp"
 
 namespace ktstr::agent {
+
+using namespace protocol;  // the plan's types (apps/protocol/plan.hpp)
 
 namespace {
 

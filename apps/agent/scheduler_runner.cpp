@@ -14,6 +14,8 @@
 
 namespace ktstr::agent {
 
+using namespace protocol;  // the plan's types (apps/protocol/plan.hpp)
+
 SchedulerRunner::SchedulerRunner(SchedulerSpec spec, std::string sched_ext_root, int console_fd)
     : spec_(std::move(spec)), root_(std::move(sched_ext_root)), console_fd_(console_fd) {}
 

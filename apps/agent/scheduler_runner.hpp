@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "agent_channel.hpp"
-#include "scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 #include "workers/worker_set.hpp"
 
 namespace ktstr::agent {
@@ -24,7 +24,7 @@ class SchedulerRunner {
   static constexpr size_t kLineBytes = 200;
 
   /// console_fd: where output lines are copied (not owned); -1: none.
-  SchedulerRunner(SchedulerSpec spec, std::string sched_ext_root, int console_fd);
+  SchedulerRunner(protocol::SchedulerSpec spec, std::string sched_ext_root, int console_fd);
   ~SchedulerRunner();
 
   /// Why sched_ext cannot be used, or nullopt.
@@ -49,7 +49,7 @@ class SchedulerRunner {
   void read_output(int fd);
   void add_line(std::string line);
 
-  SchedulerSpec spec_;
+  protocol::SchedulerSpec spec_;
   std::string root_;
   int console_fd_;
   pid_t pid_ = -1;

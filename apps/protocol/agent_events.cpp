@@ -1,4 +1,4 @@
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kvm/topology.hpp"
+#include "kvm/cpu_list.hpp"
 
-namespace ktstr::cli {
+namespace ktstr::protocol {
 
 namespace {
 
@@ -423,4 +423,4 @@ std::string printable_excerpt(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

@@ -1,7 +1,8 @@
 #pragma once
-// The guest agent's reports as typed events. Each COM2 line is one JSON object with
-// "event" and "seq"; everything in it is untrusted and checked here, so code past
-// the parser can rely on types and bounds.
+// The guest agent's reports as typed events (docs/scenario-protocol.md): the one
+// definition, with the agent's writer (to_json) and the host's parser (parse_agent_line).
+// Each COM2 line is one JSON object with "event" and "seq"; on the host everything in it
+// is untrusted and checked by the parser, so code past it can rely on types and bounds.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,7 +10,9 @@
 #include <variant>
 #include <vector>
 
-namespace ktstr::cli {
+#include <nlohmann/json.hpp>
+
+namespace ktstr::protocol {
 
 struct BootDone {
   uint64_t seq = 0;
@@ -156,7 +159,13 @@ ParsedLine parse_agent_line(std::string_view line);
 uint64_t event_seq(const AgentEvent& event);
 std::string_view event_name(const AgentEvent& event);
 
+/// The event's fields, without "event" and "seq" (the agent's channel numbers its lines).
+nlohmann::ordered_json event_fields(const AgentEvent& event);
+/// The whole line: "event", "seq", then the fields. parse_agent_line(to_json(e).dump())
+/// gives e back.
+nlohmann::ordered_json to_json(const AgentEvent& event);
+
 /// A short printable excerpt of untrusted text for error messages.
 std::string printable_excerpt(std::string_view text, std::size_t max_chars = 80);
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

@@ -1,6 +1,6 @@
-#include "apps/cli/agent_line_assembler.hpp"
+#include "apps/protocol/agent_line_assembler.hpp"
 
-namespace ktstr::cli {
+namespace ktstr::protocol {
 
 std::vector<GuestLine> LineAssembler::feed(std::string_view bytes) {
   std::vector<GuestLine> out;
@@ -45,4 +45,4 @@ void LineAssembler::complete_line(std::vector<GuestLine>& out) {
   line_bytes_ = 0;
 }
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ktstr::cli {
+namespace ktstr::protocol {
 
 struct GuestLine {
   enum class Fault {
@@ -43,4 +43,4 @@ class LineAssembler {
   std::size_t line_bytes_ = 0;  ///< bytes of the current line so far, kept or not
 };
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

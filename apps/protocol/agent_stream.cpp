@@ -1,8 +1,8 @@
-#include "apps/cli/agent_stream.hpp"
+#include "apps/protocol/agent_stream.hpp"
 
 #include <string>
 
-namespace ktstr::cli {
+namespace ktstr::protocol {
 
 std::vector<ParsedLine> AgentStream::feed(std::string_view bytes) {
   std::vector<ParsedLine> out;
@@ -50,4 +50,4 @@ void AgentStream::check_seq(const AgentEvent& event, std::vector<ParsedLine>& ou
   if (!last_seq_ || seq > *last_seq_) last_seq_ = seq;
 }
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

@@ -6,10 +6,10 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/cli/agent_line_assembler.hpp"
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_line_assembler.hpp"
+#include "apps/protocol/agent_events.hpp"
 
-namespace ktstr::cli {
+namespace ktstr::protocol {
 
 class AgentStream {
  public:
@@ -28,4 +28,4 @@ class AgentStream {
   std::optional<uint64_t> last_seq_;
 };
 
-}  // namespace ktstr::cli
+}  // namespace ktstr::protocol

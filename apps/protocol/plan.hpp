@@ -1,13 +1,17 @@
 #pragma once
-// The scenario plan (/ktstr/plan.json, docs/scenario-protocol.md): parsed and bound-checked.
-// The host resolved everything; the agent only checks that the plan is sane.
+// The scenario plan (/ktstr/plan.json, docs/scenario-protocol.md): the one definition of
+// its structure, its JSON writer (the host builds a Plan and writes it) and its checked
+// parser (the agent reads it; the host reads its own plan back to judge the run). The
+// value limits are plan_limits.hpp. No CAF, nothing of the host: the static agent links it.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace ktstr::agent {
+#include <nlohmann/json.hpp>
+
+namespace ktstr::protocol {
 
 enum class WorkType {
   spin, yield, mixed, sleep, bursty, pipe_pingpong, futex_pingpong, cache_pressure,
@@ -16,9 +20,12 @@ enum class WorkType {
 };
 enum class Policy { normal, batch, idle, fifo, rr };
 
+inline constexpr int kPlanVersion = 1;
+
 std::string_view to_string(WorkType type);
 std::string_view to_string(Policy policy);
 std::optional<WorkType> work_type_from(std::string_view name);
+std::optional<Policy> policy_from(std::string_view name);
 /// Types whose wake-ups are measured (wake_latency_us is not null).
 bool measures_wake_latency(WorkType type);
 
@@ -30,6 +37,8 @@ struct WorkParams {
   uint32_t idle_ms = 10;
   uint32_t cache_kib = 1024;
   std::optional<uint32_t> partner;
+
+  bool operator==(const WorkParams&) const = default;
 };
 
 struct WorkerSpec {
@@ -43,11 +52,15 @@ struct WorkerSpec {
   std::optional<std::vector<int>> affinity;
   uint64_t start_ms = 0;
   WorkParams params;
+
+  bool operator==(const WorkerSpec&) const = default;
 };
 
 struct CgroupSpec {
   std::string path;
   std::optional<std::vector<int>> cpus;
+
+  bool operator==(const CgroupSpec&) const = default;
 };
 
 struct Op {
@@ -58,18 +71,25 @@ struct Op {
   std::vector<WorkerSpec> spawn;      ///< spawn
   std::vector<uint32_t> workers;      ///< stop, set_affinity
   std::string from, to;               ///< move_tasks
+
+  bool operator==(const Op&) const = default;
 };
 std::string_view to_string(Op::Kind kind);
+std::optional<Op::Kind> op_kind_from(std::string_view name);
 
 struct Step {
   uint64_t at_ms = 0;
   std::vector<Op> ops;
+
+  bool operator==(const Step&) const = default;
 };
 
 struct SchedulerSpec {
   std::string path;
   std::vector<std::string> args;
   uint64_t enable_timeout_ms = 10000;
+
+  bool operator==(const SchedulerSpec&) const = default;
 };
 
 struct Plan {
@@ -82,6 +102,8 @@ struct Plan {
   std::vector<Step> steps;
   std::optional<SchedulerSpec> scheduler;
   std::optional<long long> rt_runtime_us;
+
+  bool operator==(const Plan&) const = default;
 };
 
 struct PlanResult {
@@ -92,4 +114,9 @@ struct PlanResult {
 /// Parses and checks the plan text. Never throws.
 PlanResult parse_plan(std::string_view text);
 
-}  // namespace ktstr::agent
+/// The plan as JSON (version kPlanVersion): every field written, params included, so the
+/// file in --out says exactly what the guest ran; parse_plan(to_json(p).dump()) gives p
+/// back for every plan that passes parse_plan.
+nlohmann::json to_json(const Plan& plan);
+
+}  // namespace ktstr::protocol

@@ -1,4 +1,4 @@
-#include "scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 
 #include <algorithm>
 #include <map>
@@ -8,40 +8,14 @@
 
 #include "apps/protocol/plan_limits.hpp"
 
-namespace ktstr::agent {
+namespace ktstr::protocol {
 
 namespace {
 
 using J = nlohmann::json;
 
-namespace limits = ktstr::protocol;
-constexpr size_t kMaxWorkers = limits::kMaxWorkers;
-constexpr size_t kMaxCgroups = limits::kMaxCgroups;
-constexpr size_t kMaxSteps = limits::kMaxSteps;
-constexpr uint64_t kMaxDurationMs = limits::kMaxDurationMs;
+namespace limits = ktstr::protocol;  // plan_limits.hpp, named where used
 constexpr int kMaxCpu = 1023;  // CPU_SETSIZE - 1
-constexpr size_t kMaxString = limits::kMaxPlanString;
-constexpr size_t kMaxOpsPerStep = limits::kMaxOpsPerStep;
-constexpr size_t kMaxArgs = limits::kMaxSchedulerArgs;
-
-constexpr std::pair<WorkType, std::string_view> kTypes[] = {
-    {WorkType::spin, "spin"}, {WorkType::yield, "yield"}, {WorkType::mixed, "mixed"},
-    {WorkType::sleep, "sleep"}, {WorkType::bursty, "bursty"}, {WorkType::pipe_pingpong, "pipe_pingpong"},
-    {WorkType::futex_pingpong, "futex_pingpong"}, {WorkType::cache_pressure, "cache_pressure"},
-    {WorkType::fork_churn, "fork_churn"}, {WorkType::nice_sweep, "nice_sweep"},
-    {WorkType::affinity_churn, "affinity_churn"}, {WorkType::policy_churn, "policy_churn"},
-    {WorkType::rt_hog, "rt_hog"}, {WorkType::test_block, "test_block"},
-};
-constexpr std::pair<Policy, std::string_view> kPolicies[] = {
-    {Policy::normal, "normal"}, {Policy::batch, "batch"}, {Policy::idle, "idle"},
-    {Policy::fifo, "fifo"}, {Policy::rr, "rr"},
-};
-constexpr std::pair<Op::Kind, std::string_view> kOps[] = {
-    {Op::Kind::set_cpuset, "set_cpuset"}, {Op::Kind::clear_cpuset, "clear_cpuset"},
-    {Op::Kind::add_cgroup, "add_cgroup"}, {Op::Kind::remove_cgroup, "remove_cgroup"},
-    {Op::Kind::spawn, "spawn"}, {Op::Kind::stop, "stop"}, {Op::Kind::move_tasks, "move_tasks"},
-    {Op::Kind::set_affinity, "set_affinity"},
-};
 
 // Collects errors with the JSON path of the offending field; every getter returns a
 // usable default after recording an error, so one pass reports every problem.
@@ -91,9 +65,9 @@ struct Checker {
       return {};
     }
     auto s = v->get<std::string>();
-    if (s.size() > kMaxString) {
-      fail(where + "." + key, "longer than " + std::to_string(kMaxString) + " bytes");
-      s.resize(kMaxString);
+    if (s.size() > kMaxPlanString) {
+      fail(where + "." + key, "longer than " + std::to_string(kMaxPlanString) + " bytes");
+      s.resize(kMaxPlanString);
     }
     return s;
   }
@@ -161,11 +135,8 @@ struct Checker {
       spec.type = *t;
     auto policy = string(w, where, "policy", false);
     if (!policy.empty()) {
-      auto it = std::find_if(std::begin(kPolicies), std::end(kPolicies), [&](auto& p) { return p.second == policy; });
-      if (it == std::end(kPolicies))
-        fail(where + ".policy", "unknown policy \"" + policy + "\"");
-      else
-        spec.policy = it->first;
+      if (auto p = policy_from(policy)) spec.policy = *p;
+      else fail(where + ".policy", "unknown policy \"" + policy + "\"");
     }
     bool rt = spec.policy == Policy::fifo || spec.policy == Policy::rr;
     spec.priority = static_cast<int>(integer(w, where, "priority", rt ? limits::kRtPriority : limits::Range{0, 0}, rt ? 50 : 0));
@@ -198,31 +169,6 @@ struct Checker {
 
 }  // namespace
 
-std::string_view to_string(WorkType type) {
-  for (auto& [t, n] : kTypes)
-    if (t == type) return n;
-  return "?";
-}
-std::string_view to_string(Policy policy) {
-  for (auto& [p, n] : kPolicies)
-    if (p == policy) return n;
-  return "?";
-}
-std::string_view to_string(Op::Kind kind) {
-  for (auto& [k, n] : kOps)
-    if (k == kind) return n;
-  return "?";
-}
-std::optional<WorkType> work_type_from(std::string_view name) {
-  for (auto& [t, n] : kTypes)
-    if (n == name) return t;
-  return std::nullopt;
-}
-bool measures_wake_latency(WorkType type) {
-  return type == WorkType::sleep || type == WorkType::bursty || type == WorkType::pipe_pingpong ||
-         type == WorkType::futex_pingpong || type == WorkType::mixed;
-}
-
 PlanResult parse_plan(std::string_view text) {
   PlanResult result;
   Checker ck;
@@ -236,7 +182,7 @@ PlanResult parse_plan(std::string_view text) {
     return result;
   }
   Plan plan;
-  ck.integer(root, "", "version", 1, 1);
+  ck.integer(root, "", "version", kPlanVersion, kPlanVersion);
   plan.name = ck.string(root, "", "name");
   plan.duration_ms = static_cast<uint64_t>(ck.integer(root, "", "duration_ms", 1, kMaxDurationMs));
   if (const J* u = ck.field(root, "", "usable_cpus", true)) plan.usable_cpus = ck.cpu_list(*u, ".usable_cpus");
@@ -311,9 +257,9 @@ PlanResult parse_plan(std::string_view text) {
           if (!o.is_object()) { ck.fail(ow, "not an object"); continue; }
           Op op;
           auto name = ck.string(o, ow, "op");
-          auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](auto& p) { return p.second == name; });
-          if (it == std::end(kOps)) { ck.fail(ow + ".op", "unknown op \"" + name + "\""); continue; }
-          op.kind = it->first;
+          auto kind = op_kind_from(name);
+          if (!kind) { ck.fail(ow + ".op", "unknown op \"" + name + "\""); continue; }
+          op.kind = *kind;
           auto worker_ids = [&]() {
             std::vector<uint32_t> out;
             const J* w = ck.field(o, ow, "workers", true);
@@ -412,7 +358,7 @@ PlanResult parse_plan(std::string_view text) {
       spec.path = ck.string(*s, ".scheduler", "path");
       if (spec.path.empty() || spec.path[0] != '/') ck.fail(".scheduler.path", "not an absolute path");
       if (const J* a = ck.field(*s, ".scheduler", "args", false); a && !a->is_null()) {
-        if (!a->is_array() || a->size() > kMaxArgs) ck.fail(".scheduler.args", "not a list of at most " + std::to_string(kMaxArgs) + " strings");
+        if (!a->is_array() || a->size() > kMaxSchedulerArgs) ck.fail(".scheduler.args", "not a list of at most " + std::to_string(kMaxSchedulerArgs) + " strings");
         else
           for (const auto& x : *a) {
             if (!x.is_string() || x.get<std::string>().size() > limits::kMaxSchedulerArgBytes || x.get<std::string>().find('\0') != std::string::npos)
@@ -429,4 +375,4 @@ PlanResult parse_plan(std::string_view text) {
   return result;
 }
 
-}  // namespace ktstr::agent
+}  // namespace ktstr::protocol

@@ -27,7 +27,7 @@ std::optional<BootDone> BootWatch::poll() {
     if (n <= 0) break;  // end of what was written so far (a regular file never blocks)
     total_ += static_cast<std::size_t>(n);
     for (const auto& line : lines_.feed(std::string_view(buf, static_cast<std::size_t>(n)))) {
-      if (line.fault != cli::GuestLine::Fault::none) continue;
+      if (line.fault != protocol::GuestLine::Fault::none) continue;
       if (auto done = check_line(line.text)) return done;
     }
   }

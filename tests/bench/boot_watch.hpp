@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <optional>
 
-#include "apps/cli/agent_line_assembler.hpp"
+#include "apps/protocol/agent_line_assembler.hpp"
 
 namespace ktstr::bench {
 
@@ -40,7 +40,7 @@ class BootWatch {
   bool console_;
   int fd_ = -1;
   std::size_t total_ = 0;
-  cli::LineAssembler lines_{kMaxLineBytes};
+  protocol::LineAssembler lines_{kMaxLineBytes};
 };
 
 }  // namespace ktstr::bench

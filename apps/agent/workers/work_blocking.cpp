@@ -13,6 +13,8 @@
 
 namespace ktstr::agent {
 
+using namespace protocol;  // the plan's types (apps/protocol/plan.hpp)
+
 namespace {
 
 constexpr int64_t kWaitSliceNs = 100'000'000;  // blocking waits re-check the stop flag

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 #include "worker_slot.hpp"
 
 namespace ktstr::agent {
@@ -18,7 +18,7 @@ void futex_wake(std::atomic<uint32_t>* word, int count);
 
 /// What the forked worker needs; pointers are valid in the child (created before fork).
 struct WorkerLaunch {
-  WorkerSpec spec;
+  protocol::WorkerSpec spec;
   std::string cgroup_procs;  ///< "" : stay in the agent's cgroup
   uint32_t checkpoint_us = 1000;
   std::vector<int> usable_cpus;

@@ -19,6 +19,8 @@
 
 namespace ktstr::agent {
 
+using namespace protocol;  // the plan's types (apps/protocol/plan.hpp)
+
 namespace {
 
 void on_sigusr1(int) {}  // only interrupts blocking calls

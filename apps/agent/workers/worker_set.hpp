@@ -11,7 +11,7 @@
 
 #include "../agent_channel.hpp"
 #include "../cgroups.hpp"
-#include "../scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 #include "worker_slot.hpp"
 
 namespace ktstr::agent {
@@ -29,7 +29,7 @@ class WorkerSet {
   static constexpr int64_t kKillAfterNs = 2'000'000'000;
 
   struct Worker {
-    WorkerSpec spec;
+    protocol::WorkerSpec spec;
     std::string cgroup;  ///< where it is now (move_tasks changes it)
     pid_t pid = -1;
     WorkerSlot* slot = nullptr;
@@ -48,7 +48,7 @@ class WorkerSet {
   WorkerSet& operator=(const WorkerSet&) = delete;
 
   /// Forks a batch (ping-pong partners must be in the same batch); returns their indices.
-  std::vector<size_t> launch(const std::vector<WorkerSpec>& batch);
+  std::vector<size_t> launch(const std::vector<protocol::WorkerSpec>& batch);
   /// Waits until each worker is ready or gone, at most timeout_ns. Returns the ones not ready.
   std::vector<size_t> wait_ready(const std::vector<size_t>& which, int64_t timeout_ns);
   /// Releases the workers (they start measuring now).

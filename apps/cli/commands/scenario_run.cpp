@@ -83,7 +83,7 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
     return std::nullopt;
   }
   PreparedScenario prepared;
-  std::optional<SchedulerInPlan> in_plan;
+  std::optional<protocol::SchedulerSpec> in_plan;
   if (options.scheduler) {
     prepared.scheduler = checked_scheduler(*options.scheduler);
     // The agent's plan bounds (apps/protocol/plan_limits.hpp): refused here, not in the guest.
@@ -99,7 +99,7 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
       if (a.size() > protocol::kMaxSchedulerArgBytes)
         throw ScenarioInputError(exit_usage, "a scheduler argument after -- is longer than " +
                                                  std::to_string(protocol::kMaxSchedulerArgBytes) + " bytes");
-    in_plan = SchedulerInPlan{guest_scheduler_path(*prepared.scheduler), options.scheduler_args,
+    in_plan = protocol::SchedulerSpec{guest_scheduler_path(*prepared.scheduler), options.scheduler_args,
                               kSchedulerEnableTimeoutMs};
   }
   try {

@@ -23,7 +23,7 @@ CgroupSummary& summary_for(std::vector<CgroupSummary>& all, const std::string& p
   return all.back();
 }
 
-json worker_json(const WorkerReport& r, const ScenarioResults& results) {
+json worker_json(const protocol::WorkerReport& r, const ScenarioResults& results) {
   const PlannedWorker* planned = results.plan.worker(r.id);
   json j = {{"id", r.id},
             {"name", r.name},
@@ -62,8 +62,8 @@ json worker_json(const WorkerReport& r, const ScenarioResults& results) {
   return j;
 }
 
-json scheduler_event_json(const SchedulerEvent& e) {
-  return {{"state", scheduler_state_name(e.state)},
+json scheduler_event_json(const protocol::SchedulerEvent& e) {
+  return {{"state", protocol::scheduler_state_name(e.state)},
           {"at_ms", or_null(e.at_ms)},
           {"after_ms", or_null(e.after_ms)},
           {"pid", or_null(e.pid)},
@@ -124,17 +124,17 @@ ScenarioReport make_scenario_report(const ScenarioResults& results, const Assert
 }
 
 void print_scenario_summary(std::ostream& out, const ScenarioReport& report) {
-  out << "scenario " << printable_excerpt(report.scenario, 120) << '\n';
+  out << "scenario " << protocol::printable_excerpt(report.scenario, 120) << '\n';
   for (const auto& c : report.cgroups) {
-    out << "  cgroup " << printable_excerpt(c.path, 120) << " (cpus "
+    out << "  cgroup " << protocol::printable_excerpt(c.path, 120) << " (cpus "
         << (c.planned_cpus ? format_cpu_list(*c.planned_cpus) : std::string("inherited")) << "): "
         << c.reported_workers << " of " << c.planned_workers << " workers reported\n";
     if (c.reported_workers == 0) continue;
     if (c.off_cpu_min_pct)
       out << fmt::format("    off-CPU {:.1f}% ({}) .. {:.1f}% ({}), spread {:.1f} points\n", *c.off_cpu_min_pct,
-                         printable_excerpt(c.off_cpu_min_worker), *c.off_cpu_max_pct,
-                         printable_excerpt(c.off_cpu_max_worker), *c.off_cpu_max_pct - *c.off_cpu_min_pct);
-    out << fmt::format("    worst gap {:.1f} ms ({}{}{})\n", *c.worst_gap_ms, printable_excerpt(c.worst_gap_worker),
+                         protocol::printable_excerpt(c.off_cpu_min_worker), *c.off_cpu_max_pct,
+                         protocol::printable_excerpt(c.off_cpu_max_worker), *c.off_cpu_max_pct - *c.off_cpu_min_pct);
+    out << fmt::format("    worst gap {:.1f} ms ({}{}{})\n", *c.worst_gap_ms, protocol::printable_excerpt(c.worst_gap_worker),
                        c.worst_gap_cpu ? fmt::format(", CPU {}", *c.worst_gap_cpu) : "",
                        c.worst_gap_at_ms ? fmt::format(", at {:.1f} ms", *c.worst_gap_at_ms) : "");
     out << fmt::format("    migrations {}, work units {} .. {}\n", c.migrations, *c.work_units_min,

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 namespace ktstr::cli {
 
 namespace {
 
 using nlohmann::json;
+namespace wire = protocol;  // the plan's structure (apps/protocol/plan.hpp)
 
 constexpr std::string_view kCgroupPrefix = "workload/";
 std::string cgroup_path(const std::string& name) { return std::string(kCgroupPrefix) + name; }
@@ -25,7 +27,34 @@ static_assert(kCgroupPrefix.size() + protocol::kMaxNameBytes + std::string_view(
                   protocol::kMaxPlanString,
               "plan strings derived from the longest allowed names exceed the agent's string bound");
 
-json cpus_json(const std::optional<std::vector<uint32_t>>& cpus) { return cpus ? json(*cpus) : json(nullptr); }
+/// The plan's CPU lists are sets: sorted, as the agent reads them.
+std::vector<int> wire_cpus(std::vector<uint32_t> cpus) {
+  std::sort(cpus.begin(), cpus.end());
+  return {cpus.begin(), cpus.end()};
+}
+std::optional<std::vector<int>> wire_cpus(const std::optional<std::vector<uint32_t>>& cpus) {
+  if (!cpus) return std::nullopt;
+  return wire_cpus(*cpus);
+}
+
+/// The scenario parser accepted only the protocol's names (kWorkerTypes, kPolicies).
+wire::WorkType wire_type(const std::string& type) {
+  if (auto t = wire::work_type_from(type)) return *t;
+  throw std::logic_error("worker type \"" + type + "\" is not the protocol's");
+}
+wire::Policy wire_policy(const std::string& policy) {
+  if (auto p = wire::policy_from(policy)) return *p;
+  throw std::logic_error("policy \"" + policy + "\" is not the protocol's");
+}
+void set_param(wire::WorkParams& params, const WorkerParam& p) {
+  const auto v = static_cast<uint32_t>(p.value);  // within plan_limits.hpp (scenario parser)
+  if (p.name == "work_us") params.work_us = v;
+  else if (p.name == "sleep_us") params.sleep_us = v;
+  else if (p.name == "burst_ms") params.burst_ms = v;
+  else if (p.name == "idle_ms") params.idle_ms = v;
+  else if (p.name == "cache_kib") params.cache_kib = v;
+  else throw std::logic_error("worker param \"" + p.name + "\" is not the protocol's");
+}
 
 /// A worker that exists in the plan, to resolve the steps' cgroup-wide ops.
 struct LiveWorker {
@@ -39,32 +68,24 @@ class PlanBuilder {
  public:
   PlanBuilder(const Scenario& s, const kvm::Topology& t) : s_(s), t_(t), usable_(usable_cpus(s, t)) {}
 
-  json build(const std::optional<SchedulerInPlan>& scheduler) {
-    json plan = {{"version", kPlanVersion},
-                 {"name", s_.name},
-                 {"duration_ms", s_.duration_ms},
-                 {"usable_cpus", usable_},
-                 {"checkpoint_us", kCheckpointUs}};
-    json cgroups = json::array(), workers = json::array();
+  wire::Plan build(const std::optional<wire::SchedulerSpec>& scheduler) {
+    wire::Plan plan;
+    plan.name = s_.name;
+    plan.duration_ms = s_.duration_ms;
+    plan.usable_cpus = wire_cpus(usable_);
+    plan.checkpoint_us = kCheckpointUs;
     for (const auto& decl : s_.cgroups) {
       if (decl.per_llc) {
-        expand_per_llc(decl, cgroups, workers);
+        expand_per_llc(decl, plan.cgroups, plan.workers);
         continue;
       }
       created(decl.name, decl.where);
-      cgroups.push_back({{"path", cgroup_path(decl.name)}, {"cpus", cpus_json(cpuset(decl.cpuset, "cgroup " + decl.name))}});
-      add_workers(decl.name, decl.workers, 0, workers);
+      plan.cgroups.push_back({cgroup_path(decl.name), wire_cpus(cpuset(decl.cpuset, "cgroup " + decl.name))});
+      add_workers(decl.name, decl.workers, 0, plan.workers);
     }
-    plan["cgroups"] = std::move(cgroups);
-    plan["workers"] = std::move(workers);
-    json steps = json::array();
-    for (const auto& step : s_.steps) steps.push_back(build_step(step));
-    plan["steps"] = std::move(steps);
-    if (scheduler)
-      plan["scheduler"] = {{"path", scheduler->path}, {"args", scheduler->args}, {"enable_timeout_ms", scheduler->enable_timeout_ms}};
-    else
-      plan["scheduler"] = nullptr;
-    if (!s_.rt_throttle) plan["rt_runtime_us"] = -1;
+    for (const auto& step : s_.steps) plan.steps.push_back(build_step(step));
+    plan.scheduler = scheduler;
+    if (!s_.rt_throttle) plan.rt_runtime_us = -1;
     return plan;
   }
 
@@ -85,7 +106,8 @@ class PlanBuilder {
       where.fail("the scenario creates more than " + std::to_string(kMaxCgroups) + " cgroups on this topology");
   }
 
-  void expand_per_llc(const CgroupDecl& decl, json& cgroups, json& workers) {
+  void expand_per_llc(const CgroupDecl& decl, std::vector<wire::CgroupSpec>& cgroups,
+                      std::vector<wire::WorkerSpec>& workers) {
     bool any = false;
     for (uint32_t llc = 0; llc < t_.spec().llcs; ++llc) {
       std::vector<uint32_t> cpus;
@@ -95,7 +117,7 @@ class PlanBuilder {
       any = true;
       auto name = decl.name + "-llc" + std::to_string(llc);
       created(name, decl.where);
-      cgroups.push_back({{"path", cgroup_path(name)}, {"cpus", cpus}});
+      cgroups.push_back({cgroup_path(name), wire_cpus(cpus)});
       add_workers(name, decl.workers, 0, workers);
     }
     if (!any) SourceRef{decl.where.file, decl.where.line, decl.where.field + ".per_llc"}.fail("no LLC has a usable CPU");
@@ -105,29 +127,31 @@ class PlanBuilder {
     return std::any_of(alive_.begin(), alive_.end(), [&](const std::string& c) { return c.starts_with(cgroup + "/"); });
   }
 
-  void add_workers(const std::string& cgroup, const std::vector<WorkerGroup>& groups, uint64_t start_ms, json& out) {
+  void add_workers(const std::string& cgroup, const std::vector<WorkerGroup>& groups, uint64_t start_ms,
+                   std::vector<wire::WorkerSpec>& out) {
     for (const auto& g : groups) {
       if (has_children(cgroup))
         g.where.fail("cgroup \"" + cgroup + "\" has child cgroups; cgroup v2 keeps processes only in cgroups without children");
       auto affinity = cpuset(g.affinity, "affinity of " + cgroup + "." + g.type + " workers");
-      json params = json::object();
-      for (const auto& p : g.params) params[p.name] = p.value;
+      wire::WorkParams params;
+      for (const auto& p : g.params) set_param(params, p);
       uint32_t& index = name_index_[cgroup + "." + g.type];
       for (uint32_t k = 0; k < g.count; ++k) {
         uint32_t id = next_id_++;
         if (next_id_ > kMaxWorkers)
           g.where.fail("the scenario runs more than " + std::to_string(kMaxWorkers) + " workers on this topology");
-        json w = {{"id", id},
-                  {"name", cgroup + "." + g.type + "." + std::to_string(index++)},
-                  {"cgroup", cgroup_path(cgroup)},
-                  {"type", g.type},
-                  {"policy", g.policy},
-                  {"priority", g.priority},
-                  {"nice", g.nice},
-                  {"affinity", cpus_json(affinity)},
-                  {"start_ms", start_ms},
-                  {"params", params}};
-        if (is_pingpong(g.type)) w["params"]["partner"] = k % 2 == 0 ? id + 1 : id - 1;
+        wire::WorkerSpec w;
+        w.id = id;
+        w.name = cgroup + "." + g.type + "." + std::to_string(index++);
+        w.cgroup = cgroup_path(cgroup);
+        w.type = wire_type(g.type);
+        w.policy = wire_policy(g.policy);
+        w.priority = static_cast<int>(g.priority);
+        w.nice = g.nice;
+        w.affinity = wire_cpus(affinity);
+        w.start_ms = start_ms;
+        w.params = params;
+        if (is_pingpong(g.type)) w.params.partner = k % 2 == 0 ? id + 1 : id - 1;
         out.push_back(std::move(w));
         live_.push_back({id, cgroup, g.type});
       }
@@ -141,41 +165,50 @@ class PlanBuilder {
     return out;
   }
 
-  static json ids(const std::vector<LiveWorker*>& workers) {
-    json out = json::array();
+  static std::vector<uint32_t> ids(const std::vector<LiveWorker*>& workers) {
+    std::vector<uint32_t> out;
     for (auto* w : workers) out.push_back(w->id);
     return out;
   }
 
-  json build_step(const Step& step) {
-    json ops = json::array();
+  static wire::Op op_of(wire::Op::Kind kind) {
+    wire::Op op;
+    op.kind = kind;
+    return op;
+  }
+
+  wire::Step build_step(const Step& step) {
+    std::vector<wire::Op> ops;
     for (const auto& op : step.ops) {
       auto path = cgroup_path(op.cgroup);
       auto where = [&](std::string_view key) { return SourceRef{op.where.file, op.where.line, op.where.field + "." + std::string(key)}; };
       switch (op.kind) {
         case StepOp::Kind::add_cgroup: {
           created(op.cgroup, where("cgroup"));
-          ops.push_back({{"op", "add_cgroup"}, {"cgroup", path}, {"cpus", cpus_json(cpuset(op.cpuset, "cgroup " + op.cgroup))}});
+          auto& add = ops.emplace_back(op_of(wire::Op::Kind::add_cgroup));
+          add.cgroup = path;
+          add.cpus = wire_cpus(cpuset(op.cpuset, "cgroup " + op.cgroup));
           if (!op.workers.empty()) {
-            json workers = json::array();
-            add_workers(op.cgroup, op.workers, step.at_ms, workers);
-            ops.push_back({{"op", "spawn"}, {"workers", std::move(workers)}});
+            auto& spawn = ops.emplace_back(op_of(wire::Op::Kind::spawn));
+            add_workers(op.cgroup, op.workers, step.at_ms, spawn.spawn);
           }
           break;
         }
         case StepOp::Kind::remove_cgroup:
           for (auto* w : running_in(op.cgroup, std::nullopt)) w->running = false;
           std::erase(alive_, op.cgroup);
-          ops.push_back({{"op", "remove_cgroup"}, {"cgroup", path}});
+          ops.emplace_back(op_of(wire::Op::Kind::remove_cgroup)).cgroup = path;
           break;
-        case StepOp::Kind::set_cpuset:
-          ops.push_back({{"op", "set_cpuset"}, {"cgroup", path}, {"cpus", *cpuset(op.cpuset, "cgroup " + op.cgroup)}});
+        case StepOp::Kind::set_cpuset: {
+          auto& set = ops.emplace_back(op_of(wire::Op::Kind::set_cpuset));
+          set.cgroup = path;
+          set.cpus = wire_cpus(*cpuset(op.cpuset, "cgroup " + op.cgroup));
           break;
-        case StepOp::Kind::clear_cpuset: ops.push_back({{"op", "clear_cpuset"}, {"cgroup", path}}); break;
+        }
+        case StepOp::Kind::clear_cpuset: ops.emplace_back(op_of(wire::Op::Kind::clear_cpuset)).cgroup = path; break;
         case StepOp::Kind::spawn: {
-          json workers = json::array();
-          add_workers(op.cgroup, op.workers, step.at_ms, workers);
-          ops.push_back({{"op", "spawn"}, {"workers", std::move(workers)}});
+          auto& spawn = ops.emplace_back(op_of(wire::Op::Kind::spawn));
+          add_workers(op.cgroup, op.workers, step.at_ms, spawn.spawn);
           break;
         }
         case StepOp::Kind::stop: {
@@ -185,20 +218,24 @@ class PlanBuilder {
                 .fail("no running " + (op.worker_type ? *op.worker_type + " " : std::string()) + "workers in cgroup \"" +
                       op.cgroup + "\" at this step");
           for (auto* w : workers) w->running = false;
-          ops.push_back({{"op", "stop"}, {"workers", ids(workers)}});
+          ops.emplace_back(op_of(wire::Op::Kind::stop)).workers = ids(workers);
           break;
         }
-        case StepOp::Kind::move_tasks:
+        case StepOp::Kind::move_tasks: {
           if (has_children(op.to))
             where("to").fail("cgroup \"" + op.to + "\" has child cgroups; cgroup v2 keeps processes only in cgroups without children");
           for (auto* w : running_in(op.cgroup, std::nullopt)) w->cgroup = op.to;
-          ops.push_back({{"op", "move_tasks"}, {"from", path}, {"to", cgroup_path(op.to)}});
+          auto& move = ops.emplace_back(op_of(wire::Op::Kind::move_tasks));
+          move.from = path;
+          move.to = cgroup_path(op.to);
           break;
+        }
         case StepOp::Kind::set_affinity: {
           auto workers = running_in(op.cgroup, std::nullopt);
           if (workers.empty()) where("cgroup").fail("no running workers in cgroup \"" + op.cgroup + "\" at this step");
-          ops.push_back({{"op", "set_affinity"}, {"workers", ids(workers)},
-                         {"cpus", *cpuset(op.cpuset, "affinity of cgroup " + op.cgroup + " workers")}});
+          auto& set = ops.emplace_back(op_of(wire::Op::Kind::set_affinity));
+          set.workers = ids(workers);
+          set.cpus = wire_cpus(*cpuset(op.cpuset, "affinity of cgroup " + op.cgroup + " workers"));
           break;
         }
       }
@@ -206,7 +243,7 @@ class PlanBuilder {
     if (ops.size() > protocol::kMaxOpsPerStep)  // an add_cgroup with workers is two plan ops
       step.where.fail("the step makes " + std::to_string(ops.size()) + " plan ops, at most " +
                       std::to_string(protocol::kMaxOpsPerStep));
-    return {{"at_ms", step.at_ms}, {"ops", std::move(ops)}};
+    return {step.at_ms, std::move(ops)};
   }
 
   const Scenario& s_;
@@ -280,8 +317,14 @@ std::vector<uint32_t> resolve_cpuset(const CpusetSpec& spec, const kvm::Topology
   return out;
 }
 
-json make_plan(const Scenario& scenario, const kvm::Topology& topology, const std::optional<SchedulerInPlan>& scheduler) {
+protocol::Plan build_plan(const Scenario& scenario, const kvm::Topology& topology,
+                          const std::optional<protocol::SchedulerSpec>& scheduler) {
   return PlanBuilder(scenario, topology).build(scheduler);
+}
+
+json make_plan(const Scenario& scenario, const kvm::Topology& topology,
+               const std::optional<protocol::SchedulerSpec>& scheduler) {
+  return protocol::to_json(build_plan(scenario, topology, scheduler));
 }
 
 }  // namespace ktstr::cli

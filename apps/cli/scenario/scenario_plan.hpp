@@ -12,20 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli/scenario/scenario_model.hpp"
+#include "apps/protocol/plan.hpp"
 #include "kvm/topology.hpp"
 
 namespace ktstr::cli {
 
-/// The plan's "scheduler" object; nullopt: the kernel's built-in scheduler.
-struct SchedulerInPlan {
-  std::string path;  ///< in the guest, e.g. /ktstr/sched/scx_simple
-  std::vector<std::string> args;
-  uint32_t enable_timeout_ms = 10000;
-};
-
 inline constexpr uint32_t kCheckpointUs = 1000;
 static_assert(protocol::kCheckpointUs.contains(kCheckpointUs), "the agent rejects this checkpoint_us");
-inline constexpr int kPlanVersion = 1;
 
 /// All guest CPUs but the first scenario.reserve_cpus.
 std::vector<uint32_t> usable_cpus(const Scenario& scenario, const kvm::Topology& topology);
@@ -35,7 +28,12 @@ std::vector<uint32_t> usable_cpus(const Scenario& scenario, const kvm::Topology&
 std::vector<uint32_t> resolve_cpuset(const CpusetSpec& spec, const kvm::Topology& topology,
                                      const std::vector<uint32_t>& usable, std::string_view owner);
 
+/// The plan; `scheduler` nullopt: the kernel's built-in scheduler (path in the guest,
+/// e.g. /ktstr/sched/scx_simple).
+protocol::Plan build_plan(const Scenario& scenario, const kvm::Topology& topology,
+                          const std::optional<protocol::SchedulerSpec>& scheduler);
+/// build_plan written as plan.json (protocol::to_json).
 nlohmann::json make_plan(const Scenario& scenario, const kvm::Topology& topology,
-                         const std::optional<SchedulerInPlan>& scheduler);
+                         const std::optional<protocol::SchedulerSpec>& scheduler);
 
 }  // namespace ktstr::cli

@@ -13,9 +13,9 @@ namespace ktstr::cli {
 namespace {
 
 /// Untrusted text in a one-line message.
-std::string shown(std::string_view text) { return printable_excerpt(text, 120); }
+std::string shown(std::string_view text) { return protocol::printable_excerpt(text, 120); }
 
-std::string who(const WorkerReport& r) { return "worker " + shown(r.name) + " in cgroup " + shown(r.cgroup); }
+std::string who(const protocol::WorkerReport& r) { return "worker " + shown(r.name) + " in cgroup " + shown(r.cgroup); }
 
 Finding finding(CheckKind check, Verdict verdict, std::string message) {
   Finding f;
@@ -25,7 +25,7 @@ Finding finding(CheckKind check, Verdict verdict, std::string message) {
   return f;
 }
 
-Finding about(CheckKind check, Verdict verdict, const WorkerReport& r, std::string message) {
+Finding about(CheckKind check, Verdict verdict, const protocol::WorkerReport& r, std::string message) {
   Finding f = finding(check, verdict, std::move(message));
   f.worker = r.name;
   f.cgroup = r.cgroup;
@@ -38,13 +38,13 @@ std::optional<Finding> skip_without_reports(const ScenarioResults& results, Chec
   return finding(check, Verdict::skip, "no worker reports to check");
 }
 
-std::string policy_of(const ScenarioResults& results, const WorkerReport& r) {
+std::string policy_of(const ScenarioResults& results, const protocol::WorkerReport& r) {
   const PlannedWorker* w = results.plan.worker(r.id);
   return w ? w->policy : "normal";
 }
 
 /// Reported workers grouped by cgroup, then by (type, policy) or type only.
-using Group = std::vector<const WorkerReport*>;
+using Group = std::vector<const protocol::WorkerReport*>;
 std::map<std::string, std::map<std::string, Group>> groups(const ScenarioResults& results, bool by_policy) {
   std::map<std::string, std::map<std::string, Group>> out;
   for (const auto& [id, r] : results.reports) {
@@ -54,16 +54,16 @@ std::map<std::string, std::map<std::string, Group>> groups(const ScenarioResults
   return out;
 }
 
-std::string allowed_text(const ScenarioResults& results, const WorkerReport& r) {
+std::string allowed_text(const ScenarioResults& results, const protocol::WorkerReport& r) {
   const PlannedWorker* w = results.plan.worker(r.id);
   return w ? format_cpu_list(results.plan.allowed_cpus(*w)) : "unknown";
 }
 
-std::string output_tail(const SchedulerEvent& e) {
+std::string output_tail(const protocol::SchedulerEvent& e) {
   if (e.output.empty()) return "; no output";
   std::string out = "; last output:";
   std::size_t first = e.output.size() > 20 ? e.output.size() - 20 : 0;
-  for (std::size_t i = first; i < e.output.size(); ++i) out += "\n  " + printable_excerpt(e.output[i], 200);
+  for (std::size_t i = first; i < e.output.size(); ++i) out += "\n  " + protocol::printable_excerpt(e.output[i], 200);
   return out;
 }
 
@@ -92,7 +92,7 @@ std::string_view check_name(CheckKind check) {
   return "unknown";
 }
 
-std::optional<double> off_cpu_pct(const WorkerReport& r) {
+std::optional<double> off_cpu_pct(const protocol::WorkerReport& r) {
   if (r.wall_ms <= 0) return std::nullopt;
   return std::min(r.off_cpu_ms, r.wall_ms) / r.wall_ms * 100;
 }
@@ -129,9 +129,9 @@ std::vector<Finding> check_fairness(const ScenarioResults& results, const Assert
   double worst = 0;
   for (const auto& [cgroup, kinds] : groups(results, /*by_policy=*/true)) {
     for (const auto& [kind, members] : kinds) {
-      const WorkerReport *lo = nullptr, *hi = nullptr;
+      const protocol::WorkerReport *lo = nullptr, *hi = nullptr;
       std::size_t n = 0;
-      for (const WorkerReport* r : members) {
+      for (const protocol::WorkerReport* r : members) {
         auto pct = off_cpu_pct(*r);
         if (!pct) continue;
         ++n;
@@ -212,7 +212,7 @@ std::vector<Finding> check_throughput(const ScenarioResults& results, const Asse
   const double limit = *thresholds.throughput_spread_pct;
   // Work units per second of the worker's own wall time: workers spawned later or
   // stopped earlier are compared fairly (equal walls give the plain unit ratio).
-  auto rate = [](const WorkerReport* r) { return r->wall_ms > 0 ? r->work_units / r->wall_ms * 1000 : 0.0; };
+  auto rate = [](const protocol::WorkerReport* r) { return r->wall_ms > 0 ? r->work_units / r->wall_ms * 1000 : 0.0; };
   std::vector<Finding> out;
   std::size_t compared = 0;
   double worst = 0;
@@ -248,27 +248,27 @@ std::vector<Finding> check_scheduler(const ScenarioResults& results) {
   if (!results.plan.scheduler_path && events.empty())
     return {finding(CheckKind::scheduler, Verdict::skip, "kernel's built-in scheduler: no scheduler under test")};
   std::vector<Finding> out;
-  const SchedulerEvent* enabled = nullptr;
+  const protocol::SchedulerEvent* enabled = nullptr;
   for (const auto& e : events) {
     Finding f = finding(CheckKind::scheduler, Verdict::fail, "");
     f.at_ms = e.at_ms;
     std::string state = e.sched_ext_state ? " (sched_ext state: " + shown(*e.sched_ext_state) + ")" : "";
     switch (e.state) {
-      case SchedulerState::enabled:
+      case protocol::SchedulerState::enabled:
         if (!enabled) enabled = &e;
         continue;
-      case SchedulerState::died:
+      case protocol::SchedulerState::died:
         f.message = fmt::format("scheduler died at {:.3f} s{}{}", *e.at_ms / 1000,
                                 e.status ? " (" + shown(*e.status) + ")" : "", output_tail(e));
         break;
-      case SchedulerState::ejected:
+      case protocol::SchedulerState::ejected:
         f.message = fmt::format("scheduler was ejected at {:.3f} s{}{}", *e.at_ms / 1000, state, output_tail(e));
         break;
-      case SchedulerState::enable_timeout:
+      case protocol::SchedulerState::enable_timeout:
         f.message = fmt::format("scheduler did not enable within {:.1f} s{}{}", *e.after_ms / 1000, state,
                                 output_tail(e));
         break;
-      case SchedulerState::unsupported: {
+      case protocol::SchedulerState::unsupported: {
         f.verdict = Verdict::skip;
         std::string reason = e.reason ? shown(*e.reason) : "no reason given";
         f.message = "sched_ext is not supported by the guest kernel: " + reason;
@@ -299,7 +299,7 @@ std::vector<Finding> check_run(const ScenarioResults& results) {
     out.push_back(std::move(f));
   };
   const bool unsupported = std::any_of(results.scheduler_events.begin(), results.scheduler_events.end(),
-                                       [](auto& e) { return e.state == SchedulerState::unsupported; });
+                                       [](auto& e) { return e.state == protocol::SchedulerState::unsupported; });
   std::string done_errors;
   if (results.done)
     for (const auto& e : results.done->errors) done_errors += (done_errors.empty() ? ": " : "; ") + shown(e);
@@ -331,9 +331,9 @@ std::vector<Finding> check_run(const ScenarioResults& results) {
                                step.index, step.planned_ms, step.at_ms, shown(e)),
                    step.at_ms);
   for (const auto& [id, r] : results.reports) {
-    if (r.exit == WorkerExit::ok) continue;
+    if (r.exit == protocol::WorkerExit::ok) continue;
     Finding f = about(CheckKind::run, Verdict::inconclusive, r,
-                      r.exit == WorkerExit::killed
+                      r.exit == protocol::WorkerExit::killed
                           ? who(r) + " did not stop within 2 s of the stop signal and was killed"
                           : who(r) + " did not run as planned: " + shown(r.exit_text));
     f.at_ms = r.stopped_ms;

@@ -50,6 +50,6 @@ Verdict overall_verdict(const std::vector<Finding>& findings);
 int exit_code_for(Verdict verdict);
 
 /// Off-CPU share of a worker's wall time in %; nullopt when wall_ms is 0.
-std::optional<double> off_cpu_pct(const WorkerReport& report);
+std::optional<double> off_cpu_pct(const protocol::WorkerReport& report);
 
 }  // namespace ktstr::cli

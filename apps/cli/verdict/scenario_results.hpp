@@ -12,7 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
+#include "apps/protocol/plan.hpp"
 
 namespace ktstr::cli {
 
@@ -49,16 +50,19 @@ struct PlanError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Throws PlanError naming the field.
+/// The host's view of a plan the protocol parser accepted.
+ScenarioPlan scenario_plan(const protocol::Plan& plan);
+/// Reads plan JSON with the agent's own parser (protocol::parse_plan): a plan the guest
+/// would refuse is refused here too. Throws PlanError with its first error.
 ScenarioPlan parse_plan(const nlohmann::json& plan);
 
 struct ScenarioResults {
   ScenarioPlan plan;
-  std::vector<SchedulerEvent> scheduler_events;  ///< in arrival order
-  std::optional<ScenarioStarted> started;
-  std::vector<StepEvent> steps;
-  std::map<uint32_t, WorkerReport> reports;  ///< by worker id; only planned ids
-  std::optional<ScenarioDone> done;
+  std::vector<protocol::SchedulerEvent> scheduler_events;  ///< in arrival order
+  std::optional<protocol::ScenarioStarted> started;
+  std::vector<protocol::StepEvent> steps;
+  std::map<uint32_t, protocol::WorkerReport> reports;  ///< by worker id; only planned ids
+  std::optional<protocol::ScenarioDone> done;
   std::vector<std::string> agent_errors;
   std::vector<std::string> protocol_problems;
 
@@ -71,8 +75,8 @@ class ScenarioCollector {
  public:
   explicit ScenarioCollector(ScenarioPlan plan) { results_.plan = std::move(plan); }
 
-  void feed(const AgentEvent& event);
-  void feed(const ParsedLine& line);  ///< a ProtocolError is listed as a problem
+  void feed(const protocol::AgentEvent& event);
+  void feed(const protocol::ParsedLine& line);  ///< a protocol::ProtocolError is listed as a problem
   void protocol_problem(std::string message);
 
   const ScenarioResults& results() const { return results_; }
@@ -82,7 +86,7 @@ class ScenarioCollector {
   static constexpr std::size_t kMaxListed = 1000;  ///< problems/errors kept; then counted
 
  private:
-  void add_report(const WorkerReport& report);
+  void add_report(const protocol::WorkerReport& report);
   void list(std::vector<std::string>& where, std::string message);
 
   ScenarioResults results_;

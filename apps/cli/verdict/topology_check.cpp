@@ -18,7 +18,7 @@ struct CpuField {
   const char* name;    ///< field name in mismatches and JSON
   const char* column;  ///< table header
   std::string (*declared)(const Topology&, const CpuPlacement&);
-  std::optional<std::string> (*observed)(const ObservedCpu&);
+  std::optional<std::string> (*observed)(const protocol::ObservedCpu&);
 };
 
 std::optional<std::string> text_of(const std::optional<uint32_t>& v) {
@@ -30,18 +30,18 @@ std::optional<std::string> text_of(const std::optional<std::vector<uint32_t>>& v
 
 const CpuField kCpuFields[] = {
     {"package", "package", [](const Topology&, const CpuPlacement& p) { return std::to_string(p.package); },
-     [](const ObservedCpu& o) { return text_of(o.package); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.package); }},
     {"die", "die", [](const Topology&, const CpuPlacement& p) { return std::to_string(p.die); },
-     [](const ObservedCpu& o) { return text_of(o.die); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.die); }},
     {"core_id", "core", [](const Topology&, const CpuPlacement& p) { return std::to_string(p.core_id); },
-     [](const ObservedCpu& o) { return text_of(o.core_id); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.core_id); }},
     {"thread_siblings", "siblings",
      [](const Topology& t, const CpuPlacement& p) { return kvm::format_cpu_list(t.thread_siblings(p.cpu)); },
-     [](const ObservedCpu& o) { return text_of(o.thread_siblings); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.thread_siblings); }},
     {"llc", "llc", [](const Topology& t, const CpuPlacement& p) { return kvm::format_cpu_list(t.llc_cpus(p.cpu)); },
-     [](const ObservedCpu& o) { return text_of(o.llc); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.llc); }},
     {"node", "node", [](const Topology&, const CpuPlacement& p) { return std::to_string(p.node); },
-     [](const ObservedCpu& o) { return text_of(o.node); }},
+     [](const protocol::ObservedCpu& o) { return text_of(o.node); }},
 };
 
 std::string declared_online(const Topology& t) {
@@ -50,14 +50,14 @@ std::string declared_online(const Topology& t) {
   return kvm::format_cpu_list(cpus);
 }
 
-std::map<uint32_t, const ObservedCpu*> by_cpu(const TopologyReport& report) {
-  std::map<uint32_t, const ObservedCpu*> out;
+std::map<uint32_t, const protocol::ObservedCpu*> by_cpu(const protocol::TopologyReport& report) {
+  std::map<uint32_t, const protocol::ObservedCpu*> out;
   for (const auto& c : report.cpus) out.emplace(c.cpu, &c);
   return out;
 }
 
 // CPUs in either the declaration or the report, in order.
-std::vector<uint32_t> all_cpus(const Topology& declared, const TopologyReport& observed) {
+std::vector<uint32_t> all_cpus(const Topology& declared, const protocol::TopologyReport& observed) {
   std::vector<uint32_t> cpus;
   for (uint32_t c = 0; c < declared.cpu_count(); ++c) cpus.push_back(c);
   for (const auto& o : observed.cpus)
@@ -74,7 +74,7 @@ const TopologyMismatch* find_mismatch(const std::vector<TopologyMismatch>& misma
 
 }  // namespace
 
-std::vector<TopologyMismatch> check_topology(const Topology& declared, const TopologyReport& observed) {
+std::vector<TopologyMismatch> check_topology(const Topology& declared, const protocol::TopologyReport& observed) {
   std::vector<TopologyMismatch> out;
   auto online = text_of(observed.online);
   if (online != declared_online(declared))
@@ -98,7 +98,7 @@ std::vector<TopologyMismatch> check_topology(const Topology& declared, const Top
   return out;
 }
 
-std::string render_topology_table(const Topology& declared, const TopologyReport& observed,
+std::string render_topology_table(const Topology& declared, const protocol::TopologyReport& observed,
                                   const std::vector<TopologyMismatch>& mismatches) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header{"cpu"};
@@ -144,7 +144,7 @@ std::string render_topology_table(const Topology& declared, const TopologyReport
   return text;
 }
 
-nlohmann::json topology_check_json(const Topology& declared, const TopologyReport& observed,
+nlohmann::json topology_check_json(const Topology& declared, const protocol::TopologyReport& observed,
                                    const std::vector<TopologyMismatch>& mismatches) {
   using nlohmann::json;
   json declared_cpus = json::array();

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 #include "kvm/topology.hpp"
 
 namespace ktstr::cli {
@@ -22,15 +22,15 @@ struct TopologyMismatch {
 };
 
 /// Every difference between declared and observed; empty when they agree.
-std::vector<TopologyMismatch> check_topology(const kvm::Topology& declared, const TopologyReport& observed);
+std::vector<TopologyMismatch> check_topology(const kvm::Topology& declared, const protocol::TopologyReport& observed);
 
 /// A table "cpu | package | die | core | siblings | llc | node", one row per CPU;
 /// a mismatching cell reads "want <declared> got <observed>" and the row is marked.
-std::string render_topology_table(const kvm::Topology& declared, const TopologyReport& observed,
+std::string render_topology_table(const kvm::Topology& declared, const protocol::TopologyReport& observed,
                                   const std::vector<TopologyMismatch>& mismatches);
 
 /// {"declared": {...}, "observed": {...}, "mismatches": [...], "match": bool} for the run report.
-nlohmann::json topology_check_json(const kvm::Topology& declared, const TopologyReport& observed,
+nlohmann::json topology_check_json(const kvm::Topology& declared, const protocol::TopologyReport& observed,
                                    const std::vector<TopologyMismatch>& mismatches);
 
 }  // namespace ktstr::cli

@@ -16,44 +16,44 @@ void record(std::vector<std::string>& list, std::string text) {
 }
 
 // Long runs show where they are: the scheduler's state, the scenario's start, steps, end.
-void log_scenario_progress(const AgentEvent& event, double at_s) {
-  if (const auto* e = std::get_if<SchedulerEvent>(&event)) {
-    spdlog::info("[{:.1f} s] scheduler {}{}{}", at_s, scheduler_state_name(e->state),
+void log_scenario_progress(const protocol::AgentEvent& event, double at_s) {
+  if (const auto* e = std::get_if<protocol::SchedulerEvent>(&event)) {
+    spdlog::info("[{:.1f} s] scheduler {}{}{}", at_s, protocol::scheduler_state_name(e->state),
                  e->ops ? " (" + *e->ops + ")" : std::string(), e->reason ? ": " + *e->reason : std::string());
-  } else if (const auto* e = std::get_if<ScenarioStarted>(&event)) {
-    spdlog::info("[{:.1f} s] scenario {} started: {} workers", at_s, printable_excerpt(e->name), e->workers);
-  } else if (const auto* e = std::get_if<StepEvent>(&event)) {
+  } else if (const auto* e = std::get_if<protocol::ScenarioStarted>(&event)) {
+    spdlog::info("[{:.1f} s] scenario {} started: {} workers", at_s, protocol::printable_excerpt(e->name), e->workers);
+  } else if (const auto* e = std::get_if<protocol::StepEvent>(&event)) {
     spdlog::info("[{:.1f} s] step {} at {:.0f} ms{}", at_s, e->index, e->at_ms,
                  e->errors.empty() ? std::string() : " with " + std::to_string(e->errors.size()) + " error(s)");
-  } else if (const auto* e = std::get_if<ScenarioDone>(&event)) {
+  } else if (const auto* e = std::get_if<protocol::ScenarioDone>(&event)) {
     spdlog::info("[{:.1f} s] scenario done after {:.0f} ms", at_s, e->wall_ms);
   }
 }
 
 void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
-  auto parsed = parse_agent_line(line.line);
-  if (auto* err = std::get_if<ProtocolError>(&parsed)) {
+  auto parsed = protocol::parse_agent_line(line.line);
+  if (auto* err = std::get_if<protocol::ProtocolError>(&parsed)) {
     record(obs.protocol_errors, err->message);
     return;
   }
   std::visit(
       [&](auto& event) {
         using T = std::decay_t<decltype(event)>;
-        if constexpr (std::is_same_v<T, BootDone>) {
+        if constexpr (std::is_same_v<T, protocol::BootDone>) {
           if (!obs.boot_done) {
             obs.boot_done = event;
             obs.boot_done_at_s = line.at_s;
             spdlog::info("guest agent up after {:.2f} s (guest uptime {:.2f} s)", line.at_s, event.uptime_s);
           }
-        } else if constexpr (std::is_same_v<T, KernelInfo>) {
+        } else if constexpr (std::is_same_v<T, protocol::KernelInfo>) {
           obs.kernel = event;
-        } else if constexpr (std::is_same_v<T, TopologyReport>) {
+        } else if constexpr (std::is_same_v<T, protocol::TopologyReport>) {
           obs.topology = event;
-        } else if constexpr (std::is_same_v<T, Heartbeat>) {
+        } else if constexpr (std::is_same_v<T, protocol::Heartbeat>) {
           if (obs.heartbeat_at_s.size() < 100000) obs.heartbeat_at_s.push_back(line.at_s);
-        } else if constexpr (std::is_same_v<T, PowerOff>) {
+        } else if constexpr (std::is_same_v<T, protocol::PowerOff>) {
           obs.agent_powered_off = true;
-        } else if constexpr (std::is_same_v<T, AgentError>) {
+        } else if constexpr (std::is_same_v<T, protocol::AgentError>) {
           record(obs.agent_errors, event.message);
         } else {
           log_scenario_progress(event, line.at_s);
@@ -61,7 +61,7 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
           else obs.scenario_events_truncated = true;
         }
       },
-      std::get<AgentEvent>(parsed));
+      std::get<protocol::AgentEvent>(parsed));
 }
 
 }  // namespace

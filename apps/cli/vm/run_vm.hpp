@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 #include "kvm/machine.hpp"
 #include "messages/messages.hpp"
 
@@ -14,10 +14,10 @@ namespace ktstr::cli {
 
 struct RunObservation {
   msg::run_finished finished;
-  std::optional<BootDone> boot_done;
+  std::optional<protocol::BootDone> boot_done;
   double boot_done_at_s = 0;  ///< host seconds from VM start to the agent's first line
-  std::optional<KernelInfo> kernel;
-  std::optional<TopologyReport> topology;
+  std::optional<protocol::KernelInfo> kernel;
+  std::optional<protocol::TopologyReport> topology;
   bool agent_powered_off = false;
   std::vector<std::string> agent_errors;     ///< the agent's own agent_error events
   std::vector<std::string> protocol_errors;  ///< lines we could not accept
@@ -25,7 +25,7 @@ struct RunObservation {
   std::vector<msg::snapshot> snapshots;
   /// Scenario events (scheduler, scenario_started, step, worker_report, scenario_done)
   /// in arrival order, at most kMaxScenarioEvents.
-  std::vector<AgentEvent> scenario_events;
+  std::vector<protocol::AgentEvent> scenario_events;
   bool scenario_events_truncated = false;
   std::string perf_off_reason;  ///< empty when the perf sampler ran
 };

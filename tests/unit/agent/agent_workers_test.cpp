@@ -7,6 +7,7 @@
 #include "workers/worker_set.hpp"
 
 using namespace ktstr::agent;
+using namespace ktstr::protocol;
 
 namespace {
 

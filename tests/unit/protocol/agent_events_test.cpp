@@ -2,11 +2,11 @@
 
 #include <string>
 
-#include "apps/cli/agent_line_assembler.hpp"
-#include "apps/cli/agent_protocol.hpp"
-#include "apps/cli/agent_stream.hpp"
+#include "apps/protocol/agent_line_assembler.hpp"
+#include "apps/protocol/agent_events.hpp"
+#include "apps/protocol/agent_stream.hpp"
 
-using namespace ktstr::cli;
+using namespace ktstr::protocol;
 
 namespace {
 

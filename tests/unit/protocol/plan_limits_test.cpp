@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "apps/agent/scenario_plan.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
 #include "apps/cli/scenario/scenario_parser.hpp"
 #include "apps/cli/scenario/scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 #include "apps/protocol/plan_limits.hpp"
 #include "tests/support/scenario_text.hpp"
 
@@ -28,13 +28,13 @@ const Topology& topology() {
 
 using ktstr::test::parse_error;
 
-json host_plan(const std::string& text, const std::optional<SchedulerInPlan>& scheduler = std::nullopt) {
+json host_plan(const std::string& text, const std::optional<limits::SchedulerSpec>& scheduler = std::nullopt) {
   return make_plan(parse_scenario(text, "t.toml"), topology(), scheduler);
 }
 
 /// The agent's errors for a plan, joined; "" when it accepts it.
 std::string agent_errors(const json& plan) {
-  auto r = ktstr::agent::parse_plan(plan.dump());
+  auto r = ktstr::protocol::parse_plan(plan.dump());
   std::string out;
   for (const auto& e : r.errors) out += e + "\n";
   if (out.empty() && !r.plan) out = "no plan and no error";
@@ -69,7 +69,7 @@ TEST_CASE("plan limits: every worker param the host accepts at its bounds, the a
       REQUIRE_NOTHROW(plan = host_plan(text));
       CHECK(plan["workers"][0]["params"][std::string(name)] == v);
       CHECK(agent_errors(plan).empty());
-      auto parsed = ktstr::agent::parse_plan(plan.dump());
+      auto parsed = ktstr::protocol::parse_plan(plan.dump());
       REQUIRE(parsed.plan);
       const auto& p = parsed.plan->workers[0].params;
       uint32_t got = name == "work_us" ? p.work_us : name == "sleep_us" ? p.sleep_us : name == "burst_ms" ? p.burst_ms
@@ -153,7 +153,7 @@ TEST_CASE("plan limits: run sizes at their bounds pass host and agent alike, one
 }
 
 TEST_CASE("plan limits: the plan of every catalog scenario, built by the host, is accepted by the agent") {
-  const std::optional<SchedulerInPlan> schedulers[] = {std::nullopt, SchedulerInPlan{"/ktstr/sched/scx_simple", {"-v"}}};
+  const std::optional<limits::SchedulerSpec> schedulers[] = {std::nullopt, limits::SchedulerSpec{"/ktstr/sched/scx_simple", {"-v"}}};
   for (const auto& entry : builtin_scenarios()) {
     for (auto spec : {TopologySpec{1, 1, 2, 1}, TopologySpec{1, 2, 2, 1}}) {
       Topology t(spec);

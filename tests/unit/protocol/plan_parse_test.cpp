@@ -3,9 +3,9 @@
 #include <string>
 
 #include "apps/protocol/plan_limits.hpp"
-#include "scenario_plan.hpp"
+#include "apps/protocol/plan.hpp"
 
-using namespace ktstr::agent;
+using namespace ktstr::protocol;
 
 namespace {
 

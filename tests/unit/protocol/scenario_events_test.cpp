@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 
-using namespace ktstr::cli;
+using namespace ktstr::protocol;
 using nlohmann::json;
 
 namespace {

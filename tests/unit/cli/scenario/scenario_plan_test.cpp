@@ -7,6 +7,7 @@
 #include "apps/cli/scenario/scenario_plan.hpp"
 
 using namespace ktstr::cli;
+namespace protocol = ktstr::protocol;
 using ktstr::kvm::Topology;
 using Catch::Contains;
 using Catch::StartsWith;
@@ -120,9 +121,12 @@ TEST_CASE("catalog spot checks") {
     auto plan = make_plan(resolve_scenario("pingpong"), four, std::nullopt);
     CHECK(plan["workers"][0]["params"]["partner"] == 1);
     CHECK(plan["workers"][1]["params"]["partner"] == 0);
-    CHECK(plan["workers"][2]["params"] == json::parse(R"({"partner":3,"work_us":50})"));
+    // Every param is written (protocol::to_json): what the scenario left out is the default.
+    CHECK(plan["workers"][2]["params"] ==
+          json::parse(R"({"partner":3,"work_us":50,"sleep_us":1000,"burst_ms":10,"idle_ms":10,"cache_kib":1024})"));
     CHECK(plan["workers"][3]["params"]["partner"] == 2);
-    CHECK(plan["workers"][4]["params"] == json::object());
+    CHECK(plan["workers"][4]["params"] ==
+          json::parse(R"({"work_us":1000,"sleep_us":1000,"burst_ms":10,"idle_ms":10,"cache_kib":1024})"));
   }
   SECTION("cgroup-add-remove: add + spawn at the step's time, remove later") {
     auto plan = make_plan(resolve_scenario("cgroup-add-remove"), four, std::nullopt);
@@ -157,7 +161,7 @@ TEST_CASE("catalog spot checks") {
 
 TEST_CASE("scheduler and resolve_scenario") {
   Topology two({1, 1, 2, 1});
-  auto plan = make_plan(resolve_scenario("steady"), two, SchedulerInPlan{"/ktstr/sched/scx_simple", {"-v"}, 5000});
+  auto plan = make_plan(resolve_scenario("steady"), two, protocol::SchedulerSpec{"/ktstr/sched/scx_simple", {"-v"}, 5000});
   CHECK(plan["scheduler"] == json::parse(R"({"path":"/ktstr/sched/scx_simple","args":["-v"],"enable_timeout_ms":5000})"));
   CHECK_FALSE(plan.contains("rt_runtime_us"));
   CHECK_THROWS_WITH(resolve_scenario("nope"), StartsWith("scenario \"nope\": neither a built-in scenario (affinity-change, "));
@@ -241,7 +245,7 @@ ops = [ { op = "set_affinity", cgroup = "b", cpuset = { cpus = "1" } }, { op = "
   CHECK(steps[0]["ops"][0]["workers"][1] ==
         json::parse(R"({"id":3,"name":"a.futex_pingpong.1","cgroup":"workload/a","type":"futex_pingpong",
                         "policy":"normal","priority":0,"nice":0,"affinity":null,"start_ms":0,
-                        "params":{"partner":2}})"));
+                        "params":{"partner":2,"work_us":1000,"sleep_us":1000,"burst_ms":10,"idle_ms":10,"cache_kib":1024}})"));
   CHECK(steps[1]["at_ms"] == 2000);
   CHECK(steps[1]["ops"][1] == json::parse(R"({"op":"stop","workers":[0,1]})"));
   CHECK(steps[2]["ops"][0] == json::parse(R"({"op":"set_affinity","workers":[2,3],"cpus":[1]})"));

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 #include "apps/cli/verdict/assertions.hpp"
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/report/junit_report.hpp"
@@ -18,6 +18,7 @@
 #include "apps/cli/verdict/scenario_results.hpp"
 
 using namespace ktstr::cli;
+namespace protocol = ktstr::protocol;
 using nlohmann::json;
 
 namespace {
@@ -41,8 +42,8 @@ json plan_json() {
 })");
 }
 
-WorkerReport report(uint32_t id, const std::string& name, const std::string& cgroup, const std::string& type = "spin") {
-  WorkerReport r;
+protocol::WorkerReport report(uint32_t id, const std::string& name, const std::string& cgroup, const std::string& type = "spin") {
+  protocol::WorkerReport r;
   r.id = id;
   r.name = name;
   r.cgroup = cgroup;
@@ -62,8 +63,8 @@ WorkerReport report(uint32_t id, const std::string& name, const std::string& cgr
   return r;
 }
 
-SchedulerEvent sched(SchedulerState state) {
-  SchedulerEvent e;
+protocol::SchedulerEvent sched(protocol::SchedulerState state) {
+  protocol::SchedulerEvent e;
   e.state = state;
   return e;
 }
@@ -71,31 +72,31 @@ SchedulerEvent sched(SchedulerState state) {
 /// A clean, passing run of the plan above.
 ScenarioCollector good_run() {
   ScenarioCollector c(parse_plan(plan_json()));
-  auto started = sched(SchedulerState::started);
+  auto started = sched(protocol::SchedulerState::started);
   started.pid = 57;
-  c.feed(AgentEvent{started});
-  auto enabled = sched(SchedulerState::enabled);
+  c.feed(protocol::AgentEvent{started});
+  auto enabled = sched(protocol::SchedulerState::enabled);
   enabled.after_ms = 812;
   enabled.ops = "simple";
-  c.feed(AgentEvent{enabled});
-  c.feed(AgentEvent{ScenarioStarted{0, "steady", 3, {0, 1, 2, 3}, 3.2}});
-  c.feed(AgentEvent{StepEvent{0, 0, 5001, 5000, {}}});
-  c.feed(AgentEvent{report(0, "a.spin.0", "workload/a")});
-  c.feed(AgentEvent{report(1, "a.spin.1", "workload/a")});
+  c.feed(protocol::AgentEvent{enabled});
+  c.feed(protocol::AgentEvent{protocol::ScenarioStarted{0, "steady", 3, {0, 1, 2, 3}, 3.2}});
+  c.feed(protocol::AgentEvent{protocol::StepEvent{0, 0, 5001, 5000, {}}});
+  c.feed(protocol::AgentEvent{report(0, "a.spin.0", "workload/a")});
+  c.feed(protocol::AgentEvent{report(1, "a.spin.1", "workload/a")});
   auto b = report(2, "b.spin.0", "workload/b");
   b.cpus_used = {3};
-  c.feed(AgentEvent{b});
+  c.feed(protocol::AgentEvent{b});
   auto s = report(7, "b.sleep.7", "workload/b", "sleep");
   s.started_ms = 5000;
   s.wall_ms = 5000;
   s.off_cpu_ms = 4900;
-  c.feed(AgentEvent{s});
-  c.feed(AgentEvent{ScenarioDone{0, 10012, {}}});
+  c.feed(protocol::AgentEvent{s});
+  c.feed(protocol::AgentEvent{protocol::ScenarioDone{0, 10012, {}}});
   return c;
 }
 
 /// The good run with one report replaced.
-ScenarioResults with_report(WorkerReport r) {
+ScenarioResults with_report(protocol::WorkerReport r) {
   ScenarioResults results = good_run().take();
   results.reports[r.id] = std::move(r);
   return results;
@@ -127,22 +128,23 @@ TEST_CASE("plan: expected workers include spawned ones, allowed CPUs follow affi
 
   auto bad = plan_json();
   bad["workers"][1]["id"] = 0;
-  CHECK_THROWS_WITH(parse_plan(bad), "plan: worker id 0 is used twice");
+  // The host reads its plan with the agent's parser (apps/protocol): the same errors.
+  CHECK_THROWS_WITH(parse_plan(bad), "plan .workers[1].id: duplicate worker id 0");
   bad = plan_json();
   bad["workers"][0].erase("name");
-  CHECK_THROWS_WITH(parse_plan(bad), "plan: workers[0].name is missing");
+  CHECK_THROWS_WITH(parse_plan(bad), "plan .workers[0].name: missing");
   bad = plan_json();
   bad["workers"][0]["id"] = -1;
-  CHECK_THROWS_WITH(parse_plan(bad), "plan: workers[0].id must be an unsigned 32-bit integer");
+  CHECK_THROWS_WITH(parse_plan(bad), "plan .workers[0].id: -1 outside 0..1000000");
   CHECK_THROWS_AS(parse_plan(json::array()), PlanError);
 }
 
 TEST_CASE("collector lists duplicate, unknown and protocol-error lines instead of throwing") {
   auto c = good_run();
-  c.feed(AgentEvent{report(0, "a.spin.0", "workload/a")});
-  c.feed(AgentEvent{report(99, "ghost", "workload/a")});
-  c.feed(ParsedLine{ProtocolError{"worker_report: cpu_ms must be finite"}});
-  c.feed(AgentEvent{ScenarioDone{0, 1, {}}});
+  c.feed(protocol::AgentEvent{report(0, "a.spin.0", "workload/a")});
+  c.feed(protocol::AgentEvent{report(99, "ghost", "workload/a")});
+  c.feed(protocol::ParsedLine{protocol::ProtocolError{"worker_report: cpu_ms must be finite"}});
+  c.feed(protocol::AgentEvent{protocol::ScenarioDone{0, 1, {}}});
   const auto& r = c.results();
   CHECK(r.reports.size() == 4);
   REQUIRE(r.protocol_problems.size() == 4);
@@ -159,7 +161,7 @@ TEST_CASE("collector lists duplicate, unknown and protocol-error lines instead o
 
 TEST_CASE("collector caps the number of worker reports") {
   ScenarioCollector c(parse_plan(plan_json()));
-  for (int i = 0; i < 5000; ++i) c.feed(AgentEvent{report(99, "x", "y")});
+  for (int i = 0; i < 5000; ++i) c.feed(protocol::AgentEvent{report(99, "x", "y")});
   const auto& problems = c.results().protocol_problems;
   CHECK(problems.size() == ScenarioCollector::kMaxListed + 1);
   CHECK(problems.back() == "further messages dropped");
@@ -284,7 +286,7 @@ TEST_CASE("scheduler: died, ejected and enable_timeout fail with the last output
   CHECK(check_scheduler(good_run().results()).at(0).verdict == Verdict::pass);
 
   auto results = good_run().take();
-  auto died = sched(SchedulerState::died);
+  auto died = sched(protocol::SchedulerState::died);
   died.at_ms = 2004;
   died.status = "exit 1";
   died.output = {"scx_simple: error", "bye"};
@@ -296,7 +298,7 @@ TEST_CASE("scheduler: died, ejected and enable_timeout fail with the last output
   CHECK(f[0].message == "scheduler died at 2.004 s (exit 1); last output:\n  scx_simple: error\n  bye");
 
   results = good_run().take();
-  auto ejected = sched(SchedulerState::ejected);
+  auto ejected = sched(protocol::SchedulerState::ejected);
   ejected.at_ms = 3000;
   ejected.sched_ext_state = "disabled";
   results.scheduler_events.push_back(ejected);
@@ -304,20 +306,20 @@ TEST_CASE("scheduler: died, ejected and enable_timeout fail with the last output
         "scheduler was ejected at 3.000 s (sched_ext state: disabled); no output");
 
   ScenarioCollector timeout(parse_plan(plan_json()));
-  auto to = sched(SchedulerState::enable_timeout);
+  auto to = sched(protocol::SchedulerState::enable_timeout);
   to.after_ms = 10000;
   to.output = {"waiting"};
-  timeout.feed(AgentEvent{to});
-  timeout.feed(AgentEvent{ScenarioDone{0, 0, {"scheduler did not enable"}}});
+  timeout.feed(protocol::AgentEvent{to});
+  timeout.feed(protocol::AgentEvent{protocol::ScenarioDone{0, 0, {"scheduler did not enable"}}});
   auto tf = evaluate(timeout.results(), kDefaults);
   CHECK(only(tf, Verdict::fail).at(0).message == "scheduler did not enable within 10.0 s; last output:\n  waiting");
   CHECK(overall_verdict(tf) == Verdict::fail);
 
   ScenarioCollector unsupported(parse_plan(plan_json()));
-  auto u = sched(SchedulerState::unsupported);
+  auto u = sched(protocol::SchedulerState::unsupported);
   u.reason = "no /sys/kernel/sched_ext";
-  unsupported.feed(AgentEvent{u});
-  unsupported.feed(AgentEvent{ScenarioDone{0, 0, {"sched_ext unsupported"}}});
+  unsupported.feed(protocol::AgentEvent{u});
+  unsupported.feed(protocol::AgentEvent{protocol::ScenarioDone{0, 0, {"sched_ext unsupported"}}});
   auto uf = evaluate(unsupported.results(), kDefaults);
   CHECK(only(uf, Verdict::skip).size() == uf.size());
   CHECK_THAT(check_scheduler(unsupported.results()).at(0).message, Catch::Contains("CONFIG_SCHED_CLASS_EXT"));
@@ -339,8 +341,8 @@ TEST_CASE("run: never started, never finished, step errors, missing reports") {
   CHECK(f.at(0).message == "scenario never started (no scenario_started)");
 
   ScenarioCollector unfinished(parse_plan(plan_json()));
-  unfinished.feed(AgentEvent{ScenarioStarted{0, "steady", 3, {0, 1, 2, 3}, 3.2}});
-  unfinished.feed(AgentEvent{report(0, "a.spin.0", "workload/a")});
+  unfinished.feed(protocol::AgentEvent{protocol::ScenarioStarted{0, "steady", 3, {0, 1, 2, 3}, 3.2}});
+  unfinished.feed(protocol::AgentEvent{report(0, "a.spin.0", "workload/a")});
   f = check_run(unfinished.results());
   CHECK(f.at(0).verdict == Verdict::inconclusive);
   CHECK(f.at(0).message ==
@@ -369,7 +371,7 @@ TEST_CASE("run: never started, never finished, step errors, missing reports") {
   CHECK(exit_code_for(overall_verdict(evaluate(results, kDefaults))) == exit_fail);
 
   auto killed = report(0, "a.spin.0", "workload/a");
-  killed.exit = WorkerExit::killed;
+  killed.exit = protocol::WorkerExit::killed;
   killed.exit_text = "killed";
   CHECK_THAT(check_run(with_report(killed)).at(0).message, Catch::Contains("was killed"));
 }
@@ -480,7 +482,7 @@ TEST_CASE("JUnit XML: one testcase per check, failures, errors, skips, hostile n
   auto results = with_report(r);
   results.plan.workers[1].name = hostile;  // the plan agrees
   results.steps[0].errors = {"</failure><evil/>"};
-  auto died = sched(SchedulerState::died);
+  auto died = sched(protocol::SchedulerState::died);
   died.at_ms = 2004;
   died.output = {std::string("out\x02<x>&", 9)};
   results.scheduler_events.push_back(died);

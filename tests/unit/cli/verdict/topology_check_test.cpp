@@ -1,17 +1,18 @@
 #include <catch2/catch.hpp>
 
-#include "apps/cli/agent_protocol.hpp"
+#include "apps/protocol/agent_events.hpp"
 #include "apps/cli/verdict/topology_check.hpp"
 #include "kvm/topology.hpp"
 
 using namespace ktstr::cli;
+namespace protocol = ktstr::protocol;
 using ktstr::kvm::Topology;
 
 namespace {
 
 // What a guest that saw exactly the declared topology would report.
-TopologyReport faithful_report(const Topology& t) {
-  TopologyReport report;
+protocol::TopologyReport faithful_report(const Topology& t) {
+  protocol::TopologyReport report;
   std::vector<uint32_t> online;
   for (const auto& p : t.cpus()) {
     online.push_back(p.cpu);
@@ -37,9 +38,9 @@ TEST_CASE("a report equal to the declaration has no mismatches") {
 }
 
 TEST_CASE("a real 4-CPU guest report matches a 1,1,4,1 declaration") {
-  auto parsed = parse_agent_line(
+  auto parsed = protocol::parse_agent_line(
       R"({"event":"topology","seq":2,"online":"0-3","possible":"0-3","cpus":[{"cpu":0,"package":0,"die":0,"core":0,"thread_siblings":"0","llc":"0-3","llc_level":3,"node":0},{"cpu":1,"package":0,"die":0,"core":1,"thread_siblings":"1","llc":"0-3","llc_level":3,"node":0},{"cpu":2,"package":0,"die":0,"core":2,"thread_siblings":"2","llc":"0-3","llc_level":3,"node":0},{"cpu":3,"package":0,"die":0,"core":3,"thread_siblings":"3","llc":"0-3","llc_level":3,"node":0}]})");
-  auto& report = std::get<TopologyReport>(std::get<AgentEvent>(parsed));
+  auto& report = std::get<protocol::TopologyReport>(std::get<protocol::AgentEvent>(parsed));
   CHECK(check_topology(Topology({1, 1, 4, 1}), report).empty());
   CHECK(check_topology(Topology({1, 2, 2, 1}), report).size() == 4);  // llc of every CPU differs
 }
