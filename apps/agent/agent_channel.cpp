@@ -1,5 +1,7 @@
 #include "agent_channel.hpp"
 
+#include "apps/protocol/guest_paths.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <termios.h>
@@ -25,7 +27,7 @@ bool make_raw(int fd) {
 }
 
 // O_NOCTTY: PID 1 must not acquire the channel as its controlling terminal.
-// Read-write: the host sends commands ({"cmd":"stop"}) the other way.
+// Read-write: the host sends its stop line (protocol::kStopCommand) the other way.
 int open_tty(const char* path) { return ::open(path, O_RDWR | O_NOCTTY | O_CLOEXEC); }
 
 }  // namespace
@@ -51,12 +53,13 @@ void AgentChannel::open_stdout() {
   on_com2_ = false;
 }
 
-void AgentChannel::emit(std::string_view event, const Json& fields) {
+void AgentChannel::emit(const protocol::AgentEvent& event) {
   try {
     std::lock_guard lock(mutex_);
     Json line = Json::object();
-    line["event"] = event;
+    line["event"] = protocol::event_name(event);
     line["seq"] = seq_++;
+    const Json fields = protocol::event_fields(event);  // named: items() does not keep a temporary alive
     for (const auto& [key, value] : fields.items()) line[key] = value;
     // replace: kernel strings (cmdline, version) may hold bytes that are not UTF-8,
     // and the default strict mode would throw on them.
@@ -67,7 +70,7 @@ void AgentChannel::emit(std::string_view event, const Json& fields) {
 }
 
 void AgentChannel::emit_error(const std::string& message) {
-  emit("agent_error", Json{{"message", message}});
+  emit(protocol::AgentError{0, message});
   // The copy lands in the kernel log on COM1; when the protocol itself falls back to
   // the console, a copy would be a non-JSON line in the protocol stream.
   if (!on_com2_) return;
@@ -100,7 +103,7 @@ bool AgentChannel::wait_for_stop(int timeout_ms) {
   input_.append(buf, static_cast<size_t>(n));
   if (input_.size() > 4096) input_.erase(0, input_.size() - 4096);
   for (size_t nl; (nl = input_.find('\n')) != std::string::npos; input_.erase(0, nl + 1))
-    if (input_.compare(0, nl, R"({"cmd":"stop"})") == 0) return true;
+    if (std::string_view(input_).substr(0, nl) == protocol::kStopCommand) return true;
   return false;
 }
 

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/protocol/agent_events.hpp"
+
 namespace ktstr::agent {
 
 /// ordered_json keeps "event" and "seq" first, which makes raw logs readable.
@@ -21,12 +23,13 @@ class AgentChannel {
   /// Host test mode: lines go to stdout, no commands are read.
   void open_stdout();
 
-  /// Writes {"event":event,"seq":n, ...fields}. Never throws; a dead channel drops lines.
-  /// Thread-safe: lines of concurrent callers never interleave and seq stays ordered.
-  void emit(std::string_view event, const Json& fields = Json::object());
+  /// Writes the event as one line (protocol::to_json) with the next seq; the event's own
+  /// seq is ignored. Never throws; a dead channel drops lines. Thread-safe: lines of
+  /// concurrent callers never interleave and seq stays ordered.
+  void emit(const protocol::AgentEvent& event);
   /// Emits {"event":"agent_error","message":message}, copied to stderr if on COM2.
   void emit_error(const std::string& message);
-  /// Waits up to timeout_ms for the host's {"cmd":"stop"} line on COM2. Call it from one
+  /// Waits up to timeout_ms for the host's stop line (protocol::kStopCommand) on COM2. Call it from one
   /// thread only.
   bool wait_for_stop(int timeout_ms);
 

@@ -2,6 +2,9 @@
 
 #include <charconv>
 #include <string_view>
+#include <climits>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "kvm/cpu_list.hpp"
@@ -30,12 +33,23 @@ std::vector<unsigned> expand_cpu_list(std::string_view text) {
   return {cpus->begin(), cpus->end()};
 }
 
-Json text_or_null(const std::optional<std::string>& text) { return text ? Json(*text) : Json(nullptr); }
-Json integer_or_null(const std::optional<long long>& value) { return value ? Json(*value) : Json(nullptr); }
+/// A sysfs cpu list; nullopt when unreadable or not a well-formed list.
+std::optional<std::vector<uint32_t>> cpu_list(const std::string& path) {
+  auto text = read_text(path);
+  if (!text) return std::nullopt;
+  return kvm::parse_cpu_list(*text, kMaxCpus - 1);
+}
+
+/// A sysfs id; nullopt when unreadable or negative (die_id is -1 where unknown).
+std::optional<uint32_t> id(const std::string& path) {
+  auto value = read_integer(path);
+  if (!value || *value < 0 || *value > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(*value);
+}
 
 struct LastLevelCache {
-  Json shared_cpu_list = nullptr;
-  Json level = nullptr;
+  std::optional<std::vector<uint32_t>> shared_cpus;
+  std::optional<uint32_t> level;
 };
 
 // Not every CPU has an index3 (L3); the last-level cache is the highest-level data
@@ -48,17 +62,17 @@ LastLevelCache last_level_cache(const std::string& cpu_dir) {
     if (name.rfind("index", 0) != 0) continue;
     const std::string index_dir = cache_dir + name + "/";
     auto level = read_integer(index_dir + "level");
-    if (!level || *level <= best_level) continue;
+    if (!level || *level <= best_level || *level > UINT32_MAX) continue;
     if (read_text(index_dir + "type").value_or("") == "Instruction") continue;
     best_level = *level;
-    llc.level = *level;
-    llc.shared_cpu_list = text_or_null(read_text(index_dir + "shared_cpu_list"));
+    llc.level = static_cast<uint32_t>(*level);
+    llc.shared_cpus = cpu_list(index_dir + "shared_cpu_list");
   }
   return llc;
 }
 
 // With CONFIG_NUMA, cpuN has a nodeM link; otherwise look for N in each node's cpulist.
-Json numa_node(unsigned cpu, const std::string& cpu_dir) {
+std::optional<uint32_t> numa_node(unsigned cpu, const std::string& cpu_dir) {
   for (const auto& name : list_dir(cpu_dir))
     if (name.rfind("node", 0) == 0)
       if (auto node = parse_unsigned(std::string_view(name).substr(4))) return *node;
@@ -70,36 +84,33 @@ Json numa_node(unsigned cpu, const std::string& cpu_dir) {
     for (unsigned c : expand_cpu_list(*cpulist))
       if (c == cpu) return *node;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-Json cpu_fields(unsigned cpu) {
+protocol::ObservedCpu observe_cpu(unsigned cpu) {
   const std::string cpu_dir = kCpuRoot + "cpu" + std::to_string(cpu) + "/";
   const std::string topo = cpu_dir + "topology/";
   auto llc = last_level_cache(cpu_dir);
-  return Json{
-      {"cpu", cpu},
-      {"package", integer_or_null(read_integer(topo + "physical_package_id"))},
-      {"die", integer_or_null(read_integer(topo + "die_id"))},
-      {"core", integer_or_null(read_integer(topo + "core_id"))},
-      {"thread_siblings", text_or_null(read_text(topo + "thread_siblings_list"))},
-      {"llc", llc.shared_cpu_list},
-      {"llc_level", llc.level},
-      {"node", numa_node(cpu, cpu_dir)},
-  };
+  protocol::ObservedCpu out;
+  out.cpu = cpu;
+  out.package = id(topo + "physical_package_id");
+  out.die = id(topo + "die_id");
+  out.core_id = id(topo + "core_id");
+  out.thread_siblings = cpu_list(topo + "thread_siblings_list");
+  out.llc = llc.shared_cpus;
+  out.llc_level = llc.level;
+  out.node = numa_node(cpu, cpu_dir);
+  return out;
 }
 
 }  // namespace
 
-Json topology_fields() {
-  auto online = read_text(kCpuRoot + "online");
-  Json cpus = Json::array();
-  for (unsigned cpu : expand_cpu_list(online.value_or(""))) cpus.push_back(cpu_fields(cpu));
-  return Json{
-      {"online", text_or_null(online)},
-      {"possible", text_or_null(read_text(kCpuRoot + "possible"))},
-      {"cpus", std::move(cpus)},
-  };
+protocol::TopologyReport observe_topology() {
+  protocol::TopologyReport report;
+  report.online = cpu_list(kCpuRoot + "online");
+  report.possible = cpu_list(kCpuRoot + "possible");
+  for (uint32_t cpu : report.online.value_or(std::vector<uint32_t>{})) report.cpus.push_back(observe_cpu(cpu));
+  return report;
 }
 
 }  // namespace ktstr::agent

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "agent_channel.hpp"
+#include "apps/protocol/guest_paths.hpp"
 #include "cpu_topology.hpp"
 #include "mounts.hpp"
 #include "power.hpp"
@@ -29,6 +30,7 @@
 #include "test_hooks.hpp"
 
 using namespace ktstr::agent;
+namespace protocol = ktstr::protocol;
 
 namespace {
 
@@ -56,22 +58,18 @@ double uptime_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-Json kernel_fields(const std::optional<std::string>& cmdline) {
+protocol::KernelInfo kernel_info(const std::optional<std::string>& cmdline) {
   utsname uts{};
   ::uname(&uts);
-  return Json{
-      {"release", uts.release},
-      {"version", uts.version},
-      {"machine", uts.machine},
-      {"cmdline", cmdline ? Json(*cmdline) : Json(nullptr)},
-      {"sched_ext", path_exists("/sys/kernel/sched_ext")},
-  };
+  return {0, uts.release, uts.version, uts.machine, cmdline, path_exists("/sys/kernel/sched_ext")};
 }
 
-constexpr const char* kPlanPath = "/ktstr/plan.json";
+const std::string kPlanPath(protocol::kGuestPlanPath);
+
+protocol::Heartbeat heartbeat() { return {0, uptime_seconds()}; }
 
 // The scenario runs on this thread; a monitor thread keeps the heartbeat coming every
-// second and is the only reader of the host's commands ({"cmd":"stop"} -> stop flag).
+// second and is the only reader of the host's stop line (protocol::kStopCommand -> stop flag).
 void run_plan(AgentChannel& channel, const std::string& plan_text, const ScenarioOptions& options,
               std::atomic<bool>& stop) {
   std::atomic<bool> finished{false};
@@ -79,7 +77,7 @@ void run_plan(AgentChannel& channel, const std::string& plan_text, const Scenari
     while (!finished) {
       for (int slice = 0; slice < 10 && !finished; ++slice)
         if (channel.wait_for_stop(100)) stop = true;
-      if (!finished) channel.emit("heartbeat", Json{{"uptime_s", uptime_seconds()}});
+      if (!finished) channel.emit(heartbeat());
     }
   });
   run_scenario(plan_text, channel, stop, options);
@@ -112,7 +110,7 @@ void run(AgentChannel& channel) {
   occupy_standard_fds();
   auto channel_error = channel.open();
 
-  channel.emit("boot_done", Json{{"uptime_s", uptime_seconds()}});
+  channel.emit(protocol::BootDone{0, uptime_seconds()});
   if (channel_error) channel.emit_error(*channel_error);
   for (const auto& error : mount_errors) channel.emit_error(error);
 
@@ -122,8 +120,8 @@ void run(AgentChannel& channel) {
   for (const auto& error : hooks.errors) channel.emit_error(error);
   if (hooks.panic) channel.emit_error("ktstr.test_panic=1: " + crash_kernel());
 
-  channel.emit("kernel", kernel_fields(cmdline));
-  channel.emit("topology", topology_fields());
+  channel.emit(kernel_info(cmdline));
+  channel.emit(observe_topology());
 
   // A hung guest userspace: no output, no answer to the host. Only the watchdog ends it.
   while (hooks.hang) ::pause();
@@ -131,8 +129,8 @@ void run(AgentChannel& channel) {
   if (path_exists(kPlanPath)) {
     auto text = read_text(kPlanPath, 16 * 1024 * 1024);
     if (!text) {
-      channel.emit_error(std::string("cannot read ") + kPlanPath);
-      channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", {std::string("cannot read ") + kPlanPath}}});
+      channel.emit_error("cannot read " + kPlanPath);
+      channel.emit(protocol::ScenarioDone{0, 0, {"cannot read " + kPlanPath}});
       return;
     }
     ScenarioOptions options;
@@ -146,7 +144,7 @@ void run(AgentChannel& channel) {
 
   for (uint32_t s = 0; s < hooks.hold_s; ++s) {
     if (channel.wait_for_stop(1000)) return;  // the host's soft deadline: power off now
-    channel.emit("heartbeat", Json{{"uptime_s", uptime_seconds()}});
+    channel.emit(heartbeat());
   }
 }
 

@@ -21,7 +21,7 @@ bool kernel_can_power_off() { return path_exists("/sys/firmware/acpi/tables/FACP
 }  // namespace
 
 void power_off(AgentChannel& channel) {
-  channel.emit("power_off");
+  channel.emit(protocol::PowerOff{});
   // Only init may power the machine off: the agent run by hand on a host (test mode)
   // must never reboot it.
   if (::getpid() != 1) {

@@ -39,6 +39,12 @@ void sleep_until_ns(int64_t deadline) {
   }
 }
 
+SchedulerEvent scheduler_event(SchedulerState state) {
+  SchedulerEvent e;
+  e.state = state;
+  return e;
+}
+
 bool in_cgroup_tree(const std::string& cgroup, const std::string& root) {
   return cgroup == root || cgroup.rfind(root + "/", 0) == 0;
 }
@@ -65,8 +71,8 @@ class Run {
     for (auto i : late) error("worker " + ws_.at(i).spec.name + " not ready within 10 s");
     t0_ = mono_ns();
     ws_.release(initial);
-    ch_.emit("scenario_started", Json{{"name", plan_.name}, {"workers", plan_.workers.size()},
-                                      {"usable_cpus", plan_.usable_cpus}, {"uptime_s", uptime_s()}});
+    ch_.emit(ScenarioStarted{0, plan_.name, static_cast<uint32_t>(plan_.workers.size()),
+                             {plan_.usable_cpus.begin(), plan_.usable_cpus.end()}, uptime_s()});
     if (!late.empty()) ws_.request_stop(late);
     report_ended();
 
@@ -84,7 +90,11 @@ class Run {
     report_ended();
     if (sched_) {
       sched_->stop();
-      if (!sched_died_) ch_.emit("scheduler", Json{{"state", "stopped"}, {"at_ms", whole_ms(mono_ns() - t0_)}});
+      if (!sched_died_) {
+        auto e = scheduler_event(SchedulerState::stopped);
+        e.at_ms = whole_ms(mono_ns() - t0_);
+        ch_.emit(e);
+      }
     }
     for (auto it = cgroups_.rbegin(); it != cgroups_.rend(); ++it)
       for (const auto& e : cg_.remove(*it)) error("cgroup " + *it + ": " + e);
@@ -97,14 +107,16 @@ class Run {
     errors_.push_back(e);
   }
   void done(int64_t wall_ns) {
-    ch_.emit("scenario_done", Json{{"wall_ms", std::round(static_cast<double>(wall_ns) / 1e5) / 10.0}, {"errors", errors_}});
+    ch_.emit(ScenarioDone{0, std::round(static_cast<double>(wall_ns) / 1e5) / 10.0, errors_});
   }
   long long sched_ms() const { return whole_ms(mono_ns() - sched_start_ns_); }
 
   bool start_scheduler() {
     sched_ = std::make_unique<SchedulerRunner>(*plan_.scheduler, opt_.sched_ext_root, opt_.console_fd);
     if (auto why = sched_->unsupported_reason()) {
-      ch_.emit("scheduler", Json{{"state", "unsupported"}, {"reason", *why}});
+      auto e = scheduler_event(SchedulerState::unsupported);
+      e.reason = *why;
+      ch_.emit(e);
       errors_.push_back("scheduler unsupported: " + *why);
       sched_.reset();
       return false;
@@ -115,18 +127,28 @@ class Run {
       sched_.reset();
       return false;
     }
-    ch_.emit("scheduler", Json{{"state", "started"}, {"pid", sched_->pid()}, {"path", plan_.scheduler->path}});
+    auto started = scheduler_event(SchedulerState::started);
+    started.pid = static_cast<uint32_t>(sched_->pid());
+    started.path = plan_.scheduler->path;
+    ch_.emit(started);
     int64_t deadline = sched_start_ns_ + static_cast<int64_t>(plan_.scheduler->enable_timeout_ms) * 1'000'000;
     for (;;) {
       if (sched_->state() == "enabled") {
-        ch_.emit("scheduler", Json{{"state", "enabled"}, {"after_ms", sched_ms()}, {"ops", sched_->ops()}});
+        auto e = scheduler_event(SchedulerState::enabled);
+        e.after_ms = sched_ms();
+        e.ops = sched_->ops();
+        ch_.emit(e);
         return true;
       }
       auto reaped = reap_children();
       if (sched_->consume(reaped)) {
         // Before t0: at_ms counts back from now, the closest there is to a t0.
-        ch_.emit("scheduler", Json{{"state", "died"}, {"at_ms", 0}, {"after_ms", sched_ms()},
-                                   {"status", sched_->exit_status()}, {"output", sched_->output()}});
+        auto e = scheduler_event(SchedulerState::died);
+        e.at_ms = 0;
+        e.after_ms = sched_ms();
+        e.status = sched_->exit_status();
+        e.output = sched_->output();
+        ch_.emit(e);
         errors_.push_back("scheduler died before it was enabled: " + sched_->exit_status());
         sched_->stop();
         return false;
@@ -137,8 +159,11 @@ class Run {
         return false;
       }
       if (mono_ns() >= deadline) {
-        ch_.emit("scheduler", Json{{"state", "enable_timeout"}, {"after_ms", sched_ms()},
-                                   {"sched_ext_state", sched_->state()}, {"output", sched_->output()}});
+        auto e = scheduler_event(SchedulerState::enable_timeout);
+        e.after_ms = sched_ms();
+        e.sched_ext_state = sched_->state();
+        e.output = sched_->output();
+        ch_.emit(e);
         errors_.push_back("scheduler not enabled within " + std::to_string(plan_.scheduler->enable_timeout_ms) + " ms");
         sched_->stop();
         return false;
@@ -155,21 +180,27 @@ class Run {
     }
     if (!sched_died_ && sched_->consume(reaped)) {
       sched_died_ = true;
-      ch_.emit("scheduler", Json{{"state", "died"}, {"at_ms", whole_ms(mono_ns() - t0_)},
-                                 {"status", sched_->exit_status()}, {"output", sched_->output()}});
+      auto e = scheduler_event(SchedulerState::died);
+      e.at_ms = whole_ms(mono_ns() - t0_);
+      e.status = sched_->exit_status();
+      e.output = sched_->output();
+      ch_.emit(e);
     }
     if (!sched_ejected_) {
       auto state = sched_->state();
       if (state != "enabled") {
         sched_ejected_ = true;
-        ch_.emit("scheduler", Json{{"state", "ejected"}, {"at_ms", whole_ms(mono_ns() - t0_)},
-                                   {"sched_ext_state", state}, {"output", sched_->output()}});
+        auto e = scheduler_event(SchedulerState::ejected);
+        e.at_ms = whole_ms(mono_ns() - t0_);
+        e.sched_ext_state = state;
+        e.output = sched_->output();
+        ch_.emit(e);
       }
     }
   }
 
   void report_ended() {
-    for (auto i : ws_.take_ended()) ch_.emit("worker_report", ws_.report(i, t0_));
+    for (auto i : ws_.take_ended()) ch_.emit(ws_.report(i, t0_));
   }
 
   void tick() {
@@ -284,7 +315,8 @@ class Run {
         }
       }
     }
-    ch_.emit("step", Json{{"index", index}, {"at_ms", whole_ms(began - t0_)}, {"planned_ms", step.at_ms}, {"errors", errs}});
+    ch_.emit(StepEvent{0, static_cast<uint32_t>(index), static_cast<double>(whole_ms(began - t0_)),
+                       static_cast<double>(step.at_ms), errs});
     errors_step_count_ += errs.size();
   }
 
@@ -311,14 +343,14 @@ void run_scenario(const std::string& plan_text, AgentChannel& channel, const std
     auto parsed = parse_plan(plan_text);
     if (!parsed.plan) {
       for (const auto& e : parsed.errors) channel.emit_error(e);
-      channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", parsed.errors}});
+      channel.emit(ScenarioDone{0, 0, parsed.errors});
       return;
     }
     Run run(*parsed.plan, channel, stop_requested, options);
     run.run();
   } catch (const std::exception& e) {
     channel.emit_error(std::string("scenario failed: ") + e.what());
-    channel.emit("scenario_done", Json{{"wall_ms", 0}, {"errors", {std::string("scenario failed: ") + e.what()}}});
+    channel.emit(ScenarioDone{0, 0, {std::string("scenario failed: ") + e.what()}});
   }
 }
 

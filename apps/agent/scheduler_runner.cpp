@@ -105,11 +105,9 @@ void SchedulerRunner::read_output(int fd) {
 std::string SchedulerRunner::state() const { return read_text(root_ + "/state").value_or(""); }
 std::string SchedulerRunner::ops() const { return read_text(root_ + "/root/ops").value_or(""); }
 
-Json SchedulerRunner::output() const {
+std::vector<std::string> SchedulerRunner::output() const {
   std::lock_guard lock(mutex_);
-  Json out = Json::array();
-  for (const auto& l : tail_) out.push_back(l);
-  return out;
+  return {tail_.begin(), tail_.end()};
 }
 
 bool SchedulerRunner::consume(std::vector<Reaped>& reaped) {

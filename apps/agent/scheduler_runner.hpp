@@ -36,7 +36,7 @@ class SchedulerRunner {
   std::string state() const;
   std::string ops() const;
   /// The last output lines.
-  Json output() const;
+  std::vector<std::string> output() const;
   /// Takes the scheduler's entry from `reaped`; true when it just exited.
   bool consume(std::vector<Reaped>& reaped);
   bool exited() const { return exited_; }

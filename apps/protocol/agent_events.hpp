@@ -17,6 +17,8 @@ namespace ktstr::protocol {
 struct BootDone {
   uint64_t seq = 0;
   double uptime_s = 0;
+
+  bool operator==(const BootDone&) const = default;
 };
 
 struct KernelInfo {
@@ -24,6 +26,8 @@ struct KernelInfo {
   std::string release, version, machine;
   std::optional<std::string> cmdline;
   bool sched_ext = false;  ///< /sys/kernel/sched_ext exists in the guest
+
+  bool operator==(const KernelInfo&) const = default;
 };
 
 /// One online CPU as the guest kernel sees it; a field is empty when the guest
@@ -35,26 +39,36 @@ struct ObservedCpu {
   std::optional<std::vector<uint32_t>> llc;  ///< CPUs sharing the last-level cache
   std::optional<uint32_t> llc_level;         ///< 3 unless the CPU has no L3
   std::optional<uint32_t> node;
+
+  bool operator==(const ObservedCpu&) const = default;
 };
 
 struct TopologyReport {
   uint64_t seq = 0;
   std::optional<std::vector<uint32_t>> online, possible;
   std::vector<ObservedCpu> cpus;  ///< sorted by cpu, no duplicates
+
+  bool operator==(const TopologyReport&) const = default;
 };
 
 struct PowerOff {
   uint64_t seq = 0;
+
+  bool operator==(const PowerOff&) const = default;
 };
 
 struct Heartbeat {
   uint64_t seq = 0;
   double uptime_s = 0;
+
+  bool operator==(const Heartbeat&) const = default;
 };
 
 struct AgentError {
   uint64_t seq = 0;
   std::string message;
+
+  bool operator==(const AgentError&) const = default;
 };
 
 // ---- Scenario events (docs/scenario-protocol.md). Times in ms since t0 unless named
@@ -75,6 +89,8 @@ struct SchedulerEvent {
   std::optional<double> at_ms;     ///< since t0; negative before it
   std::optional<std::string> ops, sched_ext_state, status, reason;
   std::vector<std::string> output;  ///< last lines of its stdout/stderr (absent = empty)
+
+  bool operator==(const SchedulerEvent&) const = default;
 };
 
 struct ScenarioStarted {
@@ -83,6 +99,8 @@ struct ScenarioStarted {
   uint32_t workers = 0;
   std::vector<uint32_t> usable_cpus;
   double uptime_s = 0;
+
+  bool operator==(const ScenarioStarted&) const = default;
 };
 
 struct StepEvent {
@@ -90,15 +108,21 @@ struct StepEvent {
   uint32_t index = 0;
   double at_ms = 0, planned_ms = 0;
   std::vector<std::string> errors;
+
+  bool operator==(const StepEvent&) const = default;
 };
 
 struct WakeLatency {
   uint64_t count = 0;
   double p50_us = 0, p99_us = 0, max_us = 0;
+
+  bool operator==(const WakeLatency&) const = default;
 };
 
 struct SchedStat {
   uint64_t run_ns = 0, wait_ns = 0, timeslices = 0;
+
+  bool operator==(const SchedStat&) const = default;
 };
 
 struct IsolationReport {
@@ -106,6 +130,8 @@ struct IsolationReport {
   std::optional<uint32_t> first_cpu;
   std::optional<double> first_at_ms;
   std::optional<std::vector<uint32_t>> first_allowed;
+
+  bool operator==(const IsolationReport&) const = default;
 };
 
 enum class WorkerExit { ok, killed, error };
@@ -128,12 +154,16 @@ struct WorkerReport {
   IsolationReport isolation;
   WorkerExit exit = WorkerExit::ok;
   std::string exit_text;  ///< as sent: "ok", "killed", "error: <why>"
+
+  bool operator==(const WorkerReport&) const = default;
 };
 
 struct ScenarioDone {
   uint64_t seq = 0;
   double wall_ms = 0;
   std::vector<std::string> errors;
+
+  bool operator==(const ScenarioDone&) const = default;
 };
 
 using AgentEvent = std::variant<BootDone, KernelInfo, TopologyReport, PowerOff, Heartbeat, AgentError,

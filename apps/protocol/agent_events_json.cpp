@@ -110,7 +110,8 @@ nlohmann::ordered_json event_fields(const AgentEvent& event) {
 
 nlohmann::ordered_json to_json(const AgentEvent& event) {
   Json line = {{"event", event_name(event)}, {"seq", event_seq(event)}};
-  for (auto& [key, value] : event_fields(event).items()) line[key] = value;
+  const Json fields = event_fields(event);  // named: items() does not keep a temporary alive
+  for (const auto& [key, value] : fields.items()) line[key] = value;
   return line;
 }
 

@@ -290,22 +290,23 @@ std::vector<size_t> WorkerSet::take_ended() {
   return out;
 }
 
-Json WorkerSet::report(size_t index, int64_t t0_ns) const {
+protocol::WorkerReport WorkerSet::report(size_t index, int64_t t0_ns) const {
   const Worker& w = workers_[index];
   const WorkerSlot* s = w.slot;
-  Json r = Json::object();
-  r["id"] = w.spec.id;
-  r["name"] = w.spec.name;
-  r["cgroup"] = w.spec.cgroup.empty() ? Json(nullptr) : Json(w.spec.cgroup);
-  r["type"] = std::string(to_string(w.spec.type));
-  r["pid"] = w.pid > 0 ? Json(w.pid) : Json(nullptr);
+  protocol::WorkerReport r;
+  r.id = w.spec.id;
+  r.name = w.spec.name;
+  r.cgroup = w.spec.cgroup;  // "": the agent's own cgroup
+  r.type = std::string(to_string(w.spec.type));
+  r.pid = w.pid > 0 ? static_cast<uint32_t>(w.pid) : 0;  // 0: never forked
   bool started = s && s->started_ns != 0;
   bool finished = s && s->finished.load() != 0;
   int64_t start_ns = started ? s->started_ns : 0;
   int64_t stop_ns = finished ? s->stopped_ns : w.ended_ns;
   if (started && stop_ns < start_ns) stop_ns = start_ns;
-  r["started_ms"] = started ? Json(whole_ms(start_ns - t0_ns)) : Json(nullptr);
-  r["stopped_ms"] = started ? Json(whole_ms(stop_ns - t0_ns)) : Json(nullptr);
+  // A worker that never started reports 0 for both (its exit says why).
+  r.started_ms = started ? static_cast<double>(whole_ms(start_ns - t0_ns)) : 0;
+  r.stopped_ms = started ? static_cast<double>(whole_ms(stop_ns - t0_ns)) : 0;
   int64_t wall_ns = started ? stop_ns - start_ns : 0;
   int64_t cpu_ns = s ? s->cpu_ns : 0;
   if (w.killed) {  // never published its final numbers: the kernel's count is better
@@ -313,35 +314,34 @@ Json WorkerSet::report(size_t index, int64_t t0_ns) const {
                  (w.usage.ru_utime.tv_usec + w.usage.ru_stime.tv_usec) * 1000LL;
     cpu_ns = std::max(cpu_ns, ru);
   }
-  r["work_units"] = s ? s->work_units : 0;
-  r["cpu_ms"] = ms(cpu_ns);
-  r["wall_ms"] = ms(wall_ns);
-  r["off_cpu_ms"] = ms(std::max<int64_t>(0, wall_ns - cpu_ns));
-  r["migrations"] = s ? s->migrations : 0;
-  r["cpus_used"] = s ? s->cpus_used.list() : std::vector<int>{};
+  auto cpus = [](const std::vector<int>& list) { return std::vector<uint32_t>(list.begin(), list.end()); };
+  r.work_units = s ? s->work_units : 0;
+  r.cpu_ms = ms(cpu_ns);
+  r.wall_ms = ms(wall_ns);
+  r.off_cpu_ms = ms(std::max<int64_t>(0, wall_ns - cpu_ns));
+  r.migrations = s ? s->migrations : 0;
+  if (s) r.cpus_used = cpus(s->cpus_used.list());
   bool gap = s && s->gap.max_gap_cpu >= 0 && s->gap.max_gap_ns > 0;
-  r["max_gap_ms"] = gap ? ms(s->gap.max_gap_ns) : 0.0;
-  r["max_gap_at_ms"] = gap ? Json(ms(s->gap.max_gap_at_ns - t0_ns)) : Json(nullptr);
-  r["max_gap_cpu"] = gap ? Json(s->gap.max_gap_cpu) : Json(nullptr);
+  r.max_gap_ms = gap ? ms(s->gap.max_gap_ns) : 0.0;
+  if (gap) {
+    r.max_gap_at_ms = ms(s->gap.max_gap_at_ns - t0_ns);
+    r.max_gap_cpu = static_cast<uint32_t>(s->gap.max_gap_cpu);
+  }
   if (measures_wake_latency(w.spec.type) && s)
-    r["wake_latency_us"] = Json{{"count", s->latency.count},
-                                {"p50", s->latency.percentile(0.50)},
-                                {"p99", s->latency.percentile(0.99)},
-                                {"max", s->latency.max}};
-  else
-    r["wake_latency_us"] = nullptr;
+    r.wake_latency_us = protocol::WakeLatency{s->latency.count, static_cast<double>(s->latency.percentile(0.50)),
+                                              static_cast<double>(s->latency.percentile(0.99)),
+                                              static_cast<double>(s->latency.max)};
   if (s && s->schedstat_ok)
-    r["schedstat"] = Json{{"run_ns", s->schedstat_last.run_ns - s->schedstat_start.run_ns},
-                          {"wait_ns", s->schedstat_last.wait_ns - s->schedstat_start.wait_ns},
-                          {"timeslices", s->schedstat_last.timeslices - s->schedstat_start.timeslices}};
-  else
-    r["schedstat"] = nullptr;
+    r.schedstat = protocol::SchedStat{s->schedstat_last.run_ns - s->schedstat_start.run_ns,
+                                      s->schedstat_last.wait_ns - s->schedstat_start.wait_ns,
+                                      s->schedstat_last.timeslices - s->schedstat_start.timeslices};
   const auto& iso = s ? s->isolation : IsolationTracker{};
-  bool v = iso.violations > 0;
-  r["isolation"] = Json{{"violations", iso.violations},
-                        {"first_cpu", v ? Json(iso.first_cpu) : Json(nullptr)},
-                        {"first_at_ms", v ? Json(ms(iso.first_at_ns - t0_ns)) : Json(nullptr)},
-                        {"first_allowed", v ? Json(iso.first_allowed.list()) : Json(nullptr)}};
+  r.isolation.violations = iso.violations;
+  if (iso.violations > 0) {
+    r.isolation.first_cpu = static_cast<uint32_t>(iso.first_cpu);
+    r.isolation.first_at_ms = ms(iso.first_at_ns - t0_ns);
+    r.isolation.first_allowed = cpus(iso.first_allowed.list());
+  }
   std::string exit = "ok";
   if (!w.launch_error.empty())
     exit = "error: " + w.launch_error;
@@ -355,7 +355,8 @@ Json WorkerSet::report(size_t index, int64_t t0_ns) const {
     exit = "error: exit status " + std::to_string(WEXITSTATUS(w.status));
   else if (!w.stop_sent_ns)
     exit = "error: exited before the stop";
-  r["exit"] = exit;
+  r.exit = exit == "ok" ? protocol::WorkerExit::ok : exit == "killed" ? protocol::WorkerExit::killed : protocol::WorkerExit::error;
+  r.exit_text = exit;
   return r;
 }
 

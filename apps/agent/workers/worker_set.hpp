@@ -66,7 +66,7 @@ class WorkerSet {
   std::vector<size_t> take_ended();
 
   /// The worker_report fields (without event/seq). Times relative to t0_ns.
-  Json report(size_t index, int64_t t0_ns) const;
+  protocol::WorkerReport report(size_t index, int64_t t0_ns) const;
 
   std::optional<size_t> find(uint32_t id) const;
   std::vector<size_t> live() const;  ///< not yet ended

@@ -17,7 +17,7 @@ std::filesystem::path agent_binary(const std::optional<std::filesystem::path>& e
 }
 
 std::string guest_scheduler_path(const std::filesystem::path& host_path) {
-  return std::string(kGuestSchedulerDir) + "/" + host_path.filename().string();
+  return std::string(protocol::kGuestSchedulerDir) + "/" + host_path.filename().string();
 }
 
 namespace {
@@ -36,7 +36,7 @@ std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path, co
   for (const char* dir : {"dev", "proc", "sys", "tmp", "run"}) image.add_directory(dir, 0755);
   image.add_char_device("dev/console", 5, 1, 0600);
   image.add_file("init", contents.agent, 0755);
-  if (contents.plan_json) image.add_bytes(kGuestPlanPath, *contents.plan_json, 0644);
+  if (contents.plan_json) image.add_bytes(protocol::kGuestPlanPath, *contents.plan_json, 0644);
   if (contents.scheduler) add_scheduler(image, *contents.scheduler);
   image.write(path);
   std::ifstream in(path, std::ios::binary);

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "apps/protocol/guest_paths.hpp"
+
 namespace ktstr::cli {
 
-/// Where the scheduler binary lands in the guest.
-inline constexpr const char* kGuestSchedulerDir = "/ktstr/sched";
-inline constexpr const char* kGuestPlanPath = "/ktstr/plan.json";
+// Where the plan and the scheduler land in the guest: apps/protocol/guest_paths.hpp.
 
 struct GuestImageContents {
   std::filesystem::path agent;                        ///< the agent binary, /init (agent_binary())

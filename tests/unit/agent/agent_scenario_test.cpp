@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "agent_channel.hpp"
+#include "apps/protocol/agent_events.hpp"
 #include "cgroups.hpp"
 #include "scenario_runner.hpp"
 
@@ -34,7 +35,13 @@ std::vector<Json> run(const std::string& plan, ScenarioOptions options = {}) {
   run_scenario(plan, channel, stop, options);
   std::vector<Json> lines;
   std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
+  for (std::string line; std::getline(in, line);) {
+    // Every line the agent writes is one the host's parser accepts (apps/protocol).
+    auto parsed = ktstr::protocol::parse_agent_line(line);
+    INFO(line);
+    if (auto* error = std::get_if<ktstr::protocol::ProtocolError>(&parsed)) FAIL("the host refuses: " << error->message);
+    lines.push_back(Json::parse(line));
+  }
   ::close(fd);
   ::unlink(path);
   return lines;

@@ -42,7 +42,7 @@ std::vector<Json> run_batch(const std::vector<WorkerSpec>& batch, int run_ms) {
   auto ended = set.take_ended();
   CHECK(ended.size() == idx.size());
   std::vector<Json> reports;
-  for (auto i : idx) reports.push_back(set.report(i, t0));
+  for (auto i : idx) reports.push_back(to_json(AgentEvent{set.report(i, t0)}));
   return reports;
 }
 
@@ -119,7 +119,7 @@ TEST_CASE("agent workers: a worker that ignores the stop is killed after 2 s and
   double took_s = static_cast<double>(mono_ns() - stop) / 1e9;
   CHECK(took_s >= 1.9);
   CHECK(took_s <= 2.6);
-  auto r = set.report(idx[0], t0);
+  auto r = to_json(AgentEvent{set.report(idx[0], t0)});
   INFO(r.dump());
   CHECK(r["exit"] == "killed");
   CHECK(r["work_units"] == 1);  // what it had published
@@ -155,7 +155,7 @@ TEST_CASE("agent workers: set_affinity from the agent is seen, no violation with
   slot->mask_gen.fetch_add(1);
   ::usleep(200'000);
   set.stop_and_wait(idx);
-  auto r = set.report(idx[0], t0);
+  auto r = to_json(AgentEvent{set.report(idx[0], t0)});
   INFO(r.dump());
   CHECK(r["exit"] == "ok");
   CHECK(r["isolation"]["violations"] == 0);
