@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "job.hpp"
+#include "apps/protocol/nested_job.hpp"
 #include "system.hpp"
 
 extern char** environ;
@@ -82,7 +82,7 @@ void mount_host_root(const Job& job) {
   if (::mount("cgroup2", "/host/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     say(std::string("warning: no cgroup2 at /sys/fs/cgroup: ") + std::strerror(errno));
   // The shared root is read-only: the usual scratch places get a fresh tmpfs. What the
-  // job needs from the host's ones comes as a share (job.hpp, hidden_dirs).
+  // job needs from the host's ones comes as a share (apps/protocol/nested_job.hpp, hidden_dirs).
   for (const HiddenDir& d : hidden_dirs) {
     const std::string target = "/host" + std::string(d.path);
     if (is_dir(target))

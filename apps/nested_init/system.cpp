@@ -16,7 +16,7 @@
 #include <ctime>
 #include <vector>
 
-#include "job.hpp"
+#include "apps/protocol/nested_job.hpp"
 
 #ifndef MODULE_INIT_COMPRESSED_FILE
 #define MODULE_INIT_COMPRESSED_FILE 4  // include/uapi/linux/module.h, Linux >= 5.17

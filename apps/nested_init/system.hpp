@@ -21,7 +21,7 @@ void set_status_path(std::string path);
 /// while the nested host ran on. Called every second on every port in use.
 void kick_uart(int fd);
 
-/// Writes the status file (see job.hpp); false if it could not be written.
+/// Writes the status file (see apps/protocol/nested_job.hpp); false if it could not be written.
 bool write_status(std::string_view content);
 
 /// The nested host failed: status "error" (host exec: exit 79).

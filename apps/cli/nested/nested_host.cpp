@@ -25,7 +25,7 @@
 #include "apps/cli/nested/nested_host_image.hpp"
 #include "apps/cli/nested/outer_console_watch.hpp"
 #include "apps/cli/nested/qemu_emulator.hpp"
-#include "apps/nested_init/job.hpp"
+#include "apps/protocol/nested_job.hpp"
 
 extern char** environ;
 

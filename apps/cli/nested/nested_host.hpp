@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "apps/cli/base/environment.hpp"
-#include "apps/nested_init/job.hpp"
+#include "apps/protocol/nested_job.hpp"
 
 namespace ktstr::cli {
 

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "apps/nested_init/job.hpp"
+#include "apps/protocol/nested_job.hpp"
 
 namespace ktstr::cli {
 

@@ -16,7 +16,7 @@
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/nested/nested_host.hpp"
 #include "apps/cli/nested/run_nested.hpp"
-#include "apps/nested_init/job.hpp"
+#include "apps/protocol/nested_job.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
 

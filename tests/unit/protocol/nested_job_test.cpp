@@ -1,6 +1,6 @@
 // The job / status files cross the host <-> outer-guest boundary: both parsers must
 // reject anything malformed rather than guess.
-#include "apps/nested_init/job.hpp"
+#include "apps/protocol/nested_job.hpp"
 
 #include <catch2/catch.hpp>
 
