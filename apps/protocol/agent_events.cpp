@@ -406,21 +406,4 @@ std::string_view scheduler_state_name(SchedulerState state) {
   return "unknown";
 }
 
-std::string printable_excerpt(std::string_view text, std::size_t max_chars) {
-  std::string out;
-  for (char c : text.substr(0, max_chars)) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out += c;
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  if (text.size() > max_chars) out += "...";
-  return out;
-}
-
 }  // namespace ktstr::protocol

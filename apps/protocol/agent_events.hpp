@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/protocol/printable.hpp"  // printable_excerpt, for the parser's users
+
 namespace ktstr::protocol {
 
 struct BootDone {
@@ -195,7 +197,5 @@ nlohmann::ordered_json event_fields(const AgentEvent& event);
 /// gives e back.
 nlohmann::ordered_json to_json(const AgentEvent& event);
 
-/// A short printable excerpt of untrusted text for error messages.
-std::string printable_excerpt(std::string_view text, std::size_t max_chars = 80);
 
 }  // namespace ktstr::protocol

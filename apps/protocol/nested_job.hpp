@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "apps/protocol/printable.hpp"
+
 namespace ktstr::nested {
 
 /// nested-init writes "alive" to the outer console this often while the job runs.
@@ -151,21 +153,18 @@ struct Status {
   std::string message;  ///< for error and refused: printable ASCII, one line
 };
 
-/// Keeps printable ASCII only, so a message from the guest cannot inject terminal controls.
-inline std::string printable(std::string_view text, std::size_t max_len = 400) {
-  std::string out;
-  for (char c : text.substr(0, max_len)) out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  return out;
-}
+/// A status message as it is kept: printable (printable.hpp) and at most 400 bytes, so a
+/// message from the guest cannot inject terminal controls.
+inline std::string status_message(std::string_view text) { return protocol::printable(text, 400); }
 
 inline std::string encode_status(const Status& st) {
   switch (st.kind) {
     case Status::Kind::exited: return "exit " + std::to_string(st.code) + "\n";
     case Status::Kind::signalled: return "signal " + std::to_string(st.code) + "\n";
-    case Status::Kind::refused: return "refused " + printable(st.message) + "\n";
+    case Status::Kind::refused: return "refused " + status_message(st.message) + "\n";
     case Status::Kind::error: break;
   }
-  return "error " + printable(st.message) + "\n";
+  return "error " + status_message(st.message) + "\n";
 }
 
 inline std::optional<Status> decode_status(std::string_view bytes, std::string& error) {
@@ -191,11 +190,11 @@ inline std::optional<Status> decode_status(std::string_view bytes, std::string& 
     st.code = number(bytes.substr(7), 127);
     if (st.code == 0) st.code = -1;
   } else if (bytes.rfind("error ", 0) == 0) {
-    st.message = printable(bytes.substr(6));
+    st.message = status_message(bytes.substr(6));
     return st;
   } else if (bytes.rfind("refused ", 0) == 0) {
     st.kind = Status::Kind::refused;
-    st.message = printable(bytes.substr(8));
+    st.message = status_message(bytes.substr(8));
     return st;
   } else {
     return error = "status file has an unknown form", std::nullopt;

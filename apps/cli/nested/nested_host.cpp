@@ -196,7 +196,7 @@ std::vector<std::string> tail_lines(const fs::path& path, std::size_t count) {
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    std::string line = nested::printable(std::string_view(text).substr(pos, end - pos), 300);
+    std::string line = protocol::printable(std::string_view(text).substr(pos, end - pos), 300);
     while (!line.empty() && (line.back() == '?' || line.back() == ' ')) line.pop_back();  // '\r'
     if (!line.empty()) lines.push_back(std::move(line));
     pos = end + 1;

@@ -229,3 +229,11 @@ TEST_CASE("agent stream quotes garbage lines printably") {
   REQUIRE(items.size() == 1);
   CHECK_THAT(std::get<ProtocolError>(items[0]).message, Catch::EndsWith("in line \"\\x01\\x00garbage\""));
 }
+
+TEST_CASE("one printable filter: controls, DEL and non-ASCII never pass, tab does") {
+  CHECK(printable("ok\ttab") == "ok\ttab");
+  CHECK(printable("\x1b[2Jwipe\x7f\xc3\xa9\r\n") == "?[2Jwipe" + std::string(5, '?'));
+  CHECK(printable("abcdef", 3) == "abc");
+  CHECK(printable_excerpt("a\tb\x01") == "a\\x09b\\x01");
+  CHECK(printable_excerpt(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
+}
