@@ -75,6 +75,12 @@ struct Op {
   bool operator==(const Op&) const = default;
 };
 std::string_view to_string(Op::Kind kind);
+
+/// A cgroup path component (and a scenario name): [A-Za-z0-9_.-]+, not "." or "..".
+bool valid_cgroup_component(std::string_view component);
+/// Components separated by single '/': the one rule for cgroup names in scenario files
+/// (host) and cgroup paths in the plan (agent).
+bool valid_cgroup_path(std::string_view path);
 std::optional<Op::Kind> op_kind_from(std::string_view name);
 
 struct Step {

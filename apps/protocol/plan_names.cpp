@@ -29,6 +29,24 @@ constexpr std::pair<Op::Kind, std::string_view> kOps[] = {
 
 }  // namespace
 
+bool valid_cgroup_component(std::string_view c) {
+  if (c.empty() || c == "." || c == "..") return false;
+  for (char ch : c)
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+          ch == '-'))
+      return false;
+  return true;
+}
+
+bool valid_cgroup_path(std::string_view path) {
+  while (true) {
+    auto slash = path.find('/');
+    if (!valid_cgroup_component(path.substr(0, slash))) return false;
+    if (slash == std::string_view::npos) return true;
+    path = path.substr(slash + 1);
+  }
+}
+
 std::string_view to_string(WorkType type) {
   for (auto& [t, n] : kTypes)
     if (t == type) return n;

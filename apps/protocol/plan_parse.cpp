@@ -101,20 +101,7 @@ struct Checker {
       if (!allow_empty) fail(where + "." + key, "empty cgroup path");
       return path;
     }
-    size_t start = 0;
-    while (start <= path.size()) {
-      auto end = path.find('/', start);
-      if (end == std::string::npos) end = path.size();
-      auto comp = std::string_view(path).substr(start, end - start);
-      bool ok = !comp.empty() && comp != "." && comp != "..";
-      for (char c : comp)
-        ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-');
-      if (!ok) {
-        fail(where + "." + key, "bad cgroup path \"" + path + "\" (components [A-Za-z0-9_.-]+)");
-        return path;
-      }
-      start = end + 1;
-    }
+    if (!valid_cgroup_path(path)) fail(where + "." + key, "bad cgroup path \"" + path + "\" (components [A-Za-z0-9_.-]+)");
     return path;
   }
 

@@ -1,6 +1,8 @@
 // The actor runtime on a live guest (needs /dev/kvm: runs inside the nested host here).
 #include <catch2/catch.hpp>
 
+#include "tests/support/files.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,13 +14,9 @@
 
 using namespace ktstr;
 
+using ktstr::test::slurp;
+
 namespace {
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 }  // namespace
 
 TEST_CASE("20 freeze/thaw cycles on a 4-vCPU guest: all park, the guest runs on, no lockup reports", "[runtime]") {

@@ -1,5 +1,7 @@
 #include "apps/cli/guest/guest_image.hpp"
 
+#include "apps/cli/base/read_file.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -39,9 +41,9 @@ std::vector<uint8_t> build_guest_initramfs(const std::filesystem::path& path, co
   if (contents.plan_json) image.add_bytes(protocol::kGuestPlanPath, *contents.plan_json, 0644);
   if (contents.scheduler) add_scheduler(image, *contents.scheduler);
   image.write(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read back " + path.string());
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto bytes = read_file(path);
+  if (!bytes) throw std::runtime_error("cannot read back " + path.string());
+  return {bytes->begin(), bytes->end()};
 }
 
 }  // namespace ktstr::cli

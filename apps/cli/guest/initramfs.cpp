@@ -1,5 +1,7 @@
 #include "apps/cli/guest/initramfs.hpp"
 
+#include "apps/cli/base/read_file.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -84,12 +86,9 @@ void Initramfs::add_file(std::string_view archive_path, const std::filesystem::p
     fail("cannot add '" + host_path.string() + "': " +
          (ec ? ec.message() : std::filesystem::exists(host_path) ? "not a regular file"
                                                                   : "No such file or directory"));
-  std::ifstream in(host_path, std::ios::binary);
-  if (!in) fail("cannot open '" + host_path.string() + "': " + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) fail("cannot read '" + host_path.string() + "'");
-  add_entry({normalise(archive_path), Kind::file, mode & 07777, std::move(buf).str()});
+  auto bytes = read_file(host_path);
+  if (!bytes) fail("cannot read '" + host_path.string() + "': " + std::strerror(errno));
+  add_entry({normalise(archive_path), Kind::file, mode & 07777, std::move(*bytes)});
 }
 
 void Initramfs::add_bytes(std::string_view archive_path, std::string_view bytes, unsigned mode) {

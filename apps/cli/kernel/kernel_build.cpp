@@ -1,5 +1,7 @@
 #include "apps/cli/kernel/kernel_build.hpp"
 
+#include "apps/cli/base/read_file.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -75,12 +77,8 @@ struct BuildError : std::runtime_error {
   BuildError(int c, const std::string& what) : std::runtime_error(what), code(c) {}
 };
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+/// The file's text, "" when it cannot be read (the callers judge what is missing).
+std::string read_text(const fs::path& path) { return read_file(path).value_or(""); }
 
 void write_text(const fs::path& path, std::string_view text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

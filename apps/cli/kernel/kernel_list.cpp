@@ -1,5 +1,7 @@
 #include "apps/cli/kernel/kernel_list.hpp"
 
+#include "apps/cli/base/read_file.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -17,13 +19,6 @@ namespace ktstr::cli {
 namespace fs = std::filesystem;
 
 namespace {
-std::optional<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void describe_entry(CachedKernelInfo& k) {
   std::error_code ec;

@@ -1,5 +1,9 @@
 #include "apps/cli/scenario/scenario_parser.hpp"
 
+#include "apps/cli/base/read_file.hpp"
+
+#include "apps/protocol/plan.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -165,22 +169,6 @@ class Fields {
 
 std::string indexed(const std::string& base, size_t i) { return base + "[" + std::to_string(i) + "]"; }
 
-bool valid_component(std::string_view c) {
-  if (c.empty() || c == "." || c == "..") return false;
-  return std::all_of(c.begin(), c.end(), [](char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.' || ch == '-';
-  });
-}
-
-bool valid_cgroup_name(std::string_view name) {
-  while (true) {
-    auto slash = name.find('/');
-    if (!valid_component(name.substr(0, slash))) return false;
-    if (slash == std::string_view::npos) return true;
-    name = name.substr(slash + 1);
-  }
-}
-
 std::string parent_of(const std::string& name) {
   auto slash = name.rfind('/');
   return slash == std::string::npos ? std::string() : name.substr(0, slash);
@@ -302,7 +290,7 @@ uint64_t count_workers(const std::vector<WorkerGroup>& groups) {
 class CgroupNames {
  public:
   void check_new(const Fields& f, std::string_view key, const std::string& name) const {
-    if (!valid_cgroup_name(name))
+    if (!protocol::valid_cgroup_path(name))
       f.fail(key, "\"" + name + "\" is not a cgroup name (components of [A-Za-z0-9_.-], separated by /)");
     if (name.size() > protocol::kMaxNameBytes)
       f.fail(key, "cgroup name longer than " + std::to_string(protocol::kMaxNameBytes) + " bytes");
@@ -446,7 +434,7 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   s.where = {file, 1, ""};
 
   s.name = required_name(top, "name");
-  if (!valid_component(s.name)) top.fail("name", "\"" + s.name + "\" must be made of [A-Za-z0-9_.-]");
+  if (!protocol::valid_cgroup_component(s.name)) top.fail("name", "\"" + s.name + "\" must be made of [A-Za-z0-9_.-]");
   if (s.name.size() > protocol::kMaxNameBytes)
     top.fail("name", "longer than " + std::to_string(protocol::kMaxNameBytes) + " bytes");
   s.description = top.string("description").value_or("");
@@ -547,11 +535,9 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
 }
 
 Scenario parse_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ScenarioError(path + ": cannot read the scenario file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_scenario(text.str(), path);
+  auto text = read_file(path);
+  if (!text) throw ScenarioError(path + ": cannot read the scenario file");
+  return parse_scenario(*text, path);
 }
 
 }  // namespace ktstr::cli

@@ -4,9 +4,12 @@
 
 #include "apps/protocol/agent_line_assembler.hpp"
 #include "apps/protocol/agent_events.hpp"
+#include "tests/support/agent_lines.hpp"
 #include "apps/protocol/agent_stream.hpp"
 
 using namespace ktstr::protocol;
+using ktstr::test::error_of;
+using ktstr::test::event_of;
 
 namespace {
 
@@ -17,23 +20,6 @@ const std::string kKernel =
 const std::string kTopology =
     R"({"event":"topology","seq":2,"online":"0-1","possible":"0-1","cpus":[{"cpu":0,"package":0,"die":0,"core":0,"thread_siblings":"0","llc":"0-1","llc_level":3,"node":0},{"cpu":1,"package":0,"die":0,"core":1,"thread_siblings":"1","llc":"0-1","llc_level":3,"node":0}]})";
 const std::string kPowerOff = R"({"event":"power_off","seq":3})";
-
-template <class T>
-T event_of(const std::string& line) {
-  auto parsed = parse_agent_line(line);
-  INFO(line);
-  if (auto* error = std::get_if<ProtocolError>(&parsed)) FAIL("unexpected protocol error: " << error->message);
-  auto& event = std::get<AgentEvent>(parsed);
-  REQUIRE(std::holds_alternative<T>(event));
-  return std::get<T>(event);
-}
-
-std::string error_of(const std::string& line) {
-  auto parsed = parse_agent_line(line);
-  INFO(line);
-  REQUIRE(std::holds_alternative<ProtocolError>(parsed));
-  return std::get<ProtocolError>(parsed).message;
-}
 
 std::string topology_with_cpu(const std::string& cpu_entry) {
   return R"({"event":"topology","seq":2,"online":"0","cpus":[)" + cpu_entry + "]}";

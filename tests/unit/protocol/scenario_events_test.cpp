@@ -8,28 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/protocol/agent_events.hpp"
+#include "tests/support/agent_lines.hpp"
 
 using namespace ktstr::protocol;
+using ktstr::test::error_of;
+using ktstr::test::event_of;
 using nlohmann::json;
 
 namespace {
-
-template <class T>
-T event_of(const std::string& line) {
-  auto parsed = parse_agent_line(line);
-  INFO(line);
-  if (auto* error = std::get_if<ProtocolError>(&parsed)) FAIL("unexpected protocol error: " << error->message);
-  auto& event = std::get<AgentEvent>(parsed);
-  REQUIRE(std::holds_alternative<T>(event));
-  return std::get<T>(event);
-}
-
-std::string error_of(const std::string& line) {
-  auto parsed = parse_agent_line(line);
-  INFO(line);
-  REQUIRE(std::holds_alternative<ProtocolError>(parsed));
-  return std::get<ProtocolError>(parsed).message;
-}
 
 const char* kWorkerReport =
     R"({"event":"worker_report","seq":42,

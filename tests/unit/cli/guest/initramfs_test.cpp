@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/files.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +23,8 @@ namespace fs = std::filesystem;
 using ktstr::cli::Initramfs;
 using ktstr::cli::GuestImageContents;
 using ktstr::cli::build_guest_initramfs;
+
+using ktstr::test::slurp;
 
 namespace {
 
@@ -49,13 +53,6 @@ std::vector<std::string> lines(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The `cpio -tv` line of one entry (the name is the last field, or before " -> ").

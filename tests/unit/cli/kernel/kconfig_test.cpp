@@ -2,6 +2,8 @@
 // parsing: the pure parts of `kernel build`.
 #include <catch2/catch.hpp>
 
+#include "tests/support/files.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,13 +18,9 @@
 using namespace ktstr::cli;
 namespace fs = std::filesystem;
 
+using ktstr::test::slurp;
+
 namespace {
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 const fs::path repo = KTSTR_SOURCE_DIR;
 }  // namespace
 

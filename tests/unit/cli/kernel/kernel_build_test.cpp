@@ -3,6 +3,8 @@
 // plausible files and print Kbuild lines, in a tarball like Debian's linux-source. The
 // cache is a temp dir (KTSTR_CACHE). The real 36-minute build is never run here.
 #include <catch2/catch.hpp>
+
+#include "tests/support/files.hpp"
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -17,19 +19,14 @@ using namespace ktstr;
 using namespace ktstr::cli;
 namespace fs = std::filesystem;
 
+using ktstr::test::slurp;
+
 namespace {
 
 void write(const fs::path& p, const std::string& text, bool exec = false) {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << text;
   if (exec) ::chmod(p.c_str(), 0755);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 /// The fake tree. FAKE_KCONFIG_DROP=SYM makes olddefconfig drop CONFIG_SYM;

@@ -1,0 +1,17 @@
+#include "apps/cli/base/read_file.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace ktstr::cli {
+
+std::optional<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (in.bad()) return std::nullopt;
+  return std::move(bytes).str();
+}
+
+}  // namespace ktstr::cli
