@@ -8,6 +8,7 @@
 
 #include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/base/refusal.hpp"
 #include "apps/cli/commands/host_command.hpp"
 #include "apps/cli/report/host_probe_report.hpp"
 #include "apps/cli/commands/list_command.hpp"
@@ -104,8 +105,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "ktstr-actors: " << e.what() << " (see --help)\n";
-    return exit_usage;
+    return refuse(exit_usage, std::string(e.what()) + " (see --help)");
   }
   // Logs go to stderr: stdout carries the summary (and, under host exec, the command's output).
   spdlog::set_default_logger(spdlog::stderr_color_mt("ktstr"));
@@ -115,8 +115,7 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return list_main(list_json);
   if (run_cmd->parsed()) {
     if (!command.empty() && scheduler.empty()) {
-      std::cerr << "ktstr-actors: arguments after -- are the scheduler's: give --scheduler PATH\n";
-      return exit_usage;
+      return refuse(exit_usage, "arguments after -- are the scheduler's: give --scheduler PATH");
     }
     if (perf_period->count() > 0) run.perf_period_ms = perf_period_ms;
     if (!scheduler.empty()) run.scheduler = scheduler;
@@ -134,8 +133,7 @@ int main(int argc, char** argv) {
     nested.command = command;
     nested.environment = env;
     if (nested.command.empty()) {
-      std::cerr << "ktstr-actors: host exec needs a command (host exec [options] -- CMD ARGS...)\n";
-      return exit_usage;
+      return refuse(exit_usage, "host exec needs a command (host exec [options] -- CMD ARGS...)");
     }
     return host_exec_main(nested);
   }

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/base/refusal.hpp"
 
 namespace ktstr::cli {
 
@@ -32,12 +33,10 @@ std::string usage_problem(const NestedHostOptions& o) {
 
 int host_exec_main(const NestedHostOptions& options) {
   if (std::string problem = usage_problem(options); !problem.empty()) {
-    std::fprintf(stderr, "ktstr-actors host exec: %s\n", problem.c_str());
-    return exit_usage;
+    return refuse(exit_usage, "host exec: " + problem);
   }
   if (auto why = nested_host_unavailable(options)) {
-    std::fprintf(stderr, "ktstr-actors host exec: no nested software-KVM host here: %s\n", why->c_str());
-    return exit_no_host;
+    return refuse(exit_no_host, "host exec: no nested software-KVM host here: " + *why);
   }
   // The command's output is relayed to our stdout: if that reader goes away we keep
   // draining the guest rather than die of SIGPIPE with QEMU still running.
@@ -46,26 +45,21 @@ int host_exec_main(const NestedHostOptions& options) {
   try {
     result = nested_host_exec(options);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "ktstr-actors host exec: %s\n", e.what());
-    return exit_vmm_error;
+    return refuse(exit_vmm_error, std::string("host exec: ") + e.what());
   }
   if (result.interrupted_by) {
-    std::fprintf(stderr, "ktstr-actors host exec: %s; killed the nested host\n", result.failure.c_str());
-    return 128 + result.interrupted_by;
+    return refuse(128 + result.interrupted_by, "host exec: " + result.failure + "; killed the nested host");
   }
   if (result.timed_out) {
-    std::fprintf(stderr, "ktstr-actors host exec: %s; killed the nested host (outer console: %s)\n",
-                 result.failure.c_str(), result.console_log.c_str());
-    return exit_nested_timeout;
+    return refuse(exit_nested_timeout, "host exec: " + result.failure + "; killed the nested host (outer console: " +
+                                           result.console_log.string() + ")");
   }
   if (!result.failure.empty()) {
-    std::fprintf(stderr, "ktstr-actors host exec: %s (outer console: %s)\n", result.failure.c_str(),
-                 result.console_log.c_str());
-    return exit_nested_host_failed;
+    return refuse(exit_nested_host_failed,
+                  "host exec: " + result.failure + " (outer console: " + result.console_log.string() + ")");
   }
   if (result.refused) {  // the command's set-up, not the nested host, is at fault
-    std::fprintf(stderr, "ktstr-actors host exec: %s\n", result.refused->c_str());
-    return exit_usage;
+    return refuse(exit_usage, "host exec: " + *result.refused);
   }
   return result.exit_status;
 }

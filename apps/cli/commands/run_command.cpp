@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/base/refusal.hpp"
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/report/host_probe_report.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
@@ -46,10 +47,6 @@ int exit_code_for(kvm::ErrorKind kind) {
   return exit_vmm_error;
 }
 
-int fail(int code, const std::string& line) {
-  std::cerr << "ktstr-actors: " << line << "\n";
-  return code;
-}
 
 fs::path resolve_kernel(const std::string& kernel, const fs::path& cache_dir) {
   if (kernel.empty()) {
@@ -91,7 +88,7 @@ VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
 int run_main(RunOptions options, const Environment& env) {
   const fs::path kernel = resolve_kernel(options.kernel, env.cache_dir);
   auto spec = kvm::TopologySpec::parse(options.topology);
-  if (!spec) return fail(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
+  if (!spec) return refuse(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
 
   kvm::MachineConfig machine;
   machine.kernel = kernel;
@@ -103,14 +100,14 @@ int run_main(RunOptions options, const Environment& env) {
   try {
     (void)kvm::validate(machine);  // bad input is refused before anything boots
   } catch (const kvm::Error& e) {
-    return fail(exit_code_for(e.kind()), e.what());
+    return refuse(exit_code_for(e.kind()), e.what());
   }
 
   std::optional<PreparedScenario> scenario;
   try {
     scenario = prepare_scenario(options, kvm::Topology(*spec));
   } catch (const ScenarioInputError& e) {
-    return fail(e.exit_code, e.what());
+    return refuse(e.exit_code, e.what());
   }
   const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
   if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
@@ -125,7 +122,7 @@ int run_main(RunOptions options, const Environment& env) {
   if (options.json) options.json = fs::absolute(*options.json);
   std::error_code ec;
   fs::create_directories(*options.out_dir, ec);
-  if (ec) return fail(exit_usage, "cannot create output directory " + options.out_dir->string() + ": " + ec.message());
+  if (ec) return refuse(exit_usage, "cannot create output directory " + options.out_dir->string() + ": " + ec.message());
 
   // Where KVM comes from: decided by the probe (kvm/host_probe.hpp), never by whether
   // the device node opens; `host probe` and scripts/test.sh ask the same question.
@@ -145,7 +142,7 @@ int run_main(RunOptions options, const Environment& env) {
   if (emulated && options.force_kvm) {
     spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe.reason);
   } else if (probe.verdict != kvm::ProbeVerdict::usable) {
-    return fail(probe_exit_code(probe.verdict),
+    return refuse(probe_exit_code(probe.verdict),
                 "--host=kvm: " + probe.reason +
                     (emulated ? " (--host=auto runs the nested host instead; --force-kvm uses it anyway)"
                               : " (see `ktstr-actors host probe`)"));
@@ -167,7 +164,7 @@ int run_main(RunOptions options, const Environment& env) {
     }
     machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio", contents);
   } catch (const std::exception& e) {
-    return fail(exit_vmm_error, std::string("cannot build the guest initramfs: ") + e.what());
+    return refuse(exit_vmm_error, std::string("cannot build the guest initramfs: ") + e.what());
   }
   const VmRunPaths paths{*options.out_dir / "console.log", *options.out_dir / "agent.log"};
   spdlog::info("booting {} with topology {} ({} MiB); kernel console: {}", kernel.string(), options.topology,

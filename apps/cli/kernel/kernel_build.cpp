@@ -1,6 +1,7 @@
 #include "apps/cli/kernel/kernel_build.hpp"
 
 #include "apps/cli/base/read_file.hpp"
+#include "apps/cli/base/refusal.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,6 +22,7 @@
 #include <map>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -143,7 +145,7 @@ void remove_stale(const fs::path& dir, const std::string& prefix) {
     if (f.rfind(prefix, 0) != 0) continue;
     pid_t pid = static_cast<pid_t>(std::atol(f.c_str() + prefix.size()));
     if (pid > 0 && pid != ::getpid() && pid_alive(pid)) continue;
-    std::cerr << "kernel build: removing " << e.path().string() << " (left by an earlier failed or interrupted build)\n";
+    spdlog::info("kernel build: removing {} (left by an earlier failed or interrupted build)", e.path().string());
     fs::remove_all(e.path(), ec);
   }
 }
@@ -192,6 +194,9 @@ class Builder {
   int run();
 
  private:
+  // Output channels (base/refusal.hpp): the build's steps go to the log (spdlog), what it
+  // produced to stdout, a failure in one "ktstr-actors: kernel build: ..." line.
+  void progress(const std::string& line) { spdlog::info("{}", line); }
   void say(const std::string& line) { std::cout << line << std::endl; }
   void step(const std::string& title);
   /// Runs argv (argv[0] looked up in PATH), output into the log; each line also to on_line.
@@ -221,7 +226,7 @@ class Builder {
 
 void Builder::step(const std::string& title) {
   ++step_no_;
-  say("[" + std::to_string(step_no_) + "/" + std::to_string(steps_) + "] " + title + "  (" +
+  progress("[" + std::to_string(step_no_) + "/" + std::to_string(steps_) + "] " + title + "  (" +
       format_duration(std::chrono::duration<double>(Clock::now() - start_).count()) + ")");
 }
 
@@ -335,12 +340,12 @@ void Builder::configure() {
     if (m.required)
       dropped += "\n  " + describe(m);
     else
-      say("  note: " + describe(m) + ": something selects it");
+      progress("  note: " + describe(m) + ": something selects it");
   }
   if (!dropped.empty())
     throw BuildError(exit_kernel_config, "`make olddefconfig` dropped fragment symbols (unmet Kconfig dependencies):" +
                                              dropped + "\n  final config: " + (tree_ / ".config").string());
-  say("  config has every symbol of the fragment" +
+  progress("  config has every symbol of the fragment" +
       std::string(has_sched_ext(config) ? " (CONFIG_SCHED_CLASS_EXT=y)" : ""));
 }
 
@@ -394,10 +399,10 @@ void Builder::collect() {
   std::error_code ec;
   btf_ = fs::is_regular_file(btf, ec) && fs::file_size(btf, ec) > 0;
   if (btf_) {
-    say("  vmlinux.btf: " + std::to_string(fs::file_size(btf) / 1024) + " KiB");
+    progress("  vmlinux.btf: " + std::to_string(fs::file_size(btf) / 1024) + " KiB");
   } else {
     fs::remove(btf, ec);
-    say("  no BTF: vmlinux has no .BTF section (is pahole installed and CONFIG_DEBUG_INFO_BTF=y?)");
+    progress("  no BTF: vmlinux has no .BTF section (is pahole installed and CONFIG_DEBUG_INFO_BTF=y?)");
   }
   std::string release = read_text(tree_ / "include/config/kernel.release");
   release.erase(release.find_last_not_of(" \n\r\t") + 1);
@@ -421,7 +426,7 @@ void Builder::build_schedulers() {
   if (scheds_.empty()) throw BuildError(exit_kernel_build, "tools/sched_ext built no scx_* binaries");
   std::string list;
   for (const auto& s : scheds_) list += " " + s;
-  say("  schedulers:" + list);
+  progress("  schedulers:" + list);
 }
 
 void Builder::finish() {
@@ -464,8 +469,7 @@ int Builder::run() {
   kernels_ = cache_ / "kernels";
   if (opt_.jobs == 0) opt_.jobs = online_cpus();
   if (!opt_.name.empty() && (opt_.name.find('/') != std::string::npos || opt_.name[0] == '.')) {
-    std::cerr << "ktstr-actors: kernel build: --name must be a plain name (no '/', no leading '.')\n";
-    return exit_usage;
+    return refuse(exit_usage, "kernel build: --name must be a plain name (no '/', no leading '.')");
   }
   if (opt_.fragment.empty()) {
     fragment_text_ = std::string(builtin_kernel_fragment());
@@ -473,8 +477,7 @@ int Builder::run() {
   } else {
     std::error_code ec;
     if (!fs::is_regular_file(opt_.fragment, ec)) {
-      std::cerr << "ktstr-actors: kernel build: fragment " << opt_.fragment.string() << " does not exist\n";
-      return exit_usage;
+      return refuse(exit_usage, "kernel build: fragment " + opt_.fragment.string() + " does not exist");
     }
     fragment_text_ = read_text(opt_.fragment);
     fragment_label_ = fs::absolute(opt_.fragment).string();
@@ -487,9 +490,8 @@ int Builder::run() {
     entry_ = kernels_ / opt_.name;
     std::error_code ec;
     if (fs::exists(fs::symlink_status(entry_, ec)) && !fs::is_regular_file(entry_ / "build.json", ec)) {
-      std::cerr << "ktstr-actors: kernel build: " << entry_.string()
-                << " exists and was not built by `kernel build`; choose another --name\n";
-      return exit_usage;
+      return refuse(exit_usage,
+                    "kernel build: " + entry_.string() + " exists and was not built by `kernel build`; choose another --name");
     }
     if (!opt_.force && entry_complete(entry_, opt_.schedulers)) {
       auto j = nlohmann::json::parse(read_text(entry_ / "build.json"), nullptr, false);
@@ -523,9 +525,9 @@ int Builder::run() {
     if (log_fd_ < 0) throw BuildError(exit_kernel_build, "cannot create " + log_.string());
 
     steps_ = opt_.schedulers ? 5 : 4;
-    say("kernel build: " + opt_.name + " from " + opt_.source.string() + " (Linux " + version_ + "), -j" +
+    progress("kernel build: " + opt_.name + " from " + opt_.source.string() + " (Linux " + version_ + "), -j" +
         std::to_string(opt_.jobs));
-    say("make log: " + log_.string());
+    progress("make log: " + log_.string());
     unpack();
     configure();
     build_bzimage();
@@ -535,21 +537,21 @@ int Builder::run() {
     ::close(log_fd_);
     return exit_pass;
   } catch (const BuildError& e) {
-    std::cerr << "ktstr-actors: kernel build: " << e.what() << "\n";
     if (log_fd_ >= 0) {
       ::close(log_fd_);
       if (e.code != exit_kernel_config) {
-        std::cerr << "last lines of " << log_.string() << ":\n";
-        for (const auto& l : last_lines(log_, 20)) std::cerr << "  | " << l << "\n";
+        spdlog::error("last lines of {}:", log_.string());
+        for (const auto& l : last_lines(log_, 20)) spdlog::error("  | {}", l);
       }
-      std::cerr << "build tree kept for inspection at " << build_parent_.string()
-                << " (the next build of this name removes it)\n";
+      spdlog::info("build tree kept for inspection at {} (the next build of this name removes it)",
+                   build_parent_.string());
     }
+    refuse(e.code, std::string("kernel build: ") + e.what());
     std::error_code ec;
     if (!staging_.empty()) fs::remove_all(staging_, ec);
     return e.code;
   } catch (const std::exception& e) {
-    std::cerr << "ktstr-actors: kernel build: " << e.what() << "\n";
+    refuse(exit_kernel_build, std::string("kernel build: ") + e.what());
     if (log_fd_ >= 0) ::close(log_fd_);
     std::error_code ec;
     if (!staging_.empty()) fs::remove_all(staging_, ec);

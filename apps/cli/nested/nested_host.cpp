@@ -490,8 +490,8 @@ NestedHostResult nested_host_exec(const NestedHostOptions& options) {
   if (!result.failure.empty() && !result.interrupted_by) {
     spdlog::error("{}; last lines of the outer console ({}):", result.failure, result.console_log.string());
     const auto lines = tail_lines(result.console_log, 20);
-    for (const auto& line : lines) std::fprintf(stderr, "  | %s\n", line.c_str());
-    if (lines.empty()) std::fprintf(stderr, "  | (empty)\n");
+    for (const auto& line : lines) spdlog::error("  | {}", line);
+    if (lines.empty()) spdlog::error("  | (empty)");
   }
   if (!result.failure.empty()) console.remove = false;
   return result;

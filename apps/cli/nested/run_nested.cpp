@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/base/refusal.hpp"
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/nested/nested_host.hpp"
 #include "apps/cli/guest/shared_libraries.hpp"
@@ -19,10 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int fail(int code, const std::string& line) {
-  std::cerr << "ktstr-actors: " << line << "\n";
-  return code;
-}
 
 // The shortest text that reads back as the same double.
 std::string number_text(double value) {
@@ -142,12 +139,12 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
   nested.cpus = std::clamp(kvm::Topology(*kvm::TopologySpec::parse(options.topology)).cpu_count(), 2u, 8u);
   nested.timeout_s = options.timeout_s + extra_s + 300;
   nested.console_log = *options.out_dir / "nested-host-console.log";
-  if (auto why = nested_host_unavailable(nested)) return fail(exit_no_host, "no /dev/kvm and no nested host: " + *why);
+  if (auto why = nested_host_unavailable(nested)) return refuse(exit_no_host, "no /dev/kvm and no nested host: " + *why);
   auto result = nested_host_exec(nested);
-  if (result.timed_out) return fail(exit_nested_timeout, "the nested host did not finish within " +
+  if (result.timed_out) return refuse(exit_nested_timeout, "the nested host did not finish within " +
                                                              std::to_string(nested.timeout_s) + " s");
-  if (!result.failure.empty()) return fail(exit_nested_host_failed, "nested host failed: " + result.failure);
-  if (result.refused) return fail(exit_usage, *result.refused);
+  if (!result.failure.empty()) return refuse(exit_nested_host_failed, "nested host failed: " + result.failure);
+  if (result.refused) return refuse(exit_usage, *result.refused);
   return result.exit_status;
 }
 
