@@ -4,6 +4,7 @@
 
 #include "actors/runtime_config.hpp"
 #include "actors/vm.hpp"
+#include "messages/guest_io.hpp"
 
 namespace ktstr::cli {
 
@@ -105,7 +106,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
           finished = true;
         },
         caf::after(limits.run_deadline + std::chrono::seconds(60)) >> [&] {
-          obs.finished.how = "vmm-error";
+          obs.finished.how = msg::run_end::vmm_error;
           obs.finished.detail = "the vm actor did not report within the run deadline";
           obs.finished.stuck_vcpus.push_back(UINT32_MAX);
           finished = true;

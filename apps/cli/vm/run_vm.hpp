@@ -8,7 +8,8 @@
 
 #include "apps/cli/agent_protocol.hpp"
 #include "kvm/machine.hpp"
-#include "messages/messages.hpp"
+#include "messages/freeze.hpp"
+#include "messages/run.hpp"
 
 namespace ktstr::cli {
 

@@ -37,7 +37,7 @@ struct Fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> probe;
-  caf::actor coordinator;
+  actors::freeze_coordinator_actor_t coordinator;
   std::vector<uint32_t> kicked;
 
   explicit Fixture(std::vector<Fake> modes) {

@@ -11,6 +11,7 @@
 
 #include "actors/perf_sampler.hpp"
 #include "actors/runtime_config.hpp"
+#include "apps/cli/report/perf_json.hpp"
 #include "kvm/perf_counters.hpp"
 #include "messages/messages.hpp"
 #include "tests/support/worker_thread.hpp"
@@ -35,12 +36,13 @@ actors::PerfSamplerConfig fast_config(caf::actor observer = {}) {
   return c;
 }
 
-nlohmann::json request_report(caf::scoped_actor& self, const caf::actor& sampler) {
-  std::string text;
-  self->request(sampler, std::chrono::seconds(5), actors::perf_report_atom::value)
-      .receive([&](std::string& json) { text = std::move(json); },
+// The report as result.json shows it: the sampler's typed report through the run report's JSON.
+nlohmann::json request_report(caf::scoped_actor& self, const actors::perf_sampler_actor_t& sampler) {
+  nlohmann::json out;
+  self->request(sampler, std::chrono::seconds(5), msg::perf_report_atom::value)
+      .receive([&](msg::perf_report& report) { out = cli::perf_json(report); },
                [&](caf::error& err) { FAIL("no report: " << to_string(err)); });
-  return nlohmann::json::parse(text);
+  return out;
 }
 
 std::set<std::pair<std::string, std::string>> as_set(const std::vector<kvm::CounterUnavailable>& list) {

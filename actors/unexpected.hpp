@@ -1,0 +1,23 @@
+#pragma once
+// A message no handler matches is a bug at the sender: it is logged (spdlog warn) and
+// dropped, never left in a mailbox where nobody would see it.
+#include <caf/catch_all.hpp>
+#include <caf/message_view.hpp>
+#include <caf/result.hpp>
+#include <caf/scheduled_actor.hpp>
+
+#include <functional>
+#include <string>
+
+namespace ktstr::actors {
+
+/// Logs and drops an unmatched message; the sender of a request gets unexpected_message.
+/// Install in every event-based actor with self->set_default_handler(log_unexpected);
+/// a typed actor can still get one through an unchecked handle (actor_cast).
+caf::result<caf::message> log_unexpected(caf::scheduled_actor* self, caf::message_view& x);
+
+/// The same for a blocking actor's receive: `caf::others >> unexpected_in("vcpu 0")`.
+/// (Blocking receives would otherwise skip the message and keep it queued.)
+caf::catch_all<std::function<caf::result<caf::message>(caf::message_view&)>> unexpected_in(std::string name);
+
+}  // namespace ktstr::actors
