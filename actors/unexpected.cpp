@@ -22,11 +22,13 @@ caf::result<caf::message> log_unexpected(caf::scheduled_actor* self, caf::messag
   return caf::sec::unexpected_message;
 }
 
-caf::catch_all<std::function<caf::result<caf::message>(caf::message_view&)>> unexpected_in(std::string name) {
+caf::catch_all<std::function<caf::result<caf::message>(caf::message_view&)>> unexpected_in(caf::local_actor* self,
+                                                                                          std::string name) {
   return caf::others >> std::function<caf::result<caf::message>(caf::message_view&)>(
-                            [name = std::move(name)](caf::message_view& x) -> caf::result<caf::message> {
+                            [self, name = std::move(name)](caf::message_view& x) -> caf::result<caf::message> {
                               warn(name, x);
-                              return caf::sec::unexpected_message;
+                              if (self->current_message_id().is_request()) return caf::sec::unexpected_message;
+                              return caf::message{};  // no answer
                             });
 }
 

@@ -16,8 +16,11 @@ namespace ktstr::actors {
 /// a typed actor can still get one through an unchecked handle (actor_cast).
 caf::result<caf::message> log_unexpected(caf::scheduled_actor* self, caf::message_view& x);
 
-/// The same for a blocking actor's receive: `caf::others >> unexpected_in("vcpu 0")`.
-/// (Blocking receives would otherwise skip the message and keep it queued.)
-caf::catch_all<std::function<caf::result<caf::message>(caf::message_view&)>> unexpected_in(std::string name);
+/// The same for a blocking actor's receive: add `unexpected_in(self, "vcpu 0")` as its
+/// catch-all (blocking receives would otherwise skip the message and keep it queued).
+/// Only a request is answered (with unexpected_message): a blocking actor sends any
+/// other result back to the sender as a message of its own.
+caf::catch_all<std::function<caf::result<caf::message>(caf::message_view&)>> unexpected_in(caf::local_actor* self,
+                                                                                          std::string name);
 
 }  // namespace ktstr::actors

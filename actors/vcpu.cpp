@@ -54,7 +54,7 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
                     // Already parked: answer again so the coordinator is never left waiting.
                     self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
                   },
-                  unexpected_in("vcpu " + std::to_string(vcpu.index())));
+                  unexpected_in(self, "vcpu " + std::to_string(vcpu.index())));
   }
   return running;
 }
@@ -76,7 +76,7 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
                     self->send(caf::actor_cast<caf::actor>(self->current_sender()),
                                msg::pong{p.seq, vcpu.index(), static_cast<int64_t>(handled_at)});
                   },
-                  unexpected_in("vcpu " + std::to_string(vcpu.index())),
+                  unexpected_in(self, "vcpu " + std::to_string(vcpu.index())),
                   caf::after(std::chrono::seconds(0)) >> [&] { dry = true; });
   }
   return running;
