@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/runtime_config.hpp"
+#include "actors/unexpected.hpp"
 #include "actors/vm.hpp"
 #include "messages/guest_io.hpp"
 
@@ -105,6 +106,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
           obs.finished = std::move(result);
           finished = true;
         },
+        actors::unexpected_in(&*self, "run"),
         caf::after(limits.run_deadline + std::chrono::seconds(60)) >> [&] {
           obs.finished.how = msg::run_end::vmm_error;
           obs.finished.detail = "the vm actor did not report within the run deadline";
