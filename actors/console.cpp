@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
 
 namespace ktstr::actors {
@@ -57,7 +56,7 @@ void on_agent_bytes(state_ptr self, const std::string& bytes) {
   for (char c : bytes) {
     if (c == '\n') {
       if (s.agent_overlong) spdlog::warn("agent sent a line over {} bytes; dropped", console_state::kAgentLineMax);
-      else send_dynamic(self, s.config.observer, msg::agent_line{std::move(s.agent_partial), seconds_since(s.config.start)});
+      else self->send(s.config.observer, msg::agent_line{std::move(s.agent_partial), seconds_since(s.config.start)});
       s.agent_partial.clear();
       s.agent_overlong = false;
     } else if (s.agent_partial.size() >= console_state::kAgentLineMax) {

@@ -18,7 +18,7 @@ namespace ktstr::actors {
 struct ConsoleConfig {
   std::filesystem::path kernel_log;   ///< COM1 bytes, verbatim
   std::filesystem::path agent_log;    ///< COM2 bytes, verbatim
-  caf::actor observer;                ///< receives agent_line
+  run_observer observer;              ///< receives agent_line
   panic_listener vm;                  ///< receives kernel_panic
   progress_listener watchdog;         ///< receives progress (any guest output); may be null
   std::chrono::steady_clock::time_point start;

@@ -51,7 +51,7 @@ void complete(state_ptr self, bool deadline_passed) {
   if (snap.partial)
     spdlog::warn("freeze {} ({}): {} vCPU(s) did not park within {} ms", snap.id, snap.trigger, snap.missing.size(),
                  s.config.deadline.count());
-  send_dynamic(self, s.config.observer, std::move(snap));
+  self->send(s.config.observer, std::move(snap));
   s.current.reset();
   if (!s.queued.empty()) {
     auto next = std::move(s.queued.front());

@@ -24,7 +24,7 @@ struct FreezeCoordinatorConfig {
   std::function<void()> hold_clock;             ///< all parked: stop guest time (KVM_GET_CLOCK)
   std::function<void()> release_clock;          ///< before thaw: resume it (KVM_SET_CLOCK)
   std::chrono::milliseconds deadline{std::chrono::seconds(30)};
-  caf::actor observer;                          ///< receives every snapshot
+  run_observer observer;                        ///< receives every snapshot
   frozen_listener watchdog;                     ///< receives frozen_for (may be null)
   /// Planned freezes: (time after start, trigger), e.g. --freeze-at and --snapshots.
   std::vector<std::pair<std::chrono::milliseconds, std::string>> schedule;

@@ -17,6 +17,7 @@
 #include "messages/freeze.hpp"
 #include "messages/guest_io.hpp"
 #include "messages/perf.hpp"
+#include "messages/run.hpp"
 #include "messages/vcpu.hpp"
 #include "messages/watchdog.hpp"
 
@@ -43,6 +44,16 @@ using frozen_listener = caf::typed_actor<caf::reacts_to<msg::frozen_for>>;
 
 /// Who learns that the guest made progress (the watchdog).
 using progress_listener = caf::typed_actor<caf::reacts_to<msg::progress>>;
+
+// -- whoever asked for the run (run_vm's scoped actor, a test, a benchmark) -----
+
+/// Receives the agent's lines (console), snapshots (freeze coordinator) and, at the end,
+/// run_finished (vm).
+using run_observer = caf::typed_actor<caf::reacts_to<msg::agent_line>, caf::reacts_to<msg::snapshot>,
+                                      caf::reacts_to<msg::run_finished>>;
+
+/// Receives every perf sample (optional).
+using perf_sample_listener = caf::typed_actor<caf::reacts_to<msg::perf_sample>>;
 
 // -- the actors -------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/perf_timeline.hpp"
-#include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
 
 namespace ktstr::actors {
@@ -50,7 +49,7 @@ void sample_vcpu(state_ptr self, VcpuPerfTrack& t) {
     t.counters.reset();  // final values are in this sample; close the fds now
   }
   if (sample.counters.empty()) return;
-  send_dynamic(self, s.config.observer, sample);
+  self->send(s.config.observer, sample);
   if (t.samples.size() < s.config.max_samples_per_vcpu) t.samples.push_back(std::move(sample));
   else ++t.samples_dropped;
 }

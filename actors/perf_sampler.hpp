@@ -21,7 +21,7 @@ namespace ktstr::actors {
 struct PerfSamplerConfig {
   std::chrono::milliseconds period{100};
   std::chrono::steady_clock::time_point start;  ///< at_s is measured from here (VM start)
-  caf::actor observer;                          ///< receives every perf_sample; may be null
+  perf_sample_listener observer;                ///< receives every perf_sample; may be null
   kvm::CounterScope scope = kvm::CounterScope::guest_preferred;
   size_t max_samples_per_vcpu = 36000;          ///< one hour at 100 ms; later ones are counted, not kept
 };

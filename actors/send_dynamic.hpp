@@ -1,7 +1,7 @@
 #pragma once
-// A typed actor sending to a dynamically typed one (a vcpu actor, the run's observer).
-// CAF 0.17 lets a typed actor only anon_send() to those, and the vcpu answers a freeze to
-// its sender: this keeps the typed actor as the sender.
+// A typed actor sending to a dynamically typed one (a vcpu actor). CAF 0.17 lets a typed
+// actor only anon_send() to those, and the vcpu answers a freeze to its sender: this
+// keeps the typed actor as the sender.
 #include <caf/actor.hpp>
 #include <caf/message_id.hpp>
 

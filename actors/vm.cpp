@@ -36,7 +36,7 @@ void finish(state_ptr self) {
     st.result.how = st.end.end().how;
     st.result.detail = st.end.end().detail;
     st.result.console_tail = std::move(tail);
-    send_dynamic(self, st.config.observer, std::move(st.result));
+    self->send(st.config.observer, std::move(st.result));
     for (const auto& helper : {caf::actor_cast<caf::actor>(st.console), caf::actor_cast<caf::actor>(st.watchdog),
                                caf::actor_cast<caf::actor>(st.freeze_coordinator),
                                caf::actor_cast<caf::actor>(st.perf_sampler)})

@@ -31,7 +31,7 @@ struct VmConfig {
   std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
   std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
-  caf::actor observer;  ///< receives agent_line, snapshot and, at the end, run_finished
+  run_observer observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 
 struct vm_state {

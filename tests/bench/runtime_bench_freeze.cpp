@@ -29,7 +29,7 @@ FreezeResult measure_freeze(caf::actor_system& system, const Options& o, uint32_
   // No sampler: it is not what is measured, and under the emulated host its counter
   // reads (an IPI to a CPU in guest mode) wedged the host during a guest's AP bring-up.
   cfg.perf_period = std::chrono::milliseconds(0);
-  cfg.observer = caf::actor_cast<caf::actor>(self);
+  cfg.observer = caf::actor_cast<actors::run_observer>(self);
   auto vm = system.spawn(actors::vm_actor, std::move(cfg));
 
   bool up = false, finished = false, reported = false;

@@ -89,7 +89,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.freeze_deadline = limits.freeze_deadline;
     vm_config.freeze_schedule = limits.freeze_schedule;
     vm_config.perf_period = limits.perf_period;
-    vm_config.observer = caf::actor_cast<caf::actor>(self);
+    vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
 
     // The vm actor always answers within run + stop deadlines; the margin only guards

@@ -37,7 +37,8 @@ struct Console {
     probe = std::make_unique<caf::scoped_actor>(*sys);
     auto me = caf::actor_cast<caf::actor>(*probe);
     console = sys->spawn(actors::console_actor,
-                         actors::ConsoleConfig{dir / "console.log", dir / "agent.log", me,
+                         actors::ConsoleConfig{dir / "console.log", dir / "agent.log",
+                                               caf::actor_cast<actors::run_observer>(me),
                                                caf::actor_cast<actors::panic_listener>(me), {},
                                                std::chrono::steady_clock::now()});
   }

@@ -48,7 +48,7 @@ struct Fixture {
     for (uint32_t i = 0; i < modes.size(); ++i)
       fc.vcpus.push_back(sys->spawn(fake_vcpu, i, modes[i], caf::actor_cast<caf::actor>(*probe)));
     fc.deadline = 150ms;
-    fc.observer = caf::actor_cast<caf::actor>(*probe);
+    fc.observer = caf::actor_cast<actors::run_observer>(*probe);
     coordinator = sys->spawn(actors::freeze_coordinator_actor, std::move(fc));
   }
   ~Fixture() {

@@ -15,7 +15,8 @@ constexpr bool accepts = caf::response_type<caf::signatures_of_t<Handle>, Messag
 
 template <class Handle, class Reply, class... Message>
 constexpr bool replies_with =
-    std::is_same_v<typename caf::response_type<caf::signatures_of_t<Handle>, Message...>::type, caf::detail::type_list<Reply>>;
+    std::is_same_v<typename caf::response_type<caf::signatures_of_t<Handle>, Message...>::type,
+                   caf::detail::type_list<Reply>>;
 
 // What typed_actor's converting constructor asserts: Wide handles every message of Narrow.
 template <class Wide, class Narrow>
@@ -37,6 +38,8 @@ TEST_CASE("interfaces: each actor takes its own messages and refuses the others'
 
   STATIC_REQUIRE(replies_with<actors::perf_sampler_actor_t, msg::perf_report, msg::perf_report_atom>);
   STATIC_REQUIRE_FALSE(accepts<actors::watchdog_actor_t, msg::stall>);  // the watchdog sends it, the vm takes it
+  STATIC_REQUIRE(accepts<actors::run_observer, msg::run_finished>);
+  STATIC_REQUIRE_FALSE(accepts<actors::run_observer, msg::perf_sample>);
 }
 
 TEST_CASE("interfaces: the vm actor's handle serves every narrow interface its children hold") {

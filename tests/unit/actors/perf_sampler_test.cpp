@@ -28,7 +28,7 @@ struct SamplerTestConfig : caf::actor_system_config {
   }
 };
 
-actors::PerfSamplerConfig fast_config(caf::actor observer = {}) {
+actors::PerfSamplerConfig fast_config(actors::perf_sample_listener observer = {}) {
   actors::PerfSamplerConfig c;
   c.period = std::chrono::milliseconds(20);  // a few periods fit in a short test
   c.start = std::chrono::steady_clock::now();
@@ -99,7 +99,8 @@ TEST_CASE("perf sampler forwards each sample to the observer") {
   caf::actor_system system{cfg};
   caf::scoped_actor observer{system};
   WorkerThread spinner(WorkerThread::Mode::spin);
-  auto sampler = system.spawn(actors::perf_sampler_actor, fast_config(observer));
+  auto sampler =
+      system.spawn(actors::perf_sampler_actor, fast_config(caf::actor_cast<actors::perf_sample_listener>(observer)));
   observer->send(sampler, msg::vcpu_started{3, spinner.tid()});
   bool got = false;
   observer->receive([&](msg::perf_sample& s) {
