@@ -2,13 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "messages/messages.hpp"
+#include "actors/unexpected.hpp"
 
 namespace ktstr::actors {
 
 namespace {
 
-using state_ptr = caf::stateful_actor<console_state>*;
+using state_ptr = console_actor_t::stateful_pointer<console_state>;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -70,7 +70,9 @@ void on_agent_bytes(state_ptr self, const std::string& bytes) {
 
 }  // namespace
 
-caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleConfig config) {
+console_actor_t::behavior_type console_actor(console_actor_t::stateful_pointer<console_state> self,
+                                             ConsoleConfig config) {
+  self->set_default_handler(log_unexpected);
   auto& s = self->state;
   s.config = std::move(config);
   s.kernel_log.open(s.config.kernel_log, std::ios::binary | std::ios::trunc);
@@ -88,7 +90,7 @@ caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleCon
         else if (out.port == 2) on_agent_bytes(self, out.bytes);
       },
       // Final tail, including a partial last line (a panic rarely ends in '\n' before reset).
-      [=](msg::tail_atom) -> std::vector<std::string> {
+      [=](msg::tail_atom) -> msg::console_tail {
         auto& st = self->state;
         if (!st.kernel_partial.empty()) {
           kernel_line(self, std::move(st.kernel_partial));
@@ -96,7 +98,7 @@ caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleCon
         }
         st.kernel_log.flush();
         st.agent_log.flush();
-        return {st.tail.begin(), st.tail.end()};
+        return msg::console_tail{{st.tail.begin(), st.tail.end()}};
       },
   };
 }

@@ -11,14 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "actors/interfaces.hpp"
+
 namespace ktstr::actors {
 
 struct ConsoleConfig {
   std::filesystem::path kernel_log;   ///< COM1 bytes, verbatim
   std::filesystem::path agent_log;    ///< COM2 bytes, verbatim
-  caf::actor observer;                ///< receives agent_line
-  caf::actor vm;                      ///< receives kernel_panic
-  caf::actor watchdog;                ///< receives progress (any guest output)
+  run_observer observer;              ///< receives agent_line
+  panic_listener vm;                  ///< receives kernel_panic
+  progress_listener watchdog;         ///< receives progress (any guest output); may be null
   std::chrono::steady_clock::time_point start;
 };
 
@@ -38,6 +40,7 @@ struct console_state {
   static constexpr const char* name = "console";
 };
 
-caf::behavior console_actor(caf::stateful_actor<console_state>* self, ConsoleConfig config);
+console_actor_t::behavior_type console_actor(console_actor_t::stateful_pointer<console_state> self,
+                                             ConsoleConfig config);
 
 }  // namespace ktstr::actors

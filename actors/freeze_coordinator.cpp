@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/send_dynamic.hpp"
+#include "actors/unexpected.hpp"
+
 namespace ktstr::actors {
 
 namespace {
 
-using state_ptr = caf::stateful_actor<freeze_coordinator_state>*;
+using state_ptr = freeze_coordinator_actor_t::stateful_pointer<freeze_coordinator_state>;
 using clock = std::chrono::steady_clock;
 
 double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -18,10 +21,10 @@ void begin(state_ptr self, std::string trigger) {
   f.trigger = std::move(trigger);
   f.began = clock::now();
   for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
-    self->send(s.config.vcpus[i], msg::freeze{f.id});
+    send_dynamic(self, s.config.vcpus[i], msg::freeze{f.id});
     if (s.config.kick) s.config.kick(i);  // a vCPU inside KVM_RUN sees its mailbox only after a kick
   }
-  self->delayed_send(self, s.config.deadline, msg::deadline_atom::value, f.id);
+  self->delayed_send(self, s.config.deadline, msg::freeze_deadline{f.id});
 }
 
 void complete(state_ptr self, bool deadline_passed) {
@@ -42,7 +45,7 @@ void complete(state_ptr self, bool deadline_passed) {
   if (f.clock_held && s.config.release_clock) s.config.release_clock();
   // Every vCPU gets the thaw, parked or not: one that parks late finds it next in its
   // mailbox (same sender, FIFO) and runs on instead of waiting forever.
-  for (const auto& v : s.config.vcpus) self->send(v, msg::thaw{f.id});
+  for (const auto& v : s.config.vcpus) send_dynamic(self, v, msg::thaw{f.id});
   snap.frozen_s = seconds(clock::now() - f.began);
   if (s.config.watchdog) self->send(s.config.watchdog, msg::frozen_for{snap.frozen_s});
   if (snap.partial)
@@ -59,8 +62,9 @@ void complete(state_ptr self, bool deadline_passed) {
 
 }  // namespace
 
-caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_state>* self,
-                                       FreezeCoordinatorConfig config) {
+freeze_coordinator_actor_t::behavior_type freeze_coordinator_actor(
+    freeze_coordinator_actor_t::stateful_pointer<freeze_coordinator_state> self, FreezeCoordinatorConfig config) {
+  self->set_default_handler(log_unexpected);
   self->state.config = std::move(config);
   for (const auto& [at, trigger] : self->state.config.schedule)
     self->delayed_send(self, at, msg::freeze_request{trigger});
@@ -86,9 +90,9 @@ caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_st
           complete(self, false);
         }
       },
-      [=](msg::deadline_atom, uint64_t id) {
+      [=](msg::freeze_deadline& d) {
         auto& s = self->state;
-        if (s.current && s.current->id == id) complete(self, true);
+        if (s.current && s.current->id == d.freeze_id) complete(self, true);
       },
   };
 }

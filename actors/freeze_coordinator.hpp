@@ -14,18 +14,18 @@
 #include <string>
 #include <vector>
 
-#include "messages/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace ktstr::actors {
 
 struct FreezeCoordinatorConfig {
-  std::vector<caf::actor> vcpus;                ///< index = vCPU number
+  std::vector<caf::actor> vcpus;                ///< index = vCPU number (dynamically typed: actors/vcpu.hpp)
   std::function<void(uint32_t vcpu)> kick;      ///< native kick after each freeze (empty in tests)
   std::function<void()> hold_clock;             ///< all parked: stop guest time (KVM_GET_CLOCK)
   std::function<void()> release_clock;          ///< before thaw: resume it (KVM_SET_CLOCK)
   std::chrono::milliseconds deadline{std::chrono::seconds(30)};
-  caf::actor observer;                          ///< receives every snapshot
-  caf::actor watchdog;                          ///< receives frozen_for (may be null)
+  run_observer observer;                        ///< receives every snapshot
+  frozen_listener watchdog;                     ///< receives frozen_for (may be null)
   /// Planned freezes: (time after start, trigger), e.g. --freeze-at and --snapshots.
   std::vector<std::pair<std::chrono::milliseconds, std::string>> schedule;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -47,7 +47,7 @@ struct freeze_coordinator_state {
   static constexpr const char* name = "freeze_coordinator";
 };
 
-caf::behavior freeze_coordinator_actor(caf::stateful_actor<freeze_coordinator_state>* self,
-                                       FreezeCoordinatorConfig config);
+freeze_coordinator_actor_t::behavior_type freeze_coordinator_actor(
+    freeze_coordinator_actor_t::stateful_pointer<freeze_coordinator_state> self, FreezeCoordinatorConfig config);
 
 }  // namespace ktstr::actors

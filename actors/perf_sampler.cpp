@@ -3,12 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/perf_timeline.hpp"
+#include "actors/unexpected.hpp"
 
 namespace ktstr::actors {
 
 namespace {
 
-using state_ptr = caf::stateful_actor<perf_sampler_state>*;
+using state_ptr = perf_sampler_actor_t::stateful_pointer<perf_sampler_state>;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -48,7 +49,7 @@ void sample_vcpu(state_ptr self, VcpuPerfTrack& t) {
     t.counters.reset();  // final values are in this sample; close the fds now
   }
   if (sample.counters.empty()) return;
-  if (s.config.observer) self->send(s.config.observer, sample);
+  self->send(s.config.observer, sample);
   if (t.samples.size() < s.config.max_samples_per_vcpu) t.samples.push_back(std::move(sample));
   else ++t.samples_dropped;
 }
@@ -60,7 +61,9 @@ void sample_all(state_ptr self) {
 
 }  // namespace
 
-caf::behavior perf_sampler_actor(caf::stateful_actor<perf_sampler_state>* self, PerfSamplerConfig config) {
+perf_sampler_actor_t::behavior_type perf_sampler_actor(perf_sampler_actor_t::stateful_pointer<perf_sampler_state> self,
+                                                       PerfSamplerConfig config) {
+  self->set_default_handler(log_unexpected);
   auto& s = self->state;
   s.config = std::move(config);
   // A zero or negative period would make the actor busy-loop on its own ticks.
@@ -73,9 +76,9 @@ caf::behavior perf_sampler_actor(caf::stateful_actor<perf_sampler_state>* self, 
         self->delayed_send(self, self->state.config.period, msg::sample_atom::value);
       },
       // A last sample first, so the report covers the run up to the moment it was asked for.
-      [=](perf_report_atom) -> std::string {
+      [=](msg::perf_report_atom) -> msg::perf_report {
         sample_all(self);
-        return perf_timeline_json(self->state).dump();
+        return perf_timeline(self->state);
       },
   };
 }

@@ -2,7 +2,7 @@
 // The perf sampler actor: opens per-thread counters for each vCPU thread it is told
 // about (vcpu_started), samples all of them every period into a per-vCPU timeline of
 // counter deltas, forwards each sample to the observer, and answers perf_report_atom
-// with the timeline and the counters the host could not provide, as JSON.
+// with the timeline and the counters the host could not provide (msg::perf_report).
 // perf_event_open and read on counter fds do not block, so an event-based actor suffices.
 #include <caf/all.hpp>
 
@@ -13,18 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "actors/interfaces.hpp"
 #include "kvm/perf_counters.hpp"
-#include "messages/messages.hpp"
 
 namespace ktstr::actors {
-
-/// Ask the sampler for its timeline; the reply is a std::string of JSON (perf_timeline.hpp).
-using perf_report_atom = caf::atom_constant<caf::atom("perfreport")>;
 
 struct PerfSamplerConfig {
   std::chrono::milliseconds period{100};
   std::chrono::steady_clock::time_point start;  ///< at_s is measured from here (VM start)
-  caf::actor observer;                          ///< receives every perf_sample; may be null
+  perf_sample_listener observer;                ///< receives every perf_sample; may be null
   kvm::CounterScope scope = kvm::CounterScope::guest_preferred;
   size_t max_samples_per_vcpu = 36000;          ///< one hour at 100 ms; later ones are counted, not kept
 };
@@ -51,6 +48,7 @@ struct perf_sampler_state {
   static constexpr const char* name = "perf_sampler";
 };
 
-caf::behavior perf_sampler_actor(caf::stateful_actor<perf_sampler_state>* self, PerfSamplerConfig config);
+perf_sampler_actor_t::behavior_type perf_sampler_actor(perf_sampler_actor_t::stateful_pointer<perf_sampler_state> self,
+                                                       PerfSamplerConfig config);
 
 }  // namespace ktstr::actors

@@ -1,18 +1,11 @@
 #pragma once
-// The perf sampler's timeline as JSON, for the run report. Layout:
-//   { "period_ms": 100,
-//     "unavailable": [ {"name", "reason", "vcpus": [0, 1]} ],   // merged over vCPUs
-//     "vcpus": [ {"vcpu", "tid", "started_at_s", "exited_at_s" (null while running),
-//                 "counters": [ {"name", "guest_only"} ], "multiplexed": [names],
-//                 "unavailable": [ {"name", "reason"} ], "samples_dropped",
-//                 "exit_watch": null, or why the thread's exit may go unseen,
-//                 "samples": [ {"at_s", "deltas": {name: delta}} ] } ] }
-#include <nlohmann/json.hpp>
-
+// The perf sampler's state as the report it answers perf_report_atom with. The run
+// report turns it into JSON (apps/cli/report/perf_json.hpp).
 #include "actors/perf_sampler.hpp"
+#include "messages/perf.hpp"
 
 namespace ktstr::actors {
 
-nlohmann::json perf_timeline_json(const perf_sampler_state& state);
+msg::perf_report perf_timeline(const perf_sampler_state& state);
 
 }  // namespace ktstr::actors

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "actors/unexpected.hpp"
 #include "kvm/vcpu_exit.hpp"
-#include "messages/messages.hpp"
 
 namespace ktstr::actors {
 
@@ -29,6 +29,14 @@ msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
   return out;
 }
 
+msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
+  switch (outcome) {
+    case kvm::RunOutcome::guest_reset: return msg::guest_stop::reset;
+    case kvm::RunOutcome::guest_power_off: return msg::guest_stop::power_off;
+    default: return msg::guest_stop::shutdown;
+  }
+}
+
 /// Frozen: registers go to the coordinator, then nothing runs until thaw or stop.
 /// Returns false when told to stop while parked.
 bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
@@ -45,7 +53,8 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
                   [&](msg::freeze& again) {
                     // Already parked: answer again so the coordinator is never left waiting.
                     self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
-                  });
+                  },
+                  unexpected_in(self, "vcpu " + std::to_string(vcpu.index())));
   }
   return running;
 }
@@ -55,18 +64,19 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
   bool running = true, dry = false;
   // A look at the mailbox before each receive: most KVM_RUN exits (port I/O, MMIO) find
   // it empty, and a kick's message is answered by the one receive that handles it, with
-  // no second receive waiting out a zero timeout. The timeout stays as the way out when
-  // only messages no handler matches are left (they stay in the mailbox, unhandled).
+  // no second receive waiting out a zero timeout. A message no handler matches is logged
+  // and dropped, so it cannot keep the mailbox non-empty.
   while (running && !dry && !self->mailbox().empty()) {
     self->receive([&](msg::stop_atom) { running = false; },
                   [&](msg::freeze& f) { running = park(self, vcpu, f); },
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
                   // The cheapest round trip through this loop: measures the actor path (runtime_bench).
-                  [&](msg::ping_atom, uint64_t seq) {
+                  [&](msg::ping& p) {
                     const auto handled_at = std::chrono::steady_clock::now().time_since_epoch().count();
-                    self->send(caf::actor_cast<caf::actor>(self->current_sender()), msg::pong_atom::value, seq,
-                               vcpu.index(), static_cast<int64_t>(handled_at));
+                    self->send(caf::actor_cast<caf::actor>(self->current_sender()),
+                               msg::pong{p.seq, vcpu.index(), static_cast<int64_t>(handled_at)});
                   },
+                  unexpected_in(self, "vcpu " + std::to_string(vcpu.index())),
                   caf::after(std::chrono::seconds(0)) >> [&] { dry = true; });
   }
   return running;
@@ -91,7 +101,7 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
         self->send(config.vm, msg::vcpu_failed{index, result.detail});
       } else {
         reason = kvm::to_string(result.outcome);
-        self->send(config.vm, msg::guest_stopped{index, kvm::to_string(result.outcome), result.detail});
+        self->send(config.vm, msg::guest_stopped{index, guest_stop_of(result.outcome), result.detail});
       }
       break;
     }

@@ -2,10 +2,14 @@
 // The vcpu actor: owns one VcpuFd on its own thread and runs the KVM_RUN loop. Its
 // mailbox is drained after every kick (EINTR); every message to it is followed by a
 // native kick through its VcpuKick, so it sees the message within one kick.
+// It takes stop_atom, freeze, thaw and ping; anything else is logged and dropped. It is a
+// blocking actor (its thread sits in KVM_RUN), and CAF 0.17 has no typed blocking actor,
+// so its handle is a plain caf::actor; what it sends goes through typed handles.
 #include <caf/all.hpp>
 
 #include <memory>
 
+#include "actors/interfaces.hpp"
 #include "kvm/kick.hpp"
 #include "kvm/machine.hpp"
 #include "kvm/vcpu.hpp"
@@ -16,8 +20,8 @@ struct VcpuConfig {
   std::shared_ptr<kvm::Machine> machine;  ///< devices and RAM outlive every vCPU thread
   std::shared_ptr<kvm::Vcpu> vcpu;        ///< used by this actor's thread only
   std::shared_ptr<kvm::VcpuKick> kick;    ///< shared with whoever kicks
-  caf::actor vm;                          ///< supervisor: guest_stopped / vcpu_failed / vcpu_exited
-  caf::actor observer;                    ///< optional: gets vcpu_started{tid} (the perf sampler)
+  vcpu_supervisor vm;                     ///< supervisor: guest_stopped / vcpu_failed / vcpu_exited
+  vcpu_start_listener observer;           ///< optional: gets vcpu_started{tid} (the perf sampler)
 };
 
 /// Blocking actor body; spawn with system.spawn(vcpu_actor, config) (own thread).

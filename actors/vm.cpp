@@ -5,6 +5,8 @@
 #include "actors/console.hpp"
 #include "actors/freeze_coordinator.hpp"
 #include "actors/perf_sampler.hpp"
+#include "actors/send_dynamic.hpp"
+#include "actors/unexpected.hpp"
 #include "actors/vcpu.hpp"
 #include "actors/watchdog.hpp"
 #include "kvm/error.hpp"
@@ -13,7 +15,7 @@ namespace ktstr::actors {
 
 namespace {
 
-using state_ptr = caf::stateful_actor<vm_state>*;
+using state_ptr = vm_actor_t::stateful_pointer<vm_state>;
 constexpr auto kRekickPeriod = std::chrono::milliseconds(10);
 
 double elapsed_s(const vm_state& s) {
@@ -31,9 +33,13 @@ void finish(state_ptr self) {
   }
   auto done = [self](std::vector<std::string> tail) {
     auto& st = self->state;
+    st.result.how = st.end.end().how;
+    st.result.detail = st.end.end().detail;
     st.result.console_tail = std::move(tail);
     self->send(st.config.observer, std::move(st.result));
-    for (const auto& helper : {st.console, st.watchdog, st.freeze_coordinator, st.perf_sampler})
+    for (const auto& helper : {caf::actor_cast<caf::actor>(st.console), caf::actor_cast<caf::actor>(st.watchdog),
+                               caf::actor_cast<caf::actor>(st.freeze_coordinator),
+                               caf::actor_cast<caf::actor>(st.perf_sampler)})
       if (helper) self->send_exit(helper, caf::exit_reason::user_shutdown);
     self->quit();
   };
@@ -41,13 +47,13 @@ void finish(state_ptr self) {
     auto& st = self->state;
     if (!st.console) return done({});
     self->request(st.console, std::chrono::seconds(5), msg::tail_atom::value)
-        .then(done, [done](caf::error&) { done({}); });
+        .then([done](msg::console_tail& t) { done(std::move(t.lines)); }, [done](caf::error&) { done({}); });
   };
   // The perf timeline first (it takes a last sample), then the console tail.
   if (!s.perf_sampler) return tail();
-  self->request(s.perf_sampler, std::chrono::seconds(5), perf_report_atom::value)
-      .then([self, tail](std::string& json) {
-              self->state.result.perf_json = std::move(json);
+  self->request(s.perf_sampler, std::chrono::seconds(5), msg::perf_report_atom::value)
+      .then([self, tail](msg::perf_report& report) {
+              self->state.result.perf = std::move(report);
               tail();
             },
             [tail](caf::error&) { tail(); });
@@ -59,16 +65,13 @@ void kick_all(vm_state& s) {
 }
 
 /// Ends the VM once: the first reason to stop is the one reported.
-void begin_stop(state_ptr self, std::string how, std::string detail) {
+void begin_stop(state_ptr self, VmEnd end) {
   auto& s = self->state;
-  if (s.stopping) return;
-  s.stopping = true;
+  if (!s.end.decide(std::move(end))) return;
   s.stop_started = std::chrono::steady_clock::now();
-  s.result.how = std::move(how);
-  s.result.detail = std::move(detail);
-  spdlog::debug("vm: stopping ({}: {})", s.result.how, s.result.detail);
+  spdlog::debug("vm: stopping ({}: {})", msg::to_string(s.end.end().how), s.end.end().detail);
   if (s.exited_count == s.vcpus.size()) return finish(self);
-  for (auto& v : s.vcpus) self->send(v, msg::stop_atom::value);
+  for (auto& v : s.vcpus) send_dynamic(self, v, msg::stop_atom::value);
   kick_all(s);
   self->delayed_send(self, kRekickPeriod, msg::rekick_atom::value);
 }
@@ -79,7 +82,7 @@ void on_vcpu_gone(state_ptr self, uint32_t vcpu) {
   s.exited[vcpu] = true;
   ++s.exited_count;
   if (s.exited_count == s.vcpus.size()) {
-    if (!s.stopping) begin_stop(self, "stopped", "every vCPU left its loop");
+    if (!s.end.decided()) begin_stop(self, end_for_all_vcpus_gone());
     else finish(self);
   }
 }
@@ -112,12 +115,10 @@ bool start_machine(state_ptr self) {
     kvm::install_kick_handler();
     s.machine = std::make_shared<kvm::Machine>(s.config.machine, sink(1), sink(2));
   } catch (const kvm::Error& e) {
-    s.result.how = e.kind() == kvm::ErrorKind::no_kvm ? "no-kvm" : "vmm-error";
-    s.result.detail = e.what();
+    s.end.decide(end_for_start_failure(e.kind() == kvm::ErrorKind::no_kvm, e.what()));
     return false;
   } catch (const std::exception& e) {
-    s.result.how = "vmm-error";
-    s.result.detail = e.what();
+    s.end.decide(end_for_start_failure(false, e.what()));
     return false;
   }
   if (s.config.perf_period.count() > 0) {
@@ -132,7 +133,7 @@ bool start_machine(state_ptr self) {
     auto kick = std::make_shared<kvm::VcpuKick>();
     s.kicks.push_back(kick);
     auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(v)), kick,
-                                                    caf::actor_cast<caf::actor>(self), s.perf_sampler});
+                                                    caf::actor_cast<vm_actor_t>(self), s.perf_sampler});
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }
@@ -142,7 +143,8 @@ bool start_machine(state_ptr self) {
 
 }  // namespace
 
-caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
+vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, VmConfig config) {
+  self->set_default_handler(log_unexpected);
   auto& s = self->state;
   s.config = std::move(config);
   s.start = std::chrono::steady_clock::now();
@@ -150,32 +152,31 @@ caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
   wd.run_deadline = s.config.run_deadline;
   wd.hard_grace = s.config.hard_grace;
   wd.stall_timeout = s.config.stall_timeout;
-  wd.vm = caf::actor_cast<caf::actor>(self);
+  wd.vm = caf::actor_cast<vm_actor_t>(self);
   wd.start = s.start;
   s.watchdog = self->spawn(watchdog_actor, wd);
   s.console = self->spawn(console_actor, ConsoleConfig{s.config.kernel_log, s.config.agent_log, s.config.observer,
-                                                       caf::actor_cast<caf::actor>(self), s.watchdog, s.start});
-  if (!start_machine(self)) {
-    finish(self);
-    return {[](caf::message_view&) {}};
-  }
+                                                       caf::actor_cast<vm_actor_t>(self), s.watchdog, s.start});
+  // Without a machine the end is decided already: every handler below then has nothing to do.
+  if (!start_machine(self)) finish(self);
 
   // A vcpu actor that dies without saying goodbye ends the run too.
   self->set_down_handler([self](caf::down_msg& down) {
     auto& st = self->state;
     for (size_t i = 0; i < st.vcpus.size(); ++i) {
       if (st.vcpus[i].address() != down.source || st.exited[i]) continue;
-      begin_stop(self, "vcpu-failed", "vCPU " + std::to_string(i) + " actor died: " + to_string(down.reason));
+      begin_stop(self, end_for_vcpu_death(static_cast<uint32_t>(i), to_string(down.reason)));
       on_vcpu_gone(self, static_cast<uint32_t>(i));
     }
   });
 
   return {
-      [=](msg::guest_stopped& g) { begin_stop(self, g.how, "vCPU " + std::to_string(g.vcpu) + ": " + g.detail); },
-      [=](msg::vcpu_failed& f) { begin_stop(self, "vcpu-failed", "vCPU " + std::to_string(f.vcpu) + ": " + f.error); },
+      [=](msg::guest_stopped& g) { begin_stop(self, end_for(g)); },
+      [=](msg::vcpu_failed& f) { begin_stop(self, end_for(f)); },
       [=](msg::kernel_panic& p) {
+        auto end = end_for(p);
         self->state.result.panic_lines = std::move(p.lines);
-        begin_stop(self, "panic", "guest kernel panic at " + std::to_string(p.at_s) + " s");
+        begin_stop(self, std::move(end));
       },
       [=](msg::vcpu_exited& e) { on_vcpu_gone(self, e.vcpu); },
       // Watchdog, soft stage: ask the agent to wrap up and power off.
@@ -186,17 +187,13 @@ caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config) {
       },
       [=](msg::hard_atom) {
         auto& st = self->state;
-        begin_stop(self, "timeout",
-                   "run deadline of " + std::to_string(st.config.run_deadline.count() / 1000) + " s passed (+" +
-                       std::to_string(st.config.hard_grace.count() / 1000) + " s grace)");
+        begin_stop(self, end_for_deadline(st.config.run_deadline, st.config.hard_grace));
       },
-      [=](msg::stall_atom, double silent_s) {
-        begin_stop(self, "hang", fmt::format("no guest output or heartbeat for {:.1f} s", silent_s));
-      },
+      [=](msg::stall& stall) { begin_stop(self, end_for(stall)); },
       [=](msg::freeze_request& r) {
         if (self->state.freeze_coordinator) self->send(self->state.freeze_coordinator, std::move(r));
       },
-      [=](msg::stop_atom) { begin_stop(self, "stopped", "stop requested"); },
+      [=](msg::stop_atom) { begin_stop(self, end_for_stop_request()); },
       [=](msg::rekick_atom) {
         auto& st = self->state;
         if (st.exited_count == st.vcpus.size()) return;

@@ -12,9 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "actors/interfaces.hpp"
+#include "actors/vm_end.hpp"
 #include "kvm/kick.hpp"
 #include "kvm/machine.hpp"
-#include "messages/messages.hpp"
+#include "messages/run.hpp"
 
 namespace ktstr::actors {
 
@@ -29,27 +31,27 @@ struct VmConfig {
   std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
   std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
-  caf::actor observer;  ///< receives agent_line, snapshot and, at the end, run_finished
+  run_observer observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 
 struct vm_state {
   VmConfig config;
   std::chrono::steady_clock::time_point start;
   std::shared_ptr<kvm::Machine> machine;
-  caf::actor console;
-  caf::actor watchdog;
-  caf::actor freeze_coordinator;
-  caf::actor perf_sampler;
-  std::vector<caf::actor> vcpus;
+  console_actor_t console;
+  watchdog_actor_t watchdog;
+  freeze_coordinator_actor_t freeze_coordinator;
+  perf_sampler_actor_t perf_sampler;
+  std::vector<caf::actor> vcpus;  ///< dynamically typed (actors/vcpu.hpp)
   std::vector<std::shared_ptr<kvm::VcpuKick>> kicks;
   std::vector<bool> exited;
   size_t exited_count = 0;
-  bool stopping = false;
+  VmEndLatch end;  ///< decided once the VM is stopping
   std::chrono::steady_clock::time_point stop_started;
   msg::run_finished result;
   static constexpr const char* name = "vm";
 };
 
-caf::behavior vm_actor(caf::stateful_actor<vm_state>* self, VmConfig config);
+vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, VmConfig config);
 
 }  // namespace ktstr::actors

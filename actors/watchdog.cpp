@@ -1,10 +1,12 @@
 #include "actors/watchdog.hpp"
 
-#include "messages/messages.hpp"
+#include "actors/unexpected.hpp"
 
 namespace ktstr::actors {
 
-caf::behavior watchdog_actor(caf::stateful_actor<watchdog_state>* self, WatchdogConfig config) {
+watchdog_actor_t::behavior_type watchdog_actor(watchdog_actor_t::stateful_pointer<watchdog_state> self,
+                                               WatchdogConfig config) {
+  self->set_default_handler(log_unexpected);
   auto& s = self->state;
   s.config = std::move(config);
   s.clock.emplace(s.config);
@@ -28,8 +30,7 @@ caf::behavior watchdog_actor(caf::stateful_actor<watchdog_state>* self, Watchdog
         }
         if (!st.stall_sent && st.clock->stall_due(now)) {
           st.stall_sent = true;
-          self->send(st.config.vm, msg::stall_atom::value,
-                     std::chrono::duration<double>(st.clock->silent(now)).count());
+          self->send(st.config.vm, msg::stall{std::chrono::duration<double>(st.clock->silent(now)).count()});
         }
         if (!st.hard_sent && !st.stall_sent) self->delayed_send(self, st.config.tick, msg::sample_atom::value);
       },

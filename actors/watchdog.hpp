@@ -7,6 +7,8 @@
 #include <chrono>
 #include <optional>
 
+#include "actors/interfaces.hpp"
+
 namespace ktstr::actors {
 
 struct WatchdogConfig {
@@ -14,7 +16,7 @@ struct WatchdogConfig {
   std::chrono::milliseconds hard_grace{std::chrono::seconds(10)};   ///< soft -> hard
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(0)};  ///< 0: off
   std::chrono::milliseconds tick{std::chrono::milliseconds(100)};
-  caf::actor vm;  ///< receives soft_atom, hard_atom, (stall_atom, double silent_s)
+  watchdog_listener vm;  ///< receives soft_atom, hard_atom, stall
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
@@ -56,6 +58,7 @@ struct watchdog_state {
   static constexpr const char* name = "watchdog";
 };
 
-caf::behavior watchdog_actor(caf::stateful_actor<watchdog_state>* self, WatchdogConfig config);
+watchdog_actor_t::behavior_type watchdog_actor(watchdog_actor_t::stateful_pointer<watchdog_state> self,
+                                               WatchdogConfig config);
 
 }  // namespace ktstr::actors

@@ -9,12 +9,10 @@ namespace ktstr::kvm {
 
 namespace {
 
-RunResult handle_io(Vcpu& vcpu, IoBus& bus) {
-  kvm_run* run = vcpu.run_page();
+RunResult handle_io(kvm_run* run, size_t run_size, IoBus& bus) {
   const auto& io = run->io;
   const uint64_t bytes = uint64_t{io.size} * io.count;
-  if ((io.size != 1 && io.size != 2 && io.size != 4) || io.data_offset > vcpu.run_page_size() ||
-      bytes > vcpu.run_page_size() - io.data_offset)
+  if ((io.size != 1 && io.size != 2 && io.size != 4) || io.data_offset > run_size || bytes > run_size - io.data_offset)
     return {RunOutcome::failed, "malformed port I/O exit (size " + std::to_string(io.size) + ", count " +
                                     std::to_string(io.count) + ")"};
   // SAFETY: data_offset and size*count were checked to lie inside the mapped run page.
@@ -58,14 +56,19 @@ RunResult run_once(Vcpu& vcpu, VcpuKick& kick, IoBus& bus, const MachineEvents& 
   kick.enter_guest();
   const int err = vcpu.run();
   kick.leave_guest();
+  return dispatch_exit(err, *vcpu.run_page(), vcpu.run_page_size(), kick, bus, events);
+}
+
+RunResult dispatch_exit(int err, kvm_run& run_page, size_t run_size, VcpuKick& kick, IoBus& bus,
+                        const MachineEvents& events) {
   if (err != 0) {
     if (err == -EINTR || err == -EAGAIN) return interrupted(kick);
     return {RunOutcome::failed, std::string("KVM_RUN: ") + std::strerror(-err)};
   }
-  kvm_run* run = vcpu.run_page();
+  kvm_run* run = &run_page;
   switch (run->exit_reason) {
     case KVM_EXIT_IO: {
-      auto r = handle_io(vcpu, bus);
+      auto r = handle_io(run, run_size, bus);
       return r.outcome == RunOutcome::resume ? after_device(events) : r;
     }
     case KVM_EXIT_MMIO:

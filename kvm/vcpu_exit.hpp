@@ -30,4 +30,11 @@ const char* to_string(RunOutcome outcome);
 /// serves the kicks an EINTR answers (a stale one yields resume, not interrupted).
 RunResult run_once(Vcpu& vcpu, VcpuKick& kick, IoBus& bus, const MachineEvents& events);
 
+/// What run_once does after KVM_RUN returned: `err` is its result (0 or -errno) and `run`
+/// the vCPU's mapped kvm_run page of `run_size` bytes, whose exit is dispatched (port I/O
+/// to `bus`, then any guest request in `events`; MMIO, HLT, shutdown, system events,
+/// failures). Touches no fd, so it is tested on a plain buffer.
+RunResult dispatch_exit(int err, kvm_run& run, size_t run_size, VcpuKick& kick, IoBus& bus,
+                        const MachineEvents& events);
+
 }  // namespace ktstr::kvm

@@ -29,14 +29,14 @@ FreezeResult measure_freeze(caf::actor_system& system, const Options& o, uint32_
   // No sampler: it is not what is measured, and under the emulated host its counter
   // reads (an IPI to a CPU in guest mode) wedged the host during a guest's AP bring-up.
   cfg.perf_period = std::chrono::milliseconds(0);
-  cfg.observer = caf::actor_cast<caf::actor>(self);
+  cfg.observer = caf::actor_cast<actors::run_observer>(self);
   auto vm = system.spawn(actors::vm_actor, std::move(cfg));
 
-  bool up = false, finished = false;
+  bool up = false, finished = false, reported = false;
   msg::run_finished end;
   const auto boot_start = std::chrono::steady_clock::now();
   auto on_finished = [&](msg::run_finished& f) {
-    finished = true;
+    finished = reported = true;
     end = std::move(f);
   };
   while (!up && !finished) {
@@ -45,8 +45,8 @@ FreezeResult measure_freeze(caf::actor_system& system, const Options& o, uint32_
                   caf::after(std::chrono::seconds(o.boot_timeout_s)) >> [&] { finished = true; });
   }
   if (!up) {
-    result.error = finished && !end.how.empty() ? "guest ended before the agent: " + end.how + " " + end.detail
-                                                : "agent not up within " + std::to_string(o.boot_timeout_s) + " s";
+    result.error = reported ? std::string("guest ended before the agent: ") + msg::to_string(end.how) + " " + end.detail
+                            : "agent not up within " + std::to_string(o.boot_timeout_s) + " s";
   } else {
     spdlog::info("freeze guest ({} vCPUs) up after {:.1f} s", vcpus, us_since(boot_start) / 1e6);
   }
@@ -66,7 +66,7 @@ FreezeResult measure_freeze(caf::actor_system& system, const Options& o, uint32_
           [](msg::agent_line&) {},
           [&](msg::run_finished& f) {
             on_finished(f);
-            result.error = "guest ended during the freezes: " + end.how + " " + end.detail;
+            result.error = std::string("guest ended during the freezes: ") + msg::to_string(end.how) + " " + end.detail;
           },
           caf::after(std::chrono::seconds(30)) >> [&] { result.error = "no snapshot within 30 s"; });
   }

@@ -71,7 +71,7 @@ KickResult measure_kick(caf::actor_system& system, const Options& o, const std::
     kicks.push_back(std::make_shared<kvm::VcpuKick>());
     vcpus.push_back(system.spawn(actors::vcpu_actor,
                                  actors::VcpuConfig{machine, std::shared_ptr<kvm::Vcpu>(std::move(v)), kicks.back(),
-                                                    caf::actor_cast<caf::actor>(supervisor), caf::actor{}}));
+                                                    caf::actor_cast<actors::vcpu_supervisor>(supervisor), {}}));
   }
 
   const auto boot_start = clock::now();
@@ -114,14 +114,14 @@ KickResult measure_kick(caf::actor_system& system, const Options& o, const std::
       if (!wait_in_guest(kick)) { result.error = "vCPU never back in KVM_RUN"; break; }
       const uint64_t seq = static_cast<uint64_t>(i);
       t0 = clock::now();
-      decider->send(vcpu, msg::ping_atom::value, seq);
+      decider->send(vcpu, msg::ping{seq});
       kick.kick();  // every message to a vCPU is followed by a kick (DESIGN.md)
       bool got = false;
       while (!got && result.error.empty())
         decider->receive(
-            [&](msg::pong_atom, uint64_t s, uint32_t, int64_t handled_at) {
-              got = s == seq;
-              const clock::time_point at{clock::duration(handled_at)};
+            [&](msg::pong& p) {
+              got = p.seq == seq;
+              const clock::time_point at{clock::duration(p.handled_at)};
               if (got && at >= t0) result.ping_oneway_us.push_back(us_between(t0, at));
             },
             caf::after(reply_timeout) >> [&] { result.error = "no pong within 5 s"; });

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/report/perf_json.hpp"
 
 namespace ktstr::cli {
 
@@ -22,6 +23,7 @@ std::vector<std::string> last_lines(const std::vector<std::string>& lines, size_
 void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& obs,
            std::vector<TopologyMismatch>& mismatches) {
   const auto& fin = obs.finished;
+  using msg::run_end;
   auto set = [&](const char* verdict, int code, std::string reason) {
     if (r.verdict.empty() || r.verdict == "pass") {
       r.verdict = verdict;
@@ -29,20 +31,22 @@ void judge(RunReport& r, const kvm::Topology& declared, const RunObservation& ob
     }
     r.reasons.push_back(std::move(reason));
   };
-  if (fin.how == "no-kvm") set("error", exit_no_host, "no usable /dev/kvm: " + fin.detail);
-  else if (fin.how == "vmm-error" || fin.how == "vcpu-failed") set("error", exit_vmm_error, "VMM failure: " + fin.detail);
-  else if (fin.how == "hang") {
+  if (fin.how == run_end::no_kvm) set("error", exit_no_host, "no usable /dev/kvm: " + fin.detail);
+  else if (fin.how == run_end::vmm_error || fin.how == run_end::vcpu_failed)
+    set("error", exit_vmm_error, "VMM failure: " + fin.detail);
+  else if (fin.how == run_end::hang) {
     set("fail", exit_guest_hang, "the guest hung: " + fin.detail);
     r.evidence = last_lines(fin.console_tail, kEvidenceLines);
-  } else if (fin.how == "panic" || !fin.panic_lines.empty()) {
+  } else if (fin.how == run_end::panic || !fin.panic_lines.empty()) {
     set("fail", exit_guest_panic, "guest kernel panicked (" + fin.detail + ")");
     r.evidence = fin.panic_lines;
   } else if (!obs.boot_done) {
-    set("error", exit_guest_timeout, "the guest never reached the agent (" + fin.how + ": " + fin.detail + ")");
+    set("error", exit_guest_timeout,
+        std::string("the guest never reached the agent (") + msg::to_string(fin.how) + ": " + fin.detail + ")");
     r.evidence = last_lines(fin.console_tail, kEvidenceLines);
   }
   if (!r.verdict.empty() && r.verdict != "pass") return;
-  if (fin.how == "timeout")
+  if (fin.how == run_end::timeout)
     set("error", exit_guest_timeout, "the guest did not finish within the run deadline (" + fin.detail + ")");
   for (const auto& snap : obs.snapshots)
     if (snap.partial) {
@@ -124,13 +128,13 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
     j["topology"] = topology_check_json(declared, *obs.topology, mismatches);
     r.table = render_topology_table(declared, *obs.topology, mismatches);
   }
-  j["vm_end"] = {{"how", fin.how},
+  j["vm_end"] = {{"how", msg::to_string(fin.how)},
                  {"detail", fin.detail},
                  {"elapsed_s", fin.elapsed_s},
                  {"agent_powered_off", obs.agent_powered_off},
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
-  j["perf"] = fin.perf_json.empty() ? nlohmann::json(nullptr) : nlohmann::json::parse(fin.perf_json, nullptr, false);
+  j["perf"] = fin.perf ? perf_json(*fin.perf) : nlohmann::json(nullptr);
   j["perf_off"] = obs.perf_off_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.perf_off_reason);
   j["heartbeats"] = {{"count", obs.heartbeat_at_s.size()},
                      {"last_at_s", obs.heartbeat_at_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.heartbeat_at_s.back())}};

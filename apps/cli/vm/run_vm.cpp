@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/runtime_config.hpp"
+#include "actors/unexpected.hpp"
 #include "actors/vm.hpp"
+#include "messages/guest_io.hpp"
 
 namespace ktstr::cli {
 
@@ -87,7 +89,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.freeze_deadline = limits.freeze_deadline;
     vm_config.freeze_schedule = limits.freeze_schedule;
     vm_config.perf_period = limits.perf_period;
-    vm_config.observer = caf::actor_cast<caf::actor>(self);
+    vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
 
     // The vm actor always answers within run + stop deadlines; the margin only guards
@@ -104,8 +106,9 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
           obs.finished = std::move(result);
           finished = true;
         },
+        actors::unexpected_in(&*self, "run"),
         caf::after(limits.run_deadline + std::chrono::seconds(60)) >> [&] {
-          obs.finished.how = "vmm-error";
+          obs.finished.how = msg::run_end::vmm_error;
           obs.finished.detail = "the vm actor did not report within the run deadline";
           obs.finished.stuck_vcpus.push_back(UINT32_MAX);
           finished = true;

@@ -8,7 +8,8 @@
 
 #include "apps/protocol/agent_events.hpp"
 #include "kvm/machine.hpp"
-#include "messages/messages.hpp"
+#include "messages/freeze.hpp"
+#include "messages/run.hpp"
 
 namespace ktstr::cli {
 

@@ -37,7 +37,7 @@ struct Fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> probe;
-  caf::actor coordinator;
+  actors::freeze_coordinator_actor_t coordinator;
   std::vector<uint32_t> kicked;
 
   explicit Fixture(std::vector<Fake> modes) {
@@ -48,7 +48,7 @@ struct Fixture {
     for (uint32_t i = 0; i < modes.size(); ++i)
       fc.vcpus.push_back(sys->spawn(fake_vcpu, i, modes[i], caf::actor_cast<caf::actor>(*probe)));
     fc.deadline = 150ms;
-    fc.observer = caf::actor_cast<caf::actor>(*probe);
+    fc.observer = caf::actor_cast<actors::run_observer>(*probe);
     coordinator = sys->spawn(actors::freeze_coordinator_actor, std::move(fc));
   }
   ~Fixture() {

@@ -11,6 +11,7 @@
 
 #include "actors/perf_sampler.hpp"
 #include "actors/runtime_config.hpp"
+#include "apps/cli/report/perf_json.hpp"
 #include "kvm/perf_counters.hpp"
 #include "messages/messages.hpp"
 #include "tests/support/worker_thread.hpp"
@@ -27,7 +28,7 @@ struct SamplerTestConfig : caf::actor_system_config {
   }
 };
 
-actors::PerfSamplerConfig fast_config(caf::actor observer = {}) {
+actors::PerfSamplerConfig fast_config(actors::perf_sample_listener observer = {}) {
   actors::PerfSamplerConfig c;
   c.period = std::chrono::milliseconds(20);  // a few periods fit in a short test
   c.start = std::chrono::steady_clock::now();
@@ -35,12 +36,13 @@ actors::PerfSamplerConfig fast_config(caf::actor observer = {}) {
   return c;
 }
 
-nlohmann::json request_report(caf::scoped_actor& self, const caf::actor& sampler) {
-  std::string text;
-  self->request(sampler, std::chrono::seconds(5), actors::perf_report_atom::value)
-      .receive([&](std::string& json) { text = std::move(json); },
+// The report as result.json shows it: the sampler's typed report through the run report's JSON.
+nlohmann::json request_report(caf::scoped_actor& self, const actors::perf_sampler_actor_t& sampler) {
+  nlohmann::json out;
+  self->request(sampler, std::chrono::seconds(5), msg::perf_report_atom::value)
+      .receive([&](msg::perf_report& report) { out = cli::perf_json(report); },
                [&](caf::error& err) { FAIL("no report: " << to_string(err)); });
-  return nlohmann::json::parse(text);
+  return out;
 }
 
 std::set<std::pair<std::string, std::string>> as_set(const std::vector<kvm::CounterUnavailable>& list) {
@@ -97,7 +99,8 @@ TEST_CASE("perf sampler forwards each sample to the observer") {
   caf::actor_system system{cfg};
   caf::scoped_actor observer{system};
   WorkerThread spinner(WorkerThread::Mode::spin);
-  auto sampler = system.spawn(actors::perf_sampler_actor, fast_config(observer));
+  auto sampler =
+      system.spawn(actors::perf_sampler_actor, fast_config(caf::actor_cast<actors::perf_sample_listener>(observer)));
   observer->send(sampler, msg::vcpu_started{3, spinner.tid()});
   bool got = false;
   observer->receive([&](msg::perf_sample& s) {

@@ -1,0 +1,16 @@
+#pragma once
+// The atoms: messages that carry nothing but their name. Messages with values are
+// structs in the other headers of this folder.
+#include <caf/atom.hpp>
+
+namespace ktstr::msg {
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;              ///< leave the run loop / end the VM
+using tail_atom = caf::atom_constant<caf::atom("tail")>;              ///< ask the console for its tail (console_tail)
+using rekick_atom = caf::atom_constant<caf::atom("rekick")>;          ///< vm tick: kick vCPUs that have not stopped yet
+using sample_atom = caf::atom_constant<caf::atom("sample")>;          ///< perf sampler / watchdog tick
+using soft_atom = caf::atom_constant<caf::atom("soft")>;              ///< watchdog: soft stage reached
+using hard_atom = caf::atom_constant<caf::atom("hard")>;              ///< watchdog: hard stage reached
+using perf_report_atom = caf::atom_constant<caf::atom("perfreport")>;  ///< ask the perf sampler for its perf_report
+
+}  // namespace ktstr::msg
