@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/unexpected.hpp"
+#include "apps/protocol/printable.hpp"
 
 namespace ktstr::actors {
 
@@ -14,17 +15,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Console text is shown to users: control bytes (escape sequences, garbage) become '?'.
-std::string printable(std::string line) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  for (char& c : line)
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') c = '?';
-  return line;
-}
-
-void kernel_line(state_ptr self, std::string raw) {
+// Console text is shown to users: anything but printable text (escape sequences,
+// garbage) becomes '?' (apps/protocol/printable.hpp).
+void kernel_line(state_ptr self, std::string_view raw) {
   auto& s = self->state;
-  std::string line = printable(std::move(raw));
+  while (!raw.empty() && (raw.back() == '\r' || raw.back() == '\n')) raw.remove_suffix(1);
+  std::string line = protocol::printable(raw);
   s.tail.push_back(line);
   if (s.tail.size() > console_state::kTailLines) s.tail.pop_front();
   if (!s.panicked && line.find("Kernel panic - not syncing") != std::string::npos) {
@@ -41,7 +37,7 @@ void on_kernel_bytes(state_ptr self, const std::string& bytes) {
   s.kernel_log.flush();  // evidence must survive a hung or killed run
   for (char c : bytes) {
     if (c == '\n' || s.kernel_partial.size() >= console_state::kKernelLineMax) {
-      kernel_line(self, std::move(s.kernel_partial));
+      kernel_line(self, s.kernel_partial);
       s.kernel_partial.clear();
       if (c == '\n') continue;
     }
@@ -53,18 +49,11 @@ void on_agent_bytes(state_ptr self, const std::string& bytes) {
   auto& s = self->state;
   s.agent_log.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   s.agent_log.flush();
-  for (char c : bytes) {
-    if (c == '\n') {
-      if (s.agent_overlong) spdlog::warn("agent sent a line over {} bytes; dropped", console_state::kAgentLineMax);
-      else self->send(s.config.observer, msg::agent_line{std::move(s.agent_partial), seconds_since(s.config.start)});
-      s.agent_partial.clear();
-      s.agent_overlong = false;
-    } else if (s.agent_partial.size() >= console_state::kAgentLineMax) {
-      s.agent_overlong = true;  // keep dropping until the next newline
-      s.agent_partial.clear();
-    } else if (!s.agent_overlong) {
-      s.agent_partial.push_back(c);
-    }
+  for (auto& line : s.agent_lines.feed(bytes)) {
+    if (line.fault == protocol::GuestLine::Fault::overlong)  // the seq check shows the gap it leaves
+      spdlog::warn("agent sent a line of {} bytes, over {}; dropped", line.bytes, console_state::kAgentLineMax);
+    else
+      self->send(s.config.observer, msg::agent_line{std::move(line.text), seconds_since(s.config.start)});
   }
 }
 
@@ -93,7 +82,7 @@ console_actor_t::behavior_type console_actor(console_actor_t::stateful_pointer<c
       [=](msg::tail_atom) -> msg::console_tail {
         auto& st = self->state;
         if (!st.kernel_partial.empty()) {
-          kernel_line(self, std::move(st.kernel_partial));
+          kernel_line(self, st.kernel_partial);
           st.kernel_partial.clear();
         }
         st.kernel_log.flush();

@@ -1,7 +1,8 @@
 #pragma once
 // The console actor: receives what the guest's UARTs send. COM1 (kernel console) goes
 // to the console log, a bounded tail and the panic detector; COM2 (agent channel) is
-// cut into bounded lines and forwarded to the observer. All of it is untrusted.
+// cut into bounded lines by the protocol's LineAssembler and forwarded to the observer.
+// All of it is untrusted.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "apps/protocol/agent_line_assembler.hpp"
 
 namespace ktstr::actors {
 
@@ -28,12 +30,12 @@ struct console_state {
   static constexpr size_t kTailLines = 60;
   static constexpr size_t kPanicContext = 40;
   static constexpr size_t kKernelLineMax = 4096;
-  static constexpr size_t kAgentLineMax = 1 << 20;
+  static constexpr size_t kAgentLineMax = protocol::LineAssembler::kMaxLineBytes;
 
   ConsoleConfig config;
   std::ofstream kernel_log, agent_log;
-  std::string kernel_partial, agent_partial;
-  bool agent_overlong = false;
+  std::string kernel_partial;
+  protocol::LineAssembler agent_lines{kAgentLineMax};
   std::deque<std::string> tail;
   bool panicked = false;
   std::chrono::steady_clock::time_point last_progress_sent;

@@ -9,6 +9,7 @@
 #include "actors/unexpected.hpp"
 #include "actors/vcpu.hpp"
 #include "actors/watchdog.hpp"
+#include "apps/protocol/guest_paths.hpp"
 #include "kvm/error.hpp"
 
 namespace ktstr::actors {
@@ -183,7 +184,7 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
       [=](msg::soft_atom) {
         auto& st = self->state;
         spdlog::info("run deadline of {} s reached: asking the guest agent to finish", st.config.run_deadline.count() / 1000);
-        if (st.machine) st.machine->com2().enqueue_input("{\"cmd\":\"stop\"}\n");
+        if (st.machine) st.machine->com2().enqueue_input(std::string(protocol::kStopCommand) + "\n");
       },
       [=](msg::hard_atom) {
         auto& st = self->state;

@@ -16,6 +16,12 @@ std::vector<ParsedLine> AgentStream::finish() {
   return out;
 }
 
+std::vector<ParsedLine> AgentStream::line(std::string_view text) {
+  std::vector<ParsedLine> out;
+  take(GuestLine{std::string(text), GuestLine::Fault::none, text.size()}, out);
+  return out;
+}
+
 void AgentStream::take(GuestLine line, std::vector<ParsedLine>& out) {
   switch (line.fault) {
     case GuestLine::Fault::overlong:

@@ -19,6 +19,9 @@ class AgentStream {
   std::vector<ParsedLine> feed(std::string_view bytes);
   /// The guest is gone: reports a partial last line.
   std::vector<ParsedLine> finish();
+  /// One line someone else cut (the console actor, with its own LineAssembler): parsed,
+  /// with the seq check.
+  std::vector<ParsedLine> line(std::string_view text);
 
  private:
   void take(GuestLine line, std::vector<ParsedLine>& out);

@@ -1,5 +1,7 @@
 #include "apps/cli/vm/run_vm.hpp"
 
+#include "apps/protocol/agent_stream.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "actors/runtime_config.hpp"
@@ -32,12 +34,7 @@ void log_scenario_progress(const protocol::AgentEvent& event, double at_s) {
   }
 }
 
-void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
-  auto parsed = protocol::parse_agent_line(line.line);
-  if (auto* err = std::get_if<protocol::ProtocolError>(&parsed)) {
-    record(obs.protocol_errors, err->message);
-    return;
-  }
+void on_event(RunObservation& obs, const msg::agent_line& line, protocol::AgentEvent& parsed) {
   std::visit(
       [&](auto& event) {
         using T = std::decay_t<decltype(event)>;
@@ -63,13 +60,23 @@ void on_agent_line(RunObservation& obs, const msg::agent_line& line) {
           else obs.scenario_events_truncated = true;
         }
       },
-      std::get<protocol::AgentEvent>(parsed));
+      parsed);
+}
+
+// Each line through the protocol's stream: parsed, and its seq checked against the last,
+// so a line the console dropped or the guest lost shows as a protocol error.
+void on_agent_line(RunObservation& obs, protocol::AgentStream& stream, const msg::agent_line& line) {
+  for (auto& parsed : stream.line(line.line)) {
+    if (auto* err = std::get_if<protocol::ProtocolError>(&parsed)) record(obs.protocol_errors, err->message);
+    else on_event(obs, line, std::get<protocol::AgentEvent>(parsed));
+  }
 }
 
 }  // namespace
 
 RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths, const VmRunLimits& limits) {
   RunObservation obs;
+  protocol::AgentStream agent_stream;
   obs.perf_off_reason = limits.perf_off_reason;
   actors::keep_heap_mapped();
   caf::actor_system_config cfg;
@@ -96,7 +103,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     // against a bug in it, so that the CLI never hangs.
     bool finished = false;
     self->receive_while([&] { return !finished; })(
-        [&](msg::agent_line& line) { on_agent_line(obs, line); },
+        [&](msg::agent_line& line) { on_agent_line(obs, agent_stream, line); },
         [&](msg::snapshot& snap) {
           spdlog::info("freeze {} ({}): {} vCPU(s) parked in {:.1f} ms{}", snap.id, snap.trigger, snap.vcpus.size(),
                        snap.latency_s * 1e3, snap.partial ? " (partial)" : "");

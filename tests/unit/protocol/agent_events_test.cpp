@@ -223,3 +223,14 @@ TEST_CASE("one printable filter: controls, DEL and non-ASCII never pass, tab doe
   CHECK(printable_excerpt("a\tb\x01") == "a\\x09b\\x01");
   CHECK(printable_excerpt(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
 }
+
+TEST_CASE("lines cut elsewhere (the console actor) get the same seq check as a byte stream") {
+  AgentStream stream;
+  CHECK(stream.line(R"({"event":"heartbeat","seq":0,"uptime_s":1})").size() == 1);
+  // seq 1 was dropped (an over-long line the console refused): the gap is reported.
+  auto out = stream.line(R"({"event":"heartbeat","seq":2,"uptime_s":2})");
+  REQUIRE(out.size() == 2);
+  REQUIRE(std::holds_alternative<ProtocolError>(out[0]));
+  CHECK(std::get<ProtocolError>(out[0]).message == "heartbeat: seq 2 where 1 was expected");
+  CHECK(std::holds_alternative<AgentEvent>(out[1]));
+}
