@@ -107,24 +107,4 @@ std::vector<uint32_t> Topology::node_cpus(uint32_t node) const {
 
 std::string format_cpu_list(const std::vector<uint32_t>& cpus) { return format_sorted_cpu_list(cpus); }
 
-std::optional<std::vector<uint32_t>> parse_cpu_list(std::string_view text, uint32_t max_cpu) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
-  std::vector<uint32_t> out;
-  if (text.empty()) return out;
-  while (true) {
-    auto comma = text.find(',');
-    auto item = text.substr(0, comma);
-    auto dash = item.find('-');
-    auto lo = parse_u32(item.substr(0, dash));
-    auto hi = dash == std::string_view::npos ? lo : parse_u32(item.substr(dash + 1));
-    if (!lo || !hi || *lo > *hi || *hi > max_cpu) return std::nullopt;
-    for (uint32_t c = *lo; c <= *hi; ++c) out.push_back(c);
-    if (comma == std::string_view::npos) break;
-    text = text.substr(comma + 1);
-  }
-  std::sort(out.begin(), out.end());
-  if (std::adjacent_find(out.begin(), out.end()) != out.end()) return std::nullopt;
-  return out;
-}
-
 }  // namespace ktstr::kvm

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kvm/cpu_list.hpp"
+
 namespace ktstr::kvm {
 
 struct TopologySpec {
@@ -82,7 +84,6 @@ uint32_t order_base_2(uint32_t n);
 
 /// "0-3,6" style, as in /sys cpu lists. Input must be sorted.
 std::string format_cpu_list(const std::vector<uint32_t>& cpus);
-/// Parses a sysfs cpu list; nullopt on anything malformed or above max_cpu.
-std::optional<std::vector<uint32_t>> parse_cpu_list(std::string_view text, uint32_t max_cpu = 4095);
+// Reading a cpu list: parse_cpu_list in kvm/cpu_list.hpp.
 
 }  // namespace ktstr::kvm
