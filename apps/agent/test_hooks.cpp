@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "apps/protocol/guest_paths.hpp"
+
 namespace ktstr::agent {
 
 namespace {
@@ -40,24 +42,24 @@ TestHooks parse_test_hooks(std::string_view cmdline) {
     auto eq = word.find('=');
     auto key = word.substr(0, eq);
     auto value = eq == std::string_view::npos ? std::string_view{} : word.substr(eq + 1);
-    if (key == "ktstr.test_panic") {
+    if (key == protocol::kHookPanic) {
       hooks.panic = value == "1";
-      if (value != "0" && value != "1") hooks.errors.push_back("ktstr.test_panic wants 0 or 1, got \"" + std::string(value) + "\"");
-    } else if (key == "ktstr.test_hang") {
+      if (value != "0" && value != "1") hooks.errors.push_back(std::string(protocol::kHookPanic) + " wants 0 or 1, got \"" + std::string(value) + "\"");
+    } else if (key == protocol::kHookHang) {
       hooks.hang = value == "1";
-      if (value != "0" && value != "1") hooks.errors.push_back("ktstr.test_hang wants 0 or 1, got \"" + std::string(value) + "\"");
-    } else if (key == "ktstr.test_kill_scheduler_ms") {
+      if (value != "0" && value != "1") hooks.errors.push_back(std::string(protocol::kHookHang) + " wants 0 or 1, got \"" + std::string(value) + "\"");
+    } else if (key == protocol::kHookKillSchedulerMs) {
       uint32_t ms = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
       if (value.empty() || ec != std::errc() || p != value.data() + value.size() || ms > kMaxHoldSeconds * 1000)
-        hooks.errors.push_back("ktstr.test_kill_scheduler_ms wants milliseconds, got \"" + std::string(value) + "\"");
+        hooks.errors.push_back(std::string(protocol::kHookKillSchedulerMs) + " wants milliseconds, got \"" + std::string(value) + "\"");
       else
         hooks.kill_scheduler_ms = ms;
-    } else if (key == "ktstr.hold_s") {
+    } else if (key == protocol::kHookHoldSeconds) {
       uint32_t seconds = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
       if (value.empty() || ec != std::errc() || p != value.data() + value.size() || seconds > kMaxHoldSeconds)
-        hooks.errors.push_back("ktstr.hold_s wants seconds in 0.." + std::to_string(kMaxHoldSeconds) + ", got \"" +
+        hooks.errors.push_back(std::string(protocol::kHookHoldSeconds) + " wants seconds in 0.." + std::to_string(kMaxHoldSeconds) + ", got \"" +
                                std::string(value) + "\"");
       else
         hooks.hold_s = seconds;

@@ -13,4 +13,10 @@ inline constexpr std::string_view kGuestSchedulerDir = "/ktstr/sched";
 /// Host -> agent, one line: end the run now (the agent stops its workers and powers off).
 inline constexpr std::string_view kStopCommand = R"({"cmd":"stop"})";
 
+// Kernel command-line words the agent reads (`run --append`), for tests of the harness:
+inline constexpr std::string_view kHookHoldSeconds = "ktstr.hold_s";           ///< =N: stay up N s, heartbeating
+inline constexpr std::string_view kHookPanic = "ktstr.test_panic";             ///< =1: crash the kernel after boot_done
+inline constexpr std::string_view kHookHang = "ktstr.test_hang";               ///< =1: go silent, ignore the stop
+inline constexpr std::string_view kHookKillSchedulerMs = "ktstr.test_kill_scheduler_ms";  ///< =N: SIGKILL the scheduler N ms in
+
 }  // namespace ktstr::protocol

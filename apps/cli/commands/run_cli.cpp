@@ -1,0 +1,73 @@
+#include "apps/cli/commands/run_cli.hpp"
+
+#include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/base/refusal.hpp"
+#include "apps/cli/base/run_options.hpp"
+#include "apps/cli/commands/run_command.hpp"
+#include "apps/cli/vm/perf_choice.hpp"
+
+namespace ktstr::cli {
+
+struct RunCommand {
+  CLI::App* command = nullptr;
+  RunOptions options;
+  std::string json, out_dir, host = "auto", scheduler, junit;
+  unsigned perf_period_ms = 0;
+  CLI::Option* perf_period = nullptr;
+};
+
+std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
+  auto r = std::make_shared<RunCommand>();
+  RunOptions& run = r->options;
+  auto* cmd = app.add_subcommand("run", "boot a kernel with a declared topology and check what the guest sees");
+  r->command = cmd;
+  cmd->add_option("--kernel", run.kernel, "bzImage path or cached kernel name (default: cached Debian 6.1)");
+  cmd->add_option("--topology", run.topology, "NUMA nodes,LLCs,cores per LLC,threads per core")->capture_default_str();
+  cmd->add_option("--memory", run.memory_mib, "guest memory in MiB")->capture_default_str();
+  cmd->add_option("--timeout", run.timeout_s, "seconds until the run is ended")->capture_default_str();
+  cmd->add_option("--json", r->json, "also write the result as JSON to FILE");
+  cmd->add_option("--out", r->out_dir, "directory for logs and results (default: ./ktstr-out/run-<time>-<pid>)");
+  cmd->add_option("--host", r->host,
+                  "where KVM comes from: auto (/dev/kvm when `host probe` finds it usable, else the nested "
+                  "host), kvm (/dev/kvm, refused when it is not usable) or nested")
+      ->check(CLI::IsMember({"auto", "kvm", "nested"}))
+      ->capture_default_str();
+  cmd->add_flag("--force-kvm", run.force_kvm,
+                "with --host=kvm: use /dev/kvm even when the probe finds it emulates guests (slow: minutes to boot)");
+  cmd->add_option("--append", run.append, "extra kernel command-line arguments");
+  cmd->add_option("--freeze-at", run.freeze_at_s, "freeze every vCPU at T seconds into the run (repeatable)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--snapshots", run.snapshots, "take N freeze snapshots spread over the run deadline")
+      ->capture_default_str();
+  cmd->add_option("--freeze-deadline", run.freeze_deadline_s, "seconds for every vCPU to park")->capture_default_str();
+  cmd->add_option("--stall-timeout", run.stall_timeout_s, "no guest output for S seconds ends the run as a hang (0: off)")
+      ->capture_default_str();
+  r->perf_period = cmd->add_option("--perf-period", r->perf_period_ms,
+                                   "sample per-vCPU perf counters every MS milliseconds (0: off; default " +
+                                       std::to_string(kDefaultPerfPeriod.count()) + ", off under an emulated host)");
+  cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
+  cmd->add_option("--scheduler", r->scheduler, "sched_ext scheduler binary to test (its arguments after --)");
+  cmd->add_option("--junit", r->junit, "also write the scenario's checks as JUnit XML to FILE");
+  cmd->add_option("--assert", run.assert_overrides,
+                  "KEY=VALUE over the scenario's [assert] (max_gap_ms, fairness_spread_pct, "
+                  "throughput_spread_pct, starvation, isolation; repeatable)");
+  return r;
+}
+
+std::optional<int> run_run_command(RunCommand& r, const std::vector<std::string>& after_dashdash,
+                                   const Environment& env) {
+  if (!r.command->parsed()) return std::nullopt;
+  if (!after_dashdash.empty() && r.scheduler.empty())
+    return refuse(exit_usage, "arguments after -- are the scheduler's: give --scheduler PATH");
+  RunOptions run = r.options;
+  if (r.perf_period->count() > 0) run.perf_period_ms = r.perf_period_ms;
+  if (!r.scheduler.empty()) run.scheduler = r.scheduler;
+  run.scheduler_args = after_dashdash;
+  if (!r.junit.empty()) run.junit = r.junit;
+  if (!r.json.empty()) run.json = r.json;
+  if (!r.out_dir.empty()) run.out_dir = r.out_dir;
+  run.host = r.host == "kvm" ? HostMode::kvm : r.host == "nested" ? HostMode::nested : HostMode::automatic;
+  return run_main(run, env);
+}
+
+}  // namespace ktstr::cli
