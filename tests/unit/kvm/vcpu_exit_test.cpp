@@ -141,7 +141,7 @@ TEST_CASE("exit dispatch: entry failures, internal errors and unknown exits fail
   e.run.fail_entry.hardware_entry_failure_reason = 33;
   auto r = e.dispatch();
   CHECK(r.outcome == RunOutcome::failed);
-  CHECK(r.detail == "VM entry failed (hardware reason 0x33)");  // today's text: decimal digits after 0x
+  CHECK(r.detail == "VM entry failed (hardware reason 0x21)");  // 33, in hex as the 0x says
 
   e.run.exit_reason = KVM_EXIT_INTERNAL_ERROR;
   e.run.internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
