@@ -37,13 +37,18 @@ uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 
 }  // namespace
 
-BootImage load_linux(GuestMemory& memory, const MemoryLayout& layout, const BzImage& kernel,
-                     std::string_view cmdline, std::span<const uint8_t> initrd, uint64_t rsdp_gpa) {
+void check_cmdline_fits(const BzImage& kernel, std::string_view cmdline) {
   const auto& hdr = kernel.header();
   if (cmdline.size() + 1 > std::min<uint64_t>(hdr.cmdline_size, layout::kCmdlineMax))
     throw Error(ErrorKind::boot_protocol, "kernel command line is " + std::to_string(cmdline.size()) +
                                               " bytes; this kernel accepts at most " +
                                               std::to_string(hdr.cmdline_size - 1));
+}
+
+BootImage load_linux(GuestMemory& memory, const MemoryLayout& layout, const BzImage& kernel,
+                     std::string_view cmdline, std::span<const uint8_t> initrd, uint64_t rsdp_gpa) {
+  check_cmdline_fits(kernel, cmdline);
+  const auto& hdr = kernel.header();
 
   // The decompressor needs init_size bytes from where it runs (at least 16 MiB up);
   // keep the initrd above that, at the top of RAM below the MMIO hole.

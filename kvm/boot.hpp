@@ -23,6 +23,10 @@ struct BootImage {
   uint64_t initrd_size = 0;
 };
 
+/// Throws Error{boot_protocol} when `cmdline` is longer than `kernel` accepts
+/// (setup_header.cmdline_size), so validate() refuses it before anything boots.
+void check_cmdline_fits(const BzImage& kernel, std::string_view cmdline);
+
 /// Loads kernel, initrd and command line into guest RAM and writes boot_params.
 /// Throws Error{memory} when they do not fit, Error{boot_protocol} when the command
 /// line is longer than the kernel accepts.

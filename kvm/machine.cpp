@@ -13,6 +13,7 @@ ValidatedConfig validate(const MachineConfig& config) {
   Topology topology(config.topology);
   MemoryLayout memory(config.memory_mib, topology.packages(), topology.cpu_count());
   BzImage kernel = BzImage::load(config.kernel);
+  check_cmdline_fits(kernel, config.cmdline);
   return {std::move(topology), std::move(memory), std::move(kernel)};
 }
 

@@ -121,6 +121,14 @@ TEST_CASE("a scheduler on a kernel without sched_ext is a skip naming CONFIG_SCH
   REQUIRE(r.json.is_object());
   CHECK(r.json["verdict"] == "skip");
   CHECK_THAT(r.cli.output, Catch::Contains("CONFIG_SCHED_CLASS_EXT"));
+
+  // With --fail-on-skip the same run is not a pass: CI sees that nothing was tested.
+  auto strict = run_scenario("steady", {"--scheduler", scheduler, "--fail-on-skip"});
+  INFO(strict.cli.output);
+  CHECK(strict.cli.exit_code == exit_skip);
+  REQUIRE(strict.json.is_object());
+  CHECK(strict.json["verdict"] == "skip");
+  CHECK(strict.json["exit_code"] == exit_skip);
 }
 
 TEST_CASE("scx_simple on a sched_ext kernel passes steady", "[scenario][scx]") {

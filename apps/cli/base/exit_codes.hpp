@@ -6,6 +6,7 @@ enum ExitCode : int {
   exit_pass = 0,                ///< the run passed (observed == declared, verdict pass)
   exit_fail = 1,                ///< the run completed and failed (e.g. topology mismatch)
   exit_inconclusive = 2,        ///< the run could not decide
+  exit_skip = 3,                ///< the scenario was skipped and `run --fail-on-skip` was given
   exit_usage = 64,              ///< bad command-line usage (unknown flag, malformed value), or a
                                 ///< working directory the nested host cannot enter (status "refused")
   exit_kernel_image = 65,       ///< kernel file missing, unreadable or not a bzImage

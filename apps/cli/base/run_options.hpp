@@ -31,6 +31,7 @@ struct RunOptions {
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
   std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
   std::vector<std::string> assert_overrides;       ///< KEY=VALUE over the scenario's [assert]
+  bool fail_on_skip = false;                       ///< a skipped scenario exits exit_skip, not exit_pass
 };
 
 }  // namespace ktstr::cli

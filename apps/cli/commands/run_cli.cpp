@@ -14,6 +14,7 @@ struct RunCommand {
   std::string json, out_dir, host = "auto", scheduler, junit;
   unsigned perf_period_ms = 0;
   CLI::Option* perf_period = nullptr;
+  CLI::Option* scenario = nullptr;
 };
 
 std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
@@ -35,8 +36,8 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_flag("--force-kvm", run.force_kvm,
                 "with --host=kvm: use /dev/kvm even when the probe finds it emulates guests (slow: minutes to boot)");
   cmd->add_option("--append", run.append, "extra kernel command-line arguments");
-  cmd->add_option("--freeze-at", run.freeze_at_s, "freeze every vCPU at T seconds into the run (repeatable)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--freeze-at", run.freeze_at_s,
+                  "freeze every vCPU at T seconds into the run, before its deadline (repeatable)");
   cmd->add_option("--snapshots", run.snapshots, "take N freeze snapshots spread over the run deadline")
       ->capture_default_str();
   cmd->add_option("--freeze-deadline", run.freeze_deadline_s, "seconds for every vCPU to park")->capture_default_str();
@@ -45,7 +46,10 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   r->perf_period = cmd->add_option("--perf-period", r->perf_period_ms,
                                    "sample per-vCPU perf counters every MS milliseconds (0: off; default " +
                                        std::to_string(kDefaultPerfPeriod.count()) + ", off under an emulated host)");
-  cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
+  r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
+  cmd->add_flag("--fail-on-skip", run.fail_on_skip,
+                "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "
+                "while testing nothing");
   cmd->add_option("--scheduler", r->scheduler, "sched_ext scheduler binary to test (its arguments after --)");
   cmd->add_option("--junit", r->junit, "also write the scenario's checks as JUnit XML to FILE");
   cmd->add_option("--assert", run.assert_overrides,
@@ -57,6 +61,8 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
 std::optional<int> run_run_command(RunCommand& r, const std::vector<std::string>& after_dashdash,
                                    const Environment& env) {
   if (!r.command->parsed()) return std::nullopt;
+  if (r.scenario->count() > 0 && r.options.scenario.empty())
+    return refuse(exit_usage, "--scenario needs a built-in name (see `list`) or a scenario file");
   if (!after_dashdash.empty() && r.scheduler.empty())
     return refuse(exit_usage, "arguments after -- are the scheduler's: give --scheduler PATH");
   RunOptions run = r.options;

@@ -21,6 +21,7 @@
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
+#include "apps/cli/commands/run_checks.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
@@ -110,6 +111,10 @@ int run_main(RunOptions options, const Environment& env) {
     return refuse(e.exit_code, e.what());
   }
   const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
+  // Option values that cannot work: refused here, before an output directory, a VM or a
+  // nested host exists.
+  if (auto refusal = check_run_options(options, extra_s, host_memory_mib()))
+    return refuse(refusal->exit_code, refusal->line);
   if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
   if (options.junit) options.junit = fs::absolute(*options.junit);
   // A scenario file is carried by absolute path (the nested run has another working
@@ -176,7 +181,7 @@ int run_main(RunOptions options, const Environment& env) {
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
   report.json["host"] = host;
-  if (scenario) judge_scenario(*scenario, obs, report, options.junit);
+  if (scenario) judge_scenario(*scenario, obs, report, options.junit, options.fail_on_skip);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");
   if (!obs.snapshots.empty()) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "apps/cli/verdict/assertions.hpp"
@@ -44,14 +45,16 @@ fs::path checked_scheduler(const fs::path& path) {
   return fs::absolute(path);
 }
 
-double number_value(const std::string& key, const std::string& value) {
+// The same range a scenario file's [assert] has (assertion_thresholds.hpp).
+double number_value(const ThresholdRange& range, const std::string& value) {
   try {
     std::size_t used = 0;
     double v = std::stod(value, &used);
-    if (used == value.size() && v >= 0 && v < 1e9) return v;
+    if (used == value.size() && v >= range.min && v <= range.max) return v;
   } catch (const std::exception&) {
   }
-  throw ScenarioInputError(exit_usage, "--assert " + key + "=" + value + ": expected a number >= 0");
+  throw ScenarioInputError(exit_usage, fmt::format("--assert {}={}: expected a number in {:g}..{:.0f}", range.name,
+                                                   value, range.min, range.max));
 }
 
 bool bool_value(const std::string& key, const std::string& value) {
@@ -64,9 +67,9 @@ void apply_override(AssertionThresholds& t, const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos) throw ScenarioInputError(exit_usage, "--assert " + text + ": expected KEY=VALUE");
   const std::string key = text.substr(0, eq), value = text.substr(eq + 1);
-  if (key == "max_gap_ms") t.max_gap_ms = number_value(key, value);
-  else if (key == "fairness_spread_pct") t.fairness_spread_pct = number_value(key, value);
-  else if (key == "throughput_spread_pct") t.throughput_spread_pct = number_value(key, value);
+  if (key == kMaxGapMsRange.name) t.max_gap_ms = number_value(kMaxGapMsRange, value);
+  else if (key == kFairnessSpreadRange.name) t.fairness_spread_pct = number_value(kFairnessSpreadRange, value);
+  else if (key == kThroughputSpreadRange.name) t.throughput_spread_pct = number_value(kThroughputSpreadRange, value);
   else if (key == "starvation") t.starvation = bool_value(key, value);
   else if (key == "isolation") t.isolation = bool_value(key, value);
   else
@@ -119,7 +122,7 @@ unsigned scenario_extra_seconds(const PreparedScenario& prepared) {
 }
 
 void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs, RunReport& report,
-                    const std::optional<fs::path>& junit) {
+                    const std::optional<fs::path>& junit, bool fail_on_skip) {
   ScenarioCollector collector(parse_plan(prepared.plan));  // our own plan: cannot be malformed
   for (const auto& event : obs.scenario_events) collector.feed(event);
   for (const auto& problem : obs.protocol_errors) collector.protocol_problem(problem);
@@ -135,6 +138,7 @@ void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs,
   if (report.verdict == "pass") {
     report.verdict = std::string(verdict_name(scenario.verdict));
     report.exit_code = scenario.exit_code;
+    if (scenario.verdict == Verdict::skip && fail_on_skip) report.exit_code = exit_skip;
   }
   for (const auto& f : scenario.findings)
     if (f.verdict != Verdict::pass && f.verdict != Verdict::skip && report.reasons.size() < kMaxReasonLines)

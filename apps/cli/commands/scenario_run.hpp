@@ -41,7 +41,8 @@ unsigned scenario_extra_seconds(const PreparedScenario& prepared);
 /// Judges the scenario from the agent's events and folds the verdict into the run
 /// report (a run that already failed keeps its verdict; the scenario's evidence is added);
 /// the human summary goes to report.scenario_summary, the JUnit XML to `junit` if given.
+/// `fail_on_skip`: a skipped scenario exits exit_skip instead of exit_pass.
 void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs, RunReport& report,
-                    const std::optional<std::filesystem::path>& junit);
+                    const std::optional<std::filesystem::path>& junit, bool fail_on_skip = false);
 
 }  // namespace ktstr::cli

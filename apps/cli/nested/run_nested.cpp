@@ -41,7 +41,7 @@ bool scenario_is_file(const std::string& scenario) { return scenario.find('/') !
 [[maybe_unused]] void every_option_is_carried(const RunOptions& o) {
   [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
                                 freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, scenario,
-                                scheduler, scheduler_args, junit, assert_overrides] = o;
+                                scheduler, scheduler_args, junit, assert_overrides, fail_on_skip] = o;
 }
 
 }  // namespace
@@ -70,6 +70,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   if (options.perf_period_ms) option("perf-period", std::to_string(*options.perf_period_ms));
   if (!options.scenario.empty()) option("scenario", options.scenario);
   for (const auto& a : options.assert_overrides) option("assert", a);
+  if (options.fail_on_skip) argv.push_back("--fail-on-skip");
   if (options.scheduler) {
     option("scheduler", options.scheduler->string());
     // The scheduler's own arguments come last: everything after "--" is theirs.

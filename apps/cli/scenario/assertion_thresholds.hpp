@@ -2,8 +2,18 @@
 // Limits a scenario run is judged against. Defaults here; a scenario file's [assert]
 // table overrides them field by field (docs/scenarios.md).
 #include <optional>
+#include <string_view>
 
 namespace ktstr::cli {
+
+/// The one range of each numeric threshold, for a file's [assert] and `run --assert` alike.
+struct ThresholdRange {
+  std::string_view name;
+  double min, max;
+};
+inline constexpr ThresholdRange kMaxGapMsRange{"max_gap_ms", 1, 3600e3};
+inline constexpr ThresholdRange kFairnessSpreadRange{"fairness_spread_pct", 0, 100};
+inline constexpr ThresholdRange kThroughputSpreadRange{"throughput_spread_pct", 0, 100};
 
 struct AssertionThresholds {
   bool starvation = true;            ///< fail a worker with zero work units

@@ -44,6 +44,9 @@ Scenario resolve_scenario(const std::string& name_or_path) {
   if (const CatalogEntry* e = builtin_scenario(name_or_path)) return parse_scenario(e->source, e->file);
   std::error_code ec;
   if (std::filesystem::is_regular_file(name_or_path, ec)) return parse_scenario_file(name_or_path);
+  // A name that can only be a path (docs/scenarios.md: a '/' or a .toml) is a missing file.
+  if (name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".toml"))
+    throw ScenarioError("scenario file " + name_or_path + ": no such file");
   throw ScenarioError("scenario \"" + name_or_path + "\": neither a built-in scenario (" + builtin_names() +
                       ") nor a scenario file");
 }

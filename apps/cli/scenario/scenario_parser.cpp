@@ -46,8 +46,10 @@ bool contains(const List& names, std::string_view name) {
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
+// Whole numbers as digits (3600000, not 3.6e+06); fractions as written.
 std::string number_text(double v) {
   std::ostringstream s;
+  s.precision(15);
   s << v;
   return s.str();
 }
@@ -416,6 +418,7 @@ std::optional<uint64_t> parse_duration_ms(std::string_view text) {
   auto suffix = text.substr(unit);
   double ms = suffix == "ms" ? value : suffix == "s" ? value * 1000 : suffix == "m" ? value * 60000 : -1;
   if (ms < 0) return std::nullopt;
+  if (ms >= 1e18) return UINT64_MAX;  // far out of range, and no overflow on the way
   return static_cast<uint64_t>(std::llround(ms));
 }
 
@@ -440,18 +443,21 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   s.description = top.string("description").value_or("");
 
   if (top.has("duration") && top.has("duration_s")) top.fail("duration_s", "give duration or duration_s, not both");
+  std::string written;  // the duration as the file gives it, for the range message
   if (auto d = top.string("duration")) {
+    written = "\"" + *d + "\"";
     auto ms = parse_duration_ms(*d);
     if (!ms) top.fail("duration", "\"" + *d + "\" is not a duration like \"10s\", \"500ms\" or \"2m\"");
     s.duration_ms = *ms;
   } else if (auto seconds = top.number("duration_s", 0, 1e9)) {
+    written = number_text(*seconds) + " s";
     s.duration_ms = static_cast<uint64_t>(std::llround(*seconds * 1000));
   } else {
     top.fail("duration", "missing (duration = \"10s\" or duration_s = 10)");
   }
   std::string_view duration_key = top.has("duration") ? "duration" : "duration_s";
   if (s.duration_ms == 0 || s.duration_ms > kMaxDurationMs)
-    top.fail(duration_key, std::to_string(s.duration_ms) + " ms is out of range (more than 0, at most " +
+    top.fail(duration_key, written + " is out of range (more than 0, at most " +
                                   std::to_string(kMaxDurationMs / 1000) + " s)");
 
   if (auto expect = top.string("expect")) {
@@ -468,9 +474,10 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
     Fields a(file, *assert_table, "assert",
              {"max_gap_ms", "fairness_spread_pct", "throughput_spread_pct", "starvation", "isolation"});
     auto& t = s.thresholds;
-    t.max_gap_ms = a.number("max_gap_ms", 1, 3600e3).value_or(t.max_gap_ms);
-    t.fairness_spread_pct = a.number("fairness_spread_pct", 0, 100).value_or(t.fairness_spread_pct);
-    if (auto v = a.number("throughput_spread_pct", 0, 100)) t.throughput_spread_pct = *v;
+    auto number = [&](const ThresholdRange& r) { return a.number(r.name, r.min, r.max); };
+    t.max_gap_ms = number(kMaxGapMsRange).value_or(t.max_gap_ms);
+    t.fairness_spread_pct = number(kFairnessSpreadRange).value_or(t.fairness_spread_pct);
+    if (auto v = number(kThroughputSpreadRange)) t.throughput_spread_pct = *v;
     t.starvation = a.boolean("starvation").value_or(t.starvation);
     t.isolation = a.boolean("isolation").value_or(t.isolation);
   }
@@ -535,6 +542,12 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
 }
 
 Scenario parse_scenario_file(const std::string& path) {
+  // Bounded before it is read: a huge file would otherwise cost seconds and gigabytes.
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxScenarioFileBytes)
+    throw ScenarioError(path + ": " + std::to_string(size) + " bytes; a scenario file is at most " +
+                        std::to_string(kMaxScenarioFileBytes / 1024) + " KiB");
   auto text = read_file(path);
   if (!text) throw ScenarioError(path + ": cannot read the scenario file");
   return parse_scenario(*text, path);

@@ -115,7 +115,7 @@ TEST_CASE("plan limits: run sizes at their bounds pass host and agent alike, one
     CHECK(plan["duration_ms"] == limits::kMaxDurationMs);
     CHECK(agent_errors(plan).empty());
     CHECK_THAT(parse_error(one_group("type = \"spin\"", "\"" + std::to_string(limits::kMaxDurationMs + 1) + "ms\"")),
-               Contains("t.toml:2: duration: " + std::to_string(limits::kMaxDurationMs + 1) + " ms is out of range"));
+               Contains("t.toml:2: duration: \"" + std::to_string(limits::kMaxDurationMs + 1) + "ms\" is out of range"));
   }
   SECTION("workers") {
     auto n = std::to_string(limits::kMaxWorkers);

@@ -2,9 +2,12 @@
 // anything boots (so these run without KVM).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/commands/run_checks.hpp"
+#include "kvm/memory_layout.hpp"
 #include "apps/protocol/plan_limits.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
@@ -154,4 +157,60 @@ TEST_CASE("scheduler arguments beyond what the guest agent takes are a usage err
   INFO(r2.output);
   CHECK(r2.exit_code == exit_usage);
   CHECK_THAT(r2.output, Catch::Contains("longer than 4096 bytes"));
+}
+
+TEST_CASE("option values that cannot work are refused before an output directory or a VM exists") {
+  const auto kernel = fake_kernel("upfront");
+  const auto out = test::scratch_dir("upfront") / "out";
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--timeout", "0"}, exit_usage, "--timeout 0: the run deadline must be at least 1 second"},
+      {{"--timeout", "10", "--freeze-at", "500"}, exit_usage, "--freeze-at 500 is not before the run deadline (10 s"},
+      {{"--freeze-at", "-1"}, exit_usage, "--freeze-at -1: a time in seconds, 0 or more"},
+      {{"--timeout", "1", "--snapshots", "1000000"}, exit_usage, "--snapshots 1000000: at most 1000"},
+      {{"--json", "/nonexistent/dir/r.json"}, exit_usage, "--json /nonexistent/dir/r.json: directory /nonexistent/dir does not exist"},
+      {{"--append", std::string(10000, 'a')}, exit_boot_protocol, "kernel command line is"},
+      {{"--scenario", ""}, exit_usage, "--scenario needs a built-in name"},
+      {{"--scenario", "/nonexistent/s.toml"}, exit_scenario, "scenario file /nonexistent/s.toml: no such file"},
+  };
+  // More memory than this host has (and less than the VMM's own limit, which says so itself).
+  const auto host = ktstr::cli::host_memory_mib();
+  REQUIRE(host);
+  const std::string more = std::to_string(*host + 4096);
+  std::vector<Case> all = cases;
+  if (*host + 4096 <= ktstr::kvm::MemoryLayout::kMaxMiB)
+    all.push_back({{"--memory", more}, exit_memory, "--memory " + more + " MiB is more than this host has"});
+  for (const auto& c : all) {
+    std::vector<std::string> args{"--kernel", kernel.string(), "--out", out.string()};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = run_with(args);
+    INFO(c.args[0] << ": " << r.output);
+    CHECK(r.exit_code == c.code);
+    CHECK_THAT(r.output, Catch::Contains(c.says));
+    CHECK_FALSE(std::filesystem::exists(out));
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);  // one line
+  }
+}
+
+TEST_CASE("assert overrides take the ranges a scenario file's [assert] takes") {
+  const auto kernel = fake_kernel("assert-range");
+  auto zero = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "max_gap_ms=0"});
+  CHECK(zero.exit_code == exit_usage);
+  CHECK_THAT(zero.output, Catch::Contains("--assert max_gap_ms=0: expected a number in 1..3600000"));
+  auto wide = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "fairness_spread_pct=1000"});
+  CHECK(wide.exit_code == exit_usage);
+  CHECK_THAT(wide.output, Catch::Contains("expected a number in 0..100"));
+}
+
+TEST_CASE("a scenario file over 1 MiB is refused before it is read") {
+  const auto dir = test::scratch_dir("big-scenario");
+  const auto file = dir / "big.toml";
+  std::ofstream(file) << "name = \"big\"\n# " << std::string(2 * 1024 * 1024, 'x') << "\n";
+  auto r = run_with({"--kernel", fake_kernel("big-k").string(), "--scenario", file.string()});
+  CHECK(r.exit_code == exit_scenario);
+  CHECK_THAT(r.output, Catch::Contains("a scenario file is at most 1024 KiB"));
 }

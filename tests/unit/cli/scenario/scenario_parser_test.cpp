@@ -156,7 +156,11 @@ TEST_CASE("each kind of bad file names file, line and field") {
   }
   SECTION("duration out of range") {
     CHECK(parse_error("name = \"t\"\nduration = \"61m\"\n" + body) ==
-          "t.toml:2: duration: 3660000 ms is out of range (more than 0, at most 3600 s)");
+          "t.toml:2: duration: \"61m\" is out of range (more than 0, at most 3600 s)");
+    // Far out of range: said as written, never as a wrapped-around number.
+    CHECK(parse_error("name = \"t\"\nduration = \"99999999999999999999s\"\n" + body) ==
+          "t.toml:2: duration: \"99999999999999999999s\" is out of range (more than 0, at most 3600 s)");
+    CHECK_THAT(parse_error("name = \"t\"\nduration_s = 2e6\n" + body), Contains("2000000 s is out of range"));
   }
   SECTION("missing duration") {
     CHECK_THAT(parse_error("name = \"t\"\n" + body), StartsWith("t.toml:1: duration: missing"));

@@ -165,7 +165,7 @@ TEST_CASE("scheduler and resolve_scenario") {
   CHECK(plan["scheduler"] == json::parse(R"({"path":"/ktstr/sched/scx_simple","args":["-v"],"enable_timeout_ms":5000})"));
   CHECK_FALSE(plan.contains("rt_runtime_us"));
   CHECK_THROWS_WITH(resolve_scenario("nope"), StartsWith("scenario \"nope\": neither a built-in scenario (affinity-change, "));
-  CHECK_THROWS_WITH(resolve_scenario("/nonexistent/nope.toml"), Contains("neither a built-in scenario"));
+  CHECK_THROWS_WITH(resolve_scenario("/nonexistent/nope.toml"), Contains("scenario file /nonexistent/nope.toml: no such file"));
 }
 
 TEST_CASE("cpuset specs resolve against the usable CPUs") {
