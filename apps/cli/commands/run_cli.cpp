@@ -38,7 +38,7 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_option("--append", run.append, "extra kernel command-line arguments");
   cmd->add_option("--freeze-at", run.freeze_at_s,
                   "freeze every vCPU at T seconds into the run, before its deadline (repeatable)");
-  cmd->add_option("--snapshots", run.snapshots, "take N freeze snapshots spread over the run deadline")
+  cmd->add_option("--snapshots", run.snapshots, "take N freeze snapshots (at most 1000) spread over --timeout")
       ->capture_default_str();
   cmd->add_option("--freeze-deadline", run.freeze_deadline_s, "seconds for every vCPU to park")->capture_default_str();
   cmd->add_option("--stall-timeout", run.stall_timeout_s, "no guest output for S seconds ends the run as a hang (0: off)")
