@@ -57,7 +57,7 @@ fs::path resolve_kernel(const std::string& kernel, const fs::path& cache_dir) {
   std::error_code ec;
   if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
   if (auto k = cached_kernel(cache_dir, kernel)) return *k;
-  return fs::absolute(kernel);
+  return {};  // a name that is neither a file here nor a cached kernel
 }
 
 fs::path default_out_dir() {
@@ -88,6 +88,10 @@ VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
 
 int run_main(RunOptions options, const Environment& env) {
   const fs::path kernel = resolve_kernel(options.kernel, env.cache_dir);
+  if (kernel.empty())
+    return refuse(exit_kernel_image, "kernel \"" + options.kernel + "\": no such file here and no cached kernel of "
+                                     "that name in " + (env.cache_dir / "kernels").string() +
+                                     " (see `ktstr-actors kernel list`)");
   auto spec = kvm::TopologySpec::parse(options.topology);
   if (!spec) return refuse(exit_topology, "topology '" + options.topology + "' is not N,L,C,T (four whole numbers)");
 

@@ -214,3 +214,10 @@ TEST_CASE("a scenario file over 1 MiB is refused before it is read") {
   CHECK(r.exit_code == exit_scenario);
   CHECK_THAT(r.output, Catch::Contains("a scenario file is at most 1024 KiB"));
 }
+
+TEST_CASE("an unknown kernel name points at kernel list instead of a path in the working directory") {
+  auto r = run_with({"--kernel", "linux-9.99-nope"});
+  CHECK(r.exit_code == exit_kernel_image);
+  CHECK_THAT(r.output, Catch::Contains("kernel \"linux-9.99-nope\": no such file here and no cached kernel"));
+  CHECK_THAT(r.output, Catch::Contains("ktstr-actors kernel list"));
+}
