@@ -61,7 +61,7 @@ else
   # KTSTR_KVM_BUDGET seconds of KVM tests, default 2400).
   #
   # Each test may run twice (ctest --repeat until-pass:2): under emulation a guest now
-  # and then dies in ways real KVM does not show (README: known limits). A test that
+  # and then dies in ways real KVM does not show (docs/nested-host.md: known limits). A test that
   # fails twice fails the suite; one that passed only on its second run is listed as
   # FLAKY at the end, with its first failure's output above.
   all_tests="$(ctest --test-dir "$build" -N -L kvm | sed -n 's/^ *Test *#\([0-9]*\):.*/\1/p')"

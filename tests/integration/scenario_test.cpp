@@ -41,7 +41,7 @@ std::string expected_name(const CatalogEntry& e) { return std::string(to_string(
 
 // The emulated nested host (QEMU TCG) stops whole vCPUs for seconds and is slow to
 // migrate tasks after a cpuset change: there, the timing checks would judge the
-// emulator. They are relaxed for the catalog tests only (README: known limits); the
+// emulator. They are relaxed for the catalog tests only (docs/nested-host.md: known limits); the
 // checks themselves are unit-tested, and the rt-starvation test below keeps its own.
 void check_catalog_entry(const std::string& name) {
   const auto& catalog = builtin_scenarios();

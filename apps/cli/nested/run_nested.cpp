@@ -136,7 +136,7 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
   // The outer guest must hold the inner one comfortably.
   nested.memory_mib = std::max<unsigned>(2048, static_cast<unsigned>(options.memory_mib) + 1536);
   // One outer CPU per guest vCPU (up to 8): a guest vCPU spinning on another one that has
-  // no outer CPU to run on deadlocks the emulated host (README, known limits).
+  // no outer CPU to run on deadlocks the emulated host (docs/nested-host.md, known limits).
   nested.cpus = std::clamp(kvm::Topology(*kvm::TopologySpec::parse(options.topology)).cpu_count(), 2u, 8u);
   nested.timeout_s = options.timeout_s + extra_s + 300;
   nested.console_log = *options.out_dir / "nested-host-console.log";
