@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "kvm/error.hpp"
+#include "kvm/hex.hpp"
 #include "kvm/kick.hpp"
 #include "kvm/long_mode.hpp"
 #include "kvm/system.hpp"
@@ -260,12 +261,6 @@ class ProbeGuest {
                  Exit::failed;
       }
     }
-  }
-
-  static std::string to_hex(uint64_t v) {
-    char buf[20];
-    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
-    return buf;
   }
 
   bool expect_report(const char* step, uint32_t mark) {

@@ -1,22 +1,15 @@
 #include "kvm/vcpu_exit.hpp"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "kvm/hex.hpp"
 #include "kvm/kick.hpp"
 
 namespace ktstr::kvm {
 
 namespace {
-
-// The entry-failure reason as KVM and the SDM give it: hexadecimal.
-std::string fmt_hex_reason(uint64_t reason) {
-  char digits[24];
-  std::snprintf(digits, sizeof digits, "%llx", static_cast<unsigned long long>(reason));
-  return "VM entry failed (hardware reason 0x" + std::string(digits) + ")";
-}
 
 RunResult handle_io(kvm_run* run, size_t run_size, IoBus& bus) {
   const auto& io = run->io;
@@ -93,7 +86,8 @@ RunResult dispatch_exit(int err, kvm_run& run_page, size_t run_size, VcpuKick& k
         return {RunOutcome::guest_power_off, "system event shutdown"};
       return {RunOutcome::failed, "system event " + std::to_string(run->system_event.type)};
     case KVM_EXIT_FAIL_ENTRY:
-      return {RunOutcome::failed, fmt_hex_reason(run->fail_entry.hardware_entry_failure_reason)};
+      return {RunOutcome::failed,
+              "VM entry failed (hardware reason 0x" + to_hex(run->fail_entry.hardware_entry_failure_reason) + ")"};
     case KVM_EXIT_INTERNAL_ERROR:
       return {RunOutcome::failed, "KVM internal error, suberror " + std::to_string(run->internal.suberror)};
     default: return {RunOutcome::failed, "unexpected exit reason " + std::to_string(run->exit_reason)};
