@@ -56,11 +56,7 @@ void AgentChannel::open_stdout() {
 void AgentChannel::emit(const protocol::AgentEvent& event) {
   try {
     std::lock_guard lock(mutex_);
-    Json line = Json::object();
-    line["event"] = protocol::event_name(event);
-    line["seq"] = seq_++;
-    const Json fields = protocol::event_fields(event);  // named: items() does not keep a temporary alive
-    for (const auto& [key, value] : fields.items()) line[key] = value;
+    const Json line = protocol::to_json(event, seq_++);
     // replace: kernel strings (cmdline, version) may hold bytes that are not UTF-8,
     // and the default strict mode would throw on them.
     write_all(line.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n");

@@ -191,10 +191,14 @@ ParsedLine parse_agent_line(std::string_view line);
 uint64_t event_seq(const AgentEvent& event);
 std::string_view event_name(const AgentEvent& event);
 
-/// The event's fields, without "event" and "seq" (the agent's channel numbers its lines).
+/// The event's fields, without "event" and "seq".
 nlohmann::ordered_json event_fields(const AgentEvent& event);
-/// The whole line: "event", "seq", then the fields. parse_agent_line(to_json(e).dump())
-/// gives e back.
+/// A worker report's fields (the host's report writes the same, plus what it knows).
+nlohmann::ordered_json worker_report_fields(const WorkerReport& report);
+/// The whole line: "event", "seq" (`seq`: the agent's channel numbers its lines), then the
+/// fields.
+nlohmann::ordered_json to_json(const AgentEvent& event, uint64_t seq);
+/// As above with the event's own seq: parse_agent_line(to_json(e).dump()) gives e back.
 nlohmann::ordered_json to_json(const AgentEvent& event);
 
 

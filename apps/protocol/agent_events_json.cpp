@@ -68,7 +68,13 @@ Json fields(const StepEvent& e) {
   return {{"index", e.index}, {"at_ms", e.at_ms}, {"planned_ms", e.planned_ms}, {"errors", e.errors}};
 }
 
-Json fields(const WorkerReport& r) {
+Json fields(const WorkerReport& r) { return worker_report_fields(r); }
+
+Json fields(const ScenarioDone& e) { return {{"wall_ms", e.wall_ms}, {"errors", e.errors}}; }
+
+}  // namespace
+
+nlohmann::ordered_json worker_report_fields(const WorkerReport& r) {
   Json out = {{"id", r.id},
               {"name", r.name},
               {"cgroup", r.cgroup},
@@ -100,16 +106,14 @@ Json fields(const WorkerReport& r) {
   return out;
 }
 
-Json fields(const ScenarioDone& e) { return {{"wall_ms", e.wall_ms}, {"errors", e.errors}}; }
-
-}  // namespace
-
 nlohmann::ordered_json event_fields(const AgentEvent& event) {
   return std::visit([](const auto& e) { return fields(e); }, event);
 }
 
-nlohmann::ordered_json to_json(const AgentEvent& event) {
-  Json line = {{"event", event_name(event)}, {"seq", event_seq(event)}};
+nlohmann::ordered_json to_json(const AgentEvent& event) { return to_json(event, event_seq(event)); }
+
+nlohmann::ordered_json to_json(const AgentEvent& event, uint64_t seq) {
+  Json line = {{"event", event_name(event)}, {"seq", seq}};
   const Json fields = event_fields(event);  // named: items() does not keep a temporary alive
   for (const auto& [key, value] : fields.items()) line[key] = value;
   return line;

@@ -24,41 +24,11 @@ CgroupSummary& summary_for(std::vector<CgroupSummary>& all, const std::string& p
 }
 
 json worker_json(const protocol::WorkerReport& r, const ScenarioResults& results) {
+  // What the agent reported, as the protocol writes it, plus what only the host knows.
+  json j = protocol::worker_report_fields(r);
   const PlannedWorker* planned = results.plan.worker(r.id);
-  json j = {{"id", r.id},
-            {"name", r.name},
-            {"cgroup", r.cgroup},
-            {"type", r.type},
-            {"policy", planned ? json(planned->policy) : json(nullptr)},
-            {"pid", r.pid},
-            {"started_ms", r.started_ms},
-            {"stopped_ms", r.stopped_ms},
-            {"work_units", r.work_units},
-            {"cpu_ms", r.cpu_ms},
-            {"wall_ms", r.wall_ms},
-            {"off_cpu_ms", r.off_cpu_ms},
-            {"off_cpu_pct", or_null(off_cpu_pct(r))},
-            {"migrations", r.migrations},
-            {"cpus_used", r.cpus_used},
-            {"max_gap_ms", r.max_gap_ms},
-            {"max_gap_at_ms", or_null(r.max_gap_at_ms)},
-            {"max_gap_cpu", or_null(r.max_gap_cpu)},
-            {"wake_latency_us", nullptr},
-            {"schedstat", nullptr},
-            {"isolation",
-             {{"violations", r.isolation.violations},
-              {"first_cpu", or_null(r.isolation.first_cpu)},
-              {"first_at_ms", or_null(r.isolation.first_at_ms)},
-              {"first_allowed", or_null(r.isolation.first_allowed)}}},
-            {"exit", r.exit_text}};
-  if (r.wake_latency_us)
-    j["wake_latency_us"] = {{"count", r.wake_latency_us->count},
-                            {"p50", r.wake_latency_us->p50_us},
-                            {"p99", r.wake_latency_us->p99_us},
-                            {"max", r.wake_latency_us->max_us}};
-  if (r.schedstat)
-    j["schedstat"] = {
-        {"run_ns", r.schedstat->run_ns}, {"wait_ns", r.schedstat->wait_ns}, {"timeslices", r.schedstat->timeslices}};
+  j["policy"] = planned ? json(planned->policy) : json(nullptr);
+  j["off_cpu_pct"] = or_null(off_cpu_pct(r));
   return j;
 }
 
