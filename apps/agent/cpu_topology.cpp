@@ -1,5 +1,6 @@
 #include "cpu_topology.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <climits>
@@ -24,13 +25,6 @@ std::optional<unsigned> parse_unsigned(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-// Which cpuN directories to visit: the shared strict reader, bounded whatever the text says.
-std::vector<unsigned> expand_cpu_list(std::string_view text) {
-  auto cpus = kvm::parse_cpu_list(text, kMaxCpus - 1);
-  if (!cpus) return {};
-  return {cpus->begin(), cpus->end()};
 }
 
 /// A sysfs cpu list; nullopt when unreadable or not a well-formed list.
@@ -79,10 +73,8 @@ std::optional<uint32_t> numa_node(unsigned cpu, const std::string& cpu_dir) {
   for (const auto& name : list_dir(kNodeRoot)) {
     if (name.rfind("node", 0) != 0) continue;
     auto node = parse_unsigned(std::string_view(name).substr(4));
-    auto cpulist = read_text(kNodeRoot + name + "/cpulist");
-    if (!node || !cpulist) continue;
-    for (unsigned c : expand_cpu_list(*cpulist))
-      if (c == cpu) return *node;
+    auto cpus = cpu_list(kNodeRoot + name + "/cpulist");  // sorted
+    if (node && cpus && std::binary_search(cpus->begin(), cpus->end(), cpu)) return *node;
   }
   return std::nullopt;
 }
