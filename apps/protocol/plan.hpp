@@ -3,7 +3,9 @@
 // its structure, its JSON writer (the host builds a Plan and writes it) and its checked
 // parser (the agent reads it; the host reads its own plan back to judge the run). The
 // value limits are plan_limits.hpp. No CAF, nothing of the host: the static agent links it.
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,15 @@ enum class WorkType {
 enum class Policy { normal, batch, idle, fifo, rr };
 
 inline constexpr int kPlanVersion = 1;
+
+/// The names of the plan's work types and policies, in enum order: the words of plan.json
+/// and of scenario files (test_block is no plan type and has no entry).
+inline constexpr std::string_view kWorkTypeNames[] = {
+    "spin",       "yield",      "mixed",          "sleep",        "bursty",      "pipe_pingpong", "futex_pingpong",
+    "cache_pressure", "fork_churn", "nice_sweep", "affinity_churn", "policy_churn", "rt_hog"};
+static_assert(std::size(kWorkTypeNames) == static_cast<std::size_t>(WorkType::test_block));
+inline constexpr std::string_view kPolicyNames[] = {"normal", "batch", "idle", "fifo", "rr"};
+static_assert(std::size(kPolicyNames) == static_cast<std::size_t>(Policy::rr) + 1);
 
 std::string_view to_string(WorkType type);
 std::string_view to_string(Policy policy);

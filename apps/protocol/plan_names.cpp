@@ -8,18 +8,8 @@ namespace ktstr::protocol {
 
 namespace {
 
-constexpr std::pair<WorkType, std::string_view> kTypes[] = {
-    {WorkType::spin, "spin"}, {WorkType::yield, "yield"}, {WorkType::mixed, "mixed"},
-    {WorkType::sleep, "sleep"}, {WorkType::bursty, "bursty"}, {WorkType::pipe_pingpong, "pipe_pingpong"},
-    {WorkType::futex_pingpong, "futex_pingpong"}, {WorkType::cache_pressure, "cache_pressure"},
-    {WorkType::fork_churn, "fork_churn"}, {WorkType::nice_sweep, "nice_sweep"},
-    {WorkType::affinity_churn, "affinity_churn"}, {WorkType::policy_churn, "policy_churn"},
-    {WorkType::rt_hog, "rt_hog"}, {WorkType::test_block, "test_block"},
-};
-constexpr std::pair<Policy, std::string_view> kPolicies[] = {
-    {Policy::normal, "normal"}, {Policy::batch, "batch"}, {Policy::idle, "idle"},
-    {Policy::fifo, "fifo"}, {Policy::rr, "rr"},
-};
+constexpr std::string_view kTestBlock = "test_block";
+
 constexpr std::pair<Op::Kind, std::string_view> kOps[] = {
     {Op::Kind::set_cpuset, "set_cpuset"}, {Op::Kind::clear_cpuset, "clear_cpuset"},
     {Op::Kind::add_cgroup, "add_cgroup"}, {Op::Kind::remove_cgroup, "remove_cgroup"},
@@ -48,28 +38,24 @@ bool valid_cgroup_path(std::string_view path) {
 }
 
 std::string_view to_string(WorkType type) {
-  for (auto& [t, n] : kTypes)
-    if (t == type) return n;
-  return "?";
+  if (type == WorkType::test_block) return kTestBlock;
+  return kWorkTypeNames[static_cast<std::size_t>(type)];
 }
-std::string_view to_string(Policy policy) {
-  for (auto& [p, n] : kPolicies)
-    if (p == policy) return n;
-  return "?";
-}
+std::string_view to_string(Policy policy) { return kPolicyNames[static_cast<std::size_t>(policy)]; }
 std::string_view to_string(Op::Kind kind) {
   for (auto& [k, n] : kOps)
     if (k == kind) return n;
   return "?";
 }
 std::optional<WorkType> work_type_from(std::string_view name) {
-  for (auto& [t, n] : kTypes)
-    if (n == name) return t;
+  if (name == kTestBlock) return WorkType::test_block;
+  for (std::size_t i = 0; i < std::size(kWorkTypeNames); ++i)
+    if (kWorkTypeNames[i] == name) return static_cast<WorkType>(i);
   return std::nullopt;
 }
 std::optional<Policy> policy_from(std::string_view name) {
-  for (auto& [p, n] : kPolicies)
-    if (n == name) return p;
+  for (std::size_t i = 0; i < std::size(kPolicyNames); ++i)
+    if (kPolicyNames[i] == name) return static_cast<Policy>(i);
   return std::nullopt;
 }
 std::optional<Op::Kind> op_kind_from(std::string_view name) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/cli/scenario/assertion_thresholds.hpp"
+#include "apps/protocol/plan.hpp"
 #include "apps/protocol/plan_limits.hpp"
 
 namespace ktstr::cli {
@@ -50,12 +51,9 @@ struct CpusetSpec {
 /// The spec as written in TOML, for messages: "{ llc = 3 }".
 std::string describe(const CpusetSpec& spec);
 
-/// The worker types of the protocol.
-inline constexpr std::string_view kWorkerTypes[] = {
-    "spin",           "yield",      "mixed",       "sleep",          "bursty",
-    "pipe_pingpong",  "futex_pingpong", "cache_pressure", "fork_churn", "nice_sweep",
-    "affinity_churn", "policy_churn", "rt_hog"};
-inline constexpr std::string_view kPolicies[] = {"normal", "batch", "idle", "fifo", "rr"};
+/// The worker types and policies a scenario file may name: the protocol's.
+inline constexpr const auto& kWorkerTypes = protocol::kWorkTypeNames;
+inline constexpr const auto& kPolicies = protocol::kPolicyNames;
 bool is_pingpong(std::string_view type);
 bool is_realtime(std::string_view policy);
 /// The params a worker type uses (work_us, sleep_us, burst_ms, idle_ms, cache_kib).
