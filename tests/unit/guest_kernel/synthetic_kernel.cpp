@@ -1,0 +1,247 @@
+#include "synthetic_kernel.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace ktstr::guest_kernel::testing {
+
+bool SparseRam::read(uint64_t gpa, std::span<uint8_t> out) const {
+  ++reads_;
+  if (gpa >= size_ || out.size() > size_ - gpa) return false;
+  size_t done = 0;
+  while (done < out.size()) {
+    const uint64_t at = gpa + done;
+    const size_t offset = at % 4096;
+    const size_t chunk = std::min(out.size() - done, 4096 - offset);
+    if (auto it = pages_.find(at - offset); it != pages_.end())
+      std::memcpy(out.data() + done, it->second.data() + offset, chunk);
+    else
+      std::memset(out.data() + done, 0, chunk);
+    done += chunk;
+  }
+  return true;
+}
+
+void SparseRam::write(uint64_t gpa, std::span<const uint8_t> bytes) {
+  if (gpa >= size_ || bytes.size() > size_ - gpa) throw std::out_of_range("test write outside the sparse RAM");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const uint64_t at = gpa + done;
+    const size_t offset = at % 4096;
+    const size_t chunk = std::min(bytes.size() - done, 4096 - offset);
+    auto [it, fresh] = pages_.try_emplace(at - offset);
+    if (fresh) it->second.fill(0);
+    std::memcpy(it->second.data() + offset, bytes.data() + done, chunk);
+    done += chunk;
+  }
+}
+
+void SparseRam::write_u64(uint64_t gpa, uint64_t value) {
+  uint8_t b[8];
+  std::memcpy(b, &value, 8);
+  write(gpa, b);
+}
+
+void SparseRam::write_u32(uint64_t gpa, uint32_t value) {
+  uint8_t b[4];
+  std::memcpy(b, &value, 4);
+  write(gpa, b);
+}
+
+std::vector<uint64_t> SparseRam::page_addresses() const {
+  std::vector<uint64_t> out;
+  for (const auto& [pa, page] : pages_) out.push_back(pa);
+  return out;
+}
+
+PageTableBuilder::PageTableBuilder(SparseRam& ram, uint64_t root_pa, bool five_level, uint64_t& next_table_pa)
+    : ram_(ram), root_(root_pa), five_level_(five_level), next_table_pa_(next_table_pa) {}
+
+uint64_t PageTableBuilder::table_at(uint64_t va, int level) {
+  uint64_t table = root_;
+  for (int l = five_level_ ? 5 : 4; l > level; --l) {
+    const uint64_t slot = table + ((va >> (12 + 9 * (l - 1))) & 511) * 8;
+    uint8_t b[8];
+    ram_.read(slot, b);
+    uint64_t entry;
+    std::memcpy(&entry, b, 8);
+    if (!(entry & 1)) {
+      entry = next_table_pa_ | kPresentWritable;
+      next_table_pa_ += 4096;
+      ram_.write_u64(slot, entry);
+    }
+    table = entry & 0x000FFFFFFFFFF000ull;
+  }
+  return table;
+}
+
+void PageTableBuilder::map_4k(uint64_t va, uint64_t pa, uint64_t extra) {
+  ram_.write_u64(table_at(va, 1) + ((va >> 12) & 511) * 8, pa | kPresentWritable | extra);
+}
+void PageTableBuilder::map_2m(uint64_t va, uint64_t pa, uint64_t extra) {
+  ram_.write_u64(table_at(va, 2) + ((va >> 21) & 511) * 8, pa | kPresentWritable | kLargeLeaf | extra);
+}
+void PageTableBuilder::map_1g(uint64_t va, uint64_t pa, uint64_t extra) {
+  ram_.write_u64(table_at(va, 3) + ((va >> 30) & 511) * 8, pa | kPresentWritable | kLargeLeaf | extra);
+}
+
+namespace {
+
+// The made-up kernel's link-time offsets from _text.
+constexpr uint64_t kEntryOffset = 0x00c00040;
+constexpr uint64_t kBannerOffset = 0x01100200;
+constexpr uint64_t kDataOffset = 0x01400000;
+constexpr uint64_t kSwapperPgdOffset = 0x01800000;
+constexpr uint64_t kImageMapped = 32 * kMiB;
+constexpr uint64_t kVmallocArea = 0xffffc90001000000ull;
+constexpr uint64_t kVmallocAreaL5 = 0xffa0000001000000ull;
+
+Field f(uint32_t offset, uint32_t size) { return Field{offset, size}; }
+
+}  // namespace
+
+SyntheticKernel::SyntheticKernel(SyntheticOptions opts) : ram(std::make_shared<SparseRam>(kRamSize)), options(opts) {
+  auto& s = layout.symbols;
+  const uint64_t data = kTextLink + kDataOffset;
+  layout.release = options.release;
+  s.text = kTextLink;
+  s.entry_syscall_64 = kTextLink + kEntryOffset;
+  s.linux_banner = kTextLink + kBannerOffset;
+  s.page_offset_base = data + 0x10;
+  s.pgtable_l5_enabled = data + 0x18;
+  s.per_cpu_offset = data + 0x100;
+  s.cpu_online_mask = data + 0x200;
+  s.nr_cpu_ids = data + 0x240;
+  s.jiffies_64 = data + 0x300;
+  s.init_top_pgt = kTextLink + kSwapperPgdOffset;
+  layout.nr_cpus_max = 16;
+  layout.percpu_zero_based = options.percpu_zero_based;
+  layout.runqueues = options.percpu_zero_based ? 0x2f000 : kTextLink + 0x2000000 + 0x2f000;
+  layout.rq = {.size = 0x800, .nr_running = f(0x4, 4), .cfs_nr_running = f(0x90, 4), .cfs_h_nr_queued = f(0x94, 4),
+               .scx_local_dsq_nr = f(0x400, 4), .scx_runnable_list = f(0x420, 16), .scx_nr_running = f(0x440, 4),
+               .scx_flags = f(0x444, 4), .curr = f(0x600, 8), .clock = f(0x640, 8), .cpu = f(0x700, 4)};
+  layout.task = {.pid = f(0x100, 4), .comm = f(0x200, 16), .policy = f(0x210, 4), .state = f(0x18, 4),
+                 .scx_runnable_node = f(0x300, 16), .scx_runnable_at = f(0x310, 8), .scx_flags = f(0x320, 4)};
+  if (options.sched_ext) {
+    s.scx_watchdog_timeout = data + 0x340;
+    s.scx_exit_kind = data + 0x380;
+    s.scx_ops_enable_state_var = data + 0x384;
+    s.scx_ops = data + 0x400;
+    layout.ops_name = f(0x80, 64);
+    layout.ops_timeout_ms = f(0x70, 4);
+  } else {
+    layout.rq.scx_local_dsq_nr = layout.rq.scx_runnable_list = layout.rq.scx_nr_running = layout.rq.scx_flags = {};
+    layout.task.scx_runnable_node = layout.task.scx_runnable_at = layout.task.scx_flags = {};
+    layout.missing = {{"rq.scx", "rq.scx: not in this kernel's BTF"},
+                      {"task_struct.scx", "task_struct.scx: not in this kernel's BTF"},
+                      {"scx_exit_kind", "scx_exit_kind: no such symbol"},
+                      {"scx_ops", "scx_ops: no such symbol"}};
+  }
+
+  // Page tables: the swapper PGD (8 KiB, PTI-style) maps the image with 2 MiB pages, the
+  // direct map with one 1 GiB page, and the vmalloc pages below with 4 KiB pages.
+  const bool l5 = options.five_level;
+  page_offset_base = (l5 ? 0xff11000000000000ull : 0xffff888000000000ull) + options.page_offset_step * kGiB;
+  swapper_pgd_pa = options.pa_text + kSwapperPgdOffset;
+  pti_user_pgd_pa = swapper_pgd_pa + 0x1000;
+  next_table_pa_ = 128 * kMiB;
+  next_task_pa_ = 384 * kMiB;
+  PageTableBuilder kernel(*ram, swapper_pgd_pa, l5, next_table_pa_);
+  PageTableBuilder user(*ram, pti_user_pgd_pa, l5, next_table_pa_);
+  for (uint64_t off = 0; off < kImageMapped; off += 2 * kMiB) {
+    kernel.map_2m(image_va(kTextLink) + off, options.pa_text + off, kPatLarge);
+    user.map_2m(image_va(kTextLink) + off, options.pa_text + off);
+  }
+  kernel.map_1g(page_offset_base, 0, kNoExecute);
+
+  // Per-CPU areas: in the direct map at 256 MiB + cpu MiB, the last CPU's in vmalloc.
+  for (uint32_t cpu = 0; cpu < options.cpus; ++cpu) {
+    const uint64_t area_pa = 256 * kMiB + cpu * kMiB;
+    uint64_t area = page_offset_base + area_pa;
+    if (cpu + 1 == options.cpus && cpu > 0) {
+      area = (l5 ? kVmallocAreaL5 : kVmallocArea) + cpu * 0x100000;
+      for (uint64_t page = 0x2f000; page < 0x31000; page += 4096) {
+        kernel.map_4k(area + page, area_pa + page, kNoExecute);
+        vmalloc_pages_[area + page] = area_pa + page;
+      }
+    }
+    const uint64_t rq_va = area + 0x2f000;
+    const uint64_t offset = options.percpu_zero_based ? area : rq_va - (layout.runqueues + options.slide);
+    rq_va_.push_back(rq_va);
+    write_u64(image_va(s.per_cpu_offset) + 8 * cpu, offset);
+    write_u32(rq_va + layout.rq.cpu.offset, cpu);
+    write_u32(rq_va + layout.rq.nr_running.offset, 10 + cpu);
+    write_u32(rq_va + layout.rq.cfs_h_nr_queued.offset, 20 + cpu);
+    write_u64(rq_va + layout.rq.clock.offset, 1'000'000'007ull * (cpu + 1));
+    if (options.sched_ext) {
+      write_u32(rq_va + layout.rq.scx_nr_running.offset, 30 + cpu);
+      write_u32(rq_va + layout.rq.scx_local_dsq_nr.offset, 40 + cpu);
+      write_u32(rq_va + layout.rq.scx_flags.offset, 1);  // SCX_RQ_ONLINE
+      set_runnable(cpu, {});
+    }
+  }
+  write_u32(image_va(s.nr_cpu_ids), options.cpus);
+  write_u64(image_va(s.cpu_online_mask), (1ull << options.cpus) - 1);
+  write_u64(image_va(s.page_offset_base), page_offset_base);
+  write_u32(image_va(s.pgtable_l5_enabled), l5 ? 1 : 0);
+  write_u64(image_va(s.jiffies_64), 0x1'0000'2468ull);
+  write_string(image_va(s.linux_banner), "Linux version " + options.release +
+                                             " (tests@ktstr) (gcc 12.2.0) #1 SMP PREEMPT_DYNAMIC\n");
+  if (options.sched_ext) {
+    write_u64(image_va(s.scx_watchdog_timeout), 7500);
+    write_u32(image_va(s.scx_exit_kind), 0);
+    write_u32(image_va(s.scx_ops_enable_state_var), 1);
+    write_string(image_va(s.scx_ops) + layout.ops_name.offset, "synthetic_lavd");
+  }
+}
+
+LocateInput SyntheticKernel::input() const {
+  return {.lstar = image_va(layout.symbols.entry_syscall_64),
+          .cr3 = swapper_pgd_pa,
+          .cr4 = 0x350ef0ull | (options.five_level ? 1ull << 12 : 0),
+          .vcpus = options.cpus};
+}
+
+uint64_t SyntheticKernel::rq(uint32_t cpu) const { return rq_va_.at(cpu); }
+
+uint64_t SyntheticKernel::pa_of(uint64_t va) const {
+  const uint64_t image = image_va(kTextLink);
+  if (va - image < kImageMapped) return va - image + options.pa_text;
+  if (va - page_offset_base < kRamSize) return va - page_offset_base;
+  if (auto it = vmalloc_pages_.find(va & ~0xFFFull); it != vmalloc_pages_.end()) return it->second + (va & 0xFFF);
+  throw std::out_of_range("the synthetic kernel does not map this VA");
+}
+
+void SyntheticKernel::write_u64(uint64_t va, uint64_t value) { ram->write_u64(pa_of(va), value); }
+void SyntheticKernel::write_u32(uint64_t va, uint32_t value) { ram->write_u32(pa_of(va), value); }
+void SyntheticKernel::write_string(uint64_t va, const std::string& text) {
+  std::vector<uint8_t> bytes(text.begin(), text.end());
+  bytes.push_back(0);
+  ram->write(pa_of(va), bytes);
+}
+
+uint64_t SyntheticKernel::add_task(int32_t pid, const std::string& comm, uint32_t policy, uint64_t runnable_at) {
+  const uint64_t task = page_offset_base + next_task_pa_;
+  next_task_pa_ += 0x800;
+  write_u32(task + layout.task.pid.offset, static_cast<uint32_t>(pid));
+  write_string(task + layout.task.comm.offset, comm.substr(0, 15));
+  write_u32(task + layout.task.policy.offset, policy);
+  if (layout.task.scx_runnable_at.present()) write_u64(task + layout.task.scx_runnable_at.offset, runnable_at);
+  return task;
+}
+
+void SyntheticKernel::set_runnable(uint32_t cpu, const std::vector<uint64_t>& tasks) {
+  const uint64_t head = rq(cpu) + layout.rq.scx_runnable_list.offset;
+  uint64_t prev = head;
+  for (uint64_t task : tasks) {
+    const uint64_t node = runnable_node(task);
+    write_u64(prev, node);       // prev->next
+    write_u64(node + 8, prev);   // node->prev
+    prev = node;
+  }
+  write_u64(prev, head);
+  write_u64(head + 8, prev);
+}
+
+}  // namespace ktstr::guest_kernel::testing
