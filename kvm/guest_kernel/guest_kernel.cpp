@@ -2,10 +2,10 @@
 // the online CPUs of a running guest (GUEST-KERNEL.md §1.4, §3.1).
 #include "kvm/guest_kernel/guest_kernel.hpp"
 
-#include <algorithm>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
-#include <fmt/format.h>
+#include <algorithm>
 
 #include "kvm/guest_kernel/page_walk.hpp"
 

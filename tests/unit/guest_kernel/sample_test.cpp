@@ -192,3 +192,34 @@ TEST_CASE("a 6.1-like kernel without sched_ext reports those fields unavailable 
   CHECK(u.count("watchdog_timeout") == 1);
   for (const char* present : {"nr_running", "cfs_h_nr_queued", "clock", "curr", "jiffies"}) CHECK(u.count(present) == 0);
 }
+
+TEST_CASE("a 6.16-like kernel: the exit kind and the ops name come from *scx_root, none while it is NULL") {
+  SyntheticKernel k;
+  auto layout = k.layout;
+  auto& s = layout.symbols;
+  s.scx_exit_kind = s.scx_ops_enable_state_var = s.scx_ops = 0;
+  s.scx_root = SyntheticKernel::kTextLink + 0x01400500;
+  layout.scx_sched_exit_kind = Field{0x200, 4};
+  const uint64_t sch = k.page_offset_base + 0x700000;  // a kzalloc'd struct scx_sched
+  k.write_string(sch + layout.ops_name.offset, "rusty");
+  k.write_u32(sch + 0x200, 1025);  // SCX_EXIT_ERROR_BPF
+  k.write_u64(k.image_va(s.scx_root), sch);
+  const auto g = GuestKernel::locate(layout, k.ram, k.input());
+  auto x = g.sample_scx();
+  CHECK((x.exit_kind.ok && x.exit_kind.value == 1025));
+  CHECK(x.ops_name_ok);
+  CHECK(x.ops_name == "rusty");
+  CHECK_FALSE(x.enable_state.ok);
+  CHECK(g.unavailable().count("enable_state") == 1);
+  CHECK(g.unavailable().count("exit_kind") == 0);
+
+  k.write_u64(k.image_va(s.scx_root), 0);
+  x = g.sample_scx();
+  CHECK_FALSE(x.exit_kind.ok);
+  CHECK(x.ops_name_ok);
+  CHECK(x.ops_name.empty());
+  k.write_u64(k.image_va(s.scx_root), sch + 4);  // misaligned: not a struct scx_sched
+  x = g.sample_scx();
+  CHECK_FALSE(x.exit_kind.ok);
+  CHECK_FALSE(x.ops_name_ok);
+}
