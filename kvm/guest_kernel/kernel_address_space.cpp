@@ -24,7 +24,7 @@ KernelAddressSpace::KernelAddressSpace(std::shared_ptr<const PhysicalMemory> mem
 
 std::optional<uint64_t> KernelAddressSpace::translate(uint64_t va) const {
   if (!canonical(va, layout_.five_level)) return std::nullopt;
-  if (va - layout_.image_va < kKernelImageSize) {
+  if (va >= layout_.image_va && va < kStartKernelMap + kKernelImageSize) {
     const uint64_t pa = va - layout_.image_va + layout_.image_pa;
     if (is_ram(*memory_, pa)) return pa;
   }

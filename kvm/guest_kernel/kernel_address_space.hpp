@@ -1,6 +1,7 @@
 #pragma once
 // A located kernel's virtual addresses (GUEST-KERNEL.md §1.2): the kernel image by its
-// physical placement, the direct map by page_offset_base, anything else (vmalloc, per-CPU
+// physical placement (from _text + slide up to the end of the image area, where the module
+// area starts: module addresses are vmalloc'd and are walked), the direct map by page_offset_base, anything else (vmalloc, per-CPU
 // page-first chunks) by a page walk from the swapper PGD. Reads are bounds-checked per page,
 // so a read spanning pages translates each page.
 #include <cstddef>
@@ -17,6 +18,8 @@ namespace ktstr::guest_kernel {
 
 /// KERNEL_IMAGE_SIZE with RANDOMIZE_BASE.
 inline constexpr uint64_t kKernelImageSize = 1ull << 30;
+/// __START_KERNEL_map: the image area is [this, this + KERNEL_IMAGE_SIZE); modules follow it.
+inline constexpr uint64_t kStartKernelMap = 0xffffffff80000000ull;
 
 struct AddressSpaceLayout {
   uint64_t image_va = 0;          ///< _text + slide

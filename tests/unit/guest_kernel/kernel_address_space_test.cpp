@@ -85,3 +85,17 @@ TEST_CASE("plausible_pointer wants a canonical upper-half address with the asked
   CHECK_FALSE(space.plausible_pointer(0xff11000000000000ull, 8));  // 5-level direct map, 4-level guest
   CHECK_FALSE(space.plausible_pointer(0, 8));
 }
+
+TEST_CASE("addresses past the image area (modules) are walked, not taken for the image") {
+  // Slide 700 MiB: the image rule would put the first module page at 372 MiB, inside RAM.
+  SyntheticKernel k({.slide = 700 * kMiB});
+  uint64_t next = 200 * kMiB;
+  PageTableBuilder b(*k.ram, k.swapper_pgd_pa, false, next);
+  const uint64_t module = 0xffffffffc0001000ull;
+  b.map_4k(module, 320 * kMiB);
+  auto space = space_of(k);
+  CHECK(space.translate(module + 0x10) == 320 * kMiB + 0x10);
+  CHECK_FALSE(space.translate(module + 0x1000));  // the next module page is not mapped
+  // Below the module area the image rule still holds (the image is one physical block).
+  CHECK(space.translate(k.image_va(SyntheticKernel::kTextLink) + 200 * kMiB) == 264 * kMiB);
+}
