@@ -57,6 +57,9 @@ class GuestKernel {
   const KernelLayout& layout() const { return layout_; }
   /// The runqueue of that CPU; fields absent from the layout stay ok=false. A CPU that is not
   /// online, or whose rq->cpu does not read back as that CPU, gives a sample with nothing ok.
+  /// The runnable list is walked at most kRunnableListBound entries (then runnable_truncated);
+  /// a bad pointer, an unreadable task or a cycle leaves runnable_ok false and keeps the tasks
+  /// read before it (each of them was read through validated pointers).
   CpuSample sample_cpu(uint32_t cpu) const;
   /// jiffies_64, scx_ops_enable_state_var, scx_exit_kind, scx_watchdog_timeout, scx_ops.name.
   ScxGlobals sample_scx() const;

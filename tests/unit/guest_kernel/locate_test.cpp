@@ -13,7 +13,9 @@ std::string refusal(const SyntheticKernel& k, const LocateInput& in, KernelLayou
   try {
     GuestKernel::locate(std::move(layout), k.ram, in);
   } catch (const LocateError& e) {
-    return e.what();
+    const std::string reason = e.what();
+    CHECK(reason.find('\n') == std::string::npos);  // one line
+    return reason;
   }
   return "(located)";
 }
