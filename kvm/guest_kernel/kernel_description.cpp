@@ -118,7 +118,9 @@ KernelDescription describe_kernel(const std::filesystem::path& bzimage, const st
   const auto btf_bytes = elf.section(".BTF");
   if (!btf_bytes || btf_bytes->empty())
     throw ImageError("no BTF: " + bzimage.string() + " has no .BTF section (CONFIG_DEBUG_INFO_BTF is off)");
-  const BtfLayout btf(*btf_bytes);
+  auto btf_owned = std::make_shared<const BtfLayout>(*btf_bytes);
+  const BtfLayout& btf = *btf_owned;
+  d.btf = btf_owned;
   d.btf_size = btf_bytes->size();
   d.btf_seconds = seconds_since(start);
 

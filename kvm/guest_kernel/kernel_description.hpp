@@ -4,8 +4,10 @@
 // them the KernelLayout.
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "kvm/guest_kernel/btf_layout.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/guest_kernel/symbol_table.hpp"
 
@@ -18,6 +20,7 @@ struct KernelDescription {
   std::string codec;          ///< the payload's compression
   size_t compressed_size = 0, payload_size = 0, btf_size = 0;
   double decompress_seconds = 0, symbols_seconds = 0, btf_seconds = 0;
+  std::shared_ptr<const BtfLayout> btf;  ///< for lookups beyond the layout (`kernel inspect --type`)
 };
 
 /// Reads `bzimage` (and `system_map` when not empty, instead of decoding kallsyms).
