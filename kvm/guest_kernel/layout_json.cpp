@@ -1,5 +1,6 @@
 #include "kvm/guest_kernel/layout_json.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "kvm/guest_kernel/layout_items.hpp"
@@ -17,6 +18,12 @@ const nlohmann::json& required(const nlohmann::json& j, const char* key, nlohman
 }
 
 using V = nlohmann::json::value_t;
+
+uint32_t required_u32(const nlohmann::json& j, const char* key) {
+  const uint64_t v = required(j, key, V::number_unsigned).get<uint64_t>();
+  if (v > UINT32_MAX) throw std::runtime_error(std::string("kernel layout: ") + key + " is out of range");
+  return static_cast<uint32_t>(v);
+}
 
 }  // namespace
 
@@ -46,14 +53,14 @@ KernelLayout layout_from_json(const nlohmann::json& j) {
     l.symbols.*item.member = required(symbols, std::string(item.name).c_str(), V::number_unsigned).get<uint64_t>();
   l.runqueues = required(j, "runqueues", V::number_unsigned).get<uint64_t>();
   l.percpu_zero_based = required(j, "percpu_zero_based", V::boolean).get<bool>();
-  l.nr_cpus_max = required(j, "nr_cpus_max", V::number_unsigned).get<uint32_t>();
-  l.rq.size = required(j, "rq_size", V::number_unsigned).get<uint32_t>();
+  l.nr_cpus_max = required_u32(j, "nr_cpus_max");
+  l.rq.size = required_u32(j, "rq_size");
   const auto& fields = required(j, "fields", V::object);
   for (const auto& item : field_items()) {
     const auto& f = required(fields, std::string(item.name).c_str(), V::object);
     Field& out = item.get(l);
-    out.offset = required(f, "offset", V::number_unsigned).get<uint32_t>();
-    out.size = required(f, "size", V::number_unsigned).get<uint32_t>();
+    out.offset = required_u32(f, "offset");
+    out.size = required_u32(f, "size");
   }
   for (const auto& [key, why] : required(j, "missing", V::object).items()) {
     if (!why.is_string()) throw std::runtime_error("kernel layout: missing." + key + " is not a string");

@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
+#include <fstream>
 
 #include "kvm/error.hpp"
 #include "kvm/guest_kernel/image_error.hpp"
 #include "kvm/guest_kernel/kernel_description.hpp"
 #include "kvm/guest_kernel/layout_json.hpp"
 #include "tests/support/fake_bzimage.hpp"
+#include "tests/unit/guest_kernel/fake_payload.hpp"
 #include "tests/unit/guest_kernel/kernel_images.hpp"
 
 using namespace ktstr;
@@ -100,6 +102,12 @@ TEST_CASE("description: Debian 6.1 has no sched_ext, and that is not an error", 
     CHECK(l.missing.count(item));
   }
   CHECK_FALSE(l.missing.count("rq.curr"));
+  // NR_CPUS as the kernel's config states it, when the package's config is beside it.
+  const auto config = kernel->bzimage.parent_path() / ("config-" + kernel->bzimage.filename().string().substr(8));
+  std::ifstream in(config);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("CONFIG_NR_CPUS=")) CHECK(l.nr_cpus_max == std::stoul(line.substr(15)));
   CHECK(l.nr_cpus_max >= 64);
 }
 
@@ -111,6 +119,31 @@ TEST_CASE("description: a missing file or a non-bzImage is a kernel_image error"
   test::write_file(path, test::fake_bzimage(spec));  // a bzImage with no payload
   CHECK_THROWS_WITH(describe_kernel(path), Catch::StartsWith("no compressed payload"));
   std::filesystem::remove(path);
+}
+
+TEST_CASE("description: a kernel without BTF, or without kallsyms and System.map, is refused with the reason first",
+          "[guest_kernel][description]") {
+  const auto dir = std::filesystem::temp_directory_path();
+  auto write_kernel = [&](const std::string& name, const std::vector<uint8_t>& elf) {
+    const auto path = dir / ("ktstr-describe-" + name + "-" + std::to_string(::getpid()));
+    test::write_file(path, test::bzimage_bytes_with(test::compress(elf, "gzip")));
+    return path;
+  };
+  const auto no_btf = write_kernel("no-btf", test::minimal_elf({{".rodata", std::vector<uint8_t>(4096, 0x41)}}));
+  CHECK_THROWS_WITH(describe_kernel(no_btf), Catch::StartsWith("no BTF: "));
+  const auto no_kallsyms =
+      write_kernel("no-kallsyms", test::minimal_elf({{".BTF", test::empty_btf()}, {".rodata", std::vector<uint8_t>(4096, 0)}}));
+  CHECK_THROWS_WITH(describe_kernel(no_kallsyms), Catch::StartsWith("no symbols: no kallsyms tables"));
+  CHECK_THROWS_WITH(describe_kernel(no_kallsyms), Catch::EndsWith("and no System.map given"));
+  // With a System.map the same kernel is described; what BTF lacks is listed as missing.
+  const auto map = dir / ("ktstr-describe-map-" + std::to_string(::getpid()));
+  std::ofstream(map) << "ffffffff81000000 T _text\n0000000000000000 D __per_cpu_start\n";
+  const auto d = describe_kernel(no_kallsyms, map);
+  CHECK(d.symbol_source == "System.map");
+  CHECK(d.layout.symbols.text == 0xffffffff81000000ULL);
+  CHECK(d.layout.missing.at("rq.curr") == "rq.curr: no struct rq in BTF");
+  CHECK(d.layout.missing.at("jiffies_64") == "not in System.map");
+  for (const auto& p : {no_btf, no_kallsyms, map}) std::filesystem::remove(p);
 }
 
 TEST_CASE("layout JSON: round trip, and anything malformed is refused", "[guest_kernel][description]") {
@@ -139,5 +172,8 @@ TEST_CASE("layout JSON: round trip, and anything malformed is refused", "[guest_
   auto negative = j;
   negative["runqueues"] = -1;
   CHECK_THROWS(guest_kernel::layout_from_json(negative));
+  auto too_big = j;
+  too_big["fields"]["rq.curr"]["size"] = uint64_t{1} << 32;
+  CHECK_THROWS(guest_kernel::layout_from_json(too_big));
   CHECK_THROWS(guest_kernel::layout_from_json(nlohmann::json::array()));
 }
