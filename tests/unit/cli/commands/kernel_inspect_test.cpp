@@ -86,6 +86,22 @@ TEST_CASE("kernel inspect --json is one object with the same facts", "[kernel-in
   CHECK(j["types"][0]["size"] == 16);
 }
 
+TEST_CASE("kernel inspect takes a cached kernel's name as well as a path", "[kernel-inspect]") {
+  const auto kernel = fixture_bzimage();
+  if (!kernel) {
+    WARN("test not run: no fixture kernel (shared/fixtures/kernels/linux-6.12.117-scx)");
+    return;
+  }
+  const auto cache = test::scratch_dir("inspect-named");
+  std::filesystem::create_directories(cache / "kernels" / "my-scx");
+  std::filesystem::create_symlink(std::filesystem::canonical(*kernel), cache / "kernels" / "my-scx" / "bzImage");
+  const auto r = test::run_cli({"kernel", "inspect", "my-scx", "--symbol", "jiffies_64"}, {"KTSTR_CACHE=" + cache.string()}, 120);
+  INFO(r.output);
+  CHECK(r.exit_code == exit_pass);
+  CHECK_THAT(r.output, Catch::Contains("kernels/my-scx/bzImage"));
+  CHECK_THAT(r.output, Catch::Contains(row("jiffies_64", "0xffffffff82a079c0 D")));
+}
+
 TEST_CASE("kernel inspect refuses a missing file and a non-bzImage with the kernel-image exit code", "[kernel-inspect]") {
   const auto missing = inspect({"/nonexistent/bzImage"});
   CHECK(missing.exit_code == exit_kernel_image);
