@@ -20,7 +20,7 @@ done
 
 packages=(
   build-essential cmake pkg-config
-  libcaf-dev libbpf-dev libelf-dev zlib1g-dev
+  libcaf-dev libbpf-dev libelf-dev zlib1g-dev libssl-dev
   libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
   libtomlplusplus-dev libarchive-dev libbenchmark-dev
   qemu-system-x86 cpio xz-utils zstd kmod

@@ -1,5 +1,5 @@
 #pragma once
-// `ktstr-actors kernel build|list`: registration on the CLI11 app and dispatch, kept out
+// `ktstr-actors kernel build|list|inspect`: registration on the CLI11 app and dispatch, kept out
 // of main.cpp.
 #include <CLI/CLI.hpp>
 
