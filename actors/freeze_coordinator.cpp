@@ -42,6 +42,10 @@ void complete(state_ptr self, bool deadline_passed) {
     if (auto it = f.parked.find(i); it != f.parked.end()) snap.vcpus.push_back(it->second);
     else snap.missing.push_back(i);
   }
+  // Before the thaw, while no vCPU runs: the runqueues cannot change under the read.
+  if (deadline_passed) snap.guest.unavailable = "not read: the freeze was partial (some vCPUs kept running)";
+  else if (s.config.read_guest_state) snap.guest = s.config.read_guest_state();
+  else snap.guest.unavailable = "monitor off";
   if (f.clock_held && s.config.release_clock) s.config.release_clock();
   // Every vCPU gets the thaw, parked or not: one that parks late finds it next in its
   // mailbox (same sender, FIFO) and runs on instead of waiting forever.

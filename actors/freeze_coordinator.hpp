@@ -23,6 +23,9 @@ struct FreezeCoordinatorConfig {
   std::function<void(uint32_t vcpu)> kick;      ///< native kick after each freeze (empty in tests)
   std::function<void()> hold_clock;             ///< all parked: stop guest time (KVM_GET_CLOCK)
   std::function<void()> release_clock;          ///< before thaw: resume it (KVM_SET_CLOCK)
+  /// All parked: the scheduler's state from guest memory, consistent because nothing runs
+  /// (empty: no monitor; the snapshot then says so).
+  std::function<msg::guest_state()> read_guest_state;
   std::chrono::milliseconds deadline{std::chrono::seconds(30)};
   run_observer observer;                        ///< receives every snapshot
   frozen_listener watchdog;                     ///< receives frozen_for (may be null)

@@ -9,13 +9,14 @@
 //
 // The vcpu actor stays dynamically typed: it is a blocking actor that drains its mailbox
 // between KVM_RUN calls with receive(), and CAF 0.17 has no typed blocking actor. What it
-// takes: stop_atom, freeze, thaw, ping (actors/vcpu.hpp).
+// takes: stop_atom, freeze, thaw, ping, cpu_state_query (actors/vcpu.hpp).
 #include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
 
 #include "messages/atoms.hpp"
 #include "messages/freeze.hpp"
 #include "messages/guest_io.hpp"
+#include "messages/monitor.hpp"
 #include "messages/perf.hpp"
 #include "messages/run.hpp"
 #include "messages/vcpu.hpp"
@@ -66,6 +67,10 @@ using watchdog_actor_t = caf::typed_actor<caf::reacts_to<msg::progress>, caf::re
 using perf_sampler_actor_t =
     caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
                      caf::replies_to<msg::perf_report_atom>::with<msg::perf_report>>;
+
+using monitor_actor_t =
+    caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
+                     caf::reacts_to<msg::cpu_state>, caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
 
 using freeze_coordinator_actor_t = caf::typed_actor<caf::reacts_to<msg::freeze_request>, caf::reacts_to<msg::parked>,
                                                     caf::reacts_to<msg::freeze_deadline>>;

@@ -29,6 +29,28 @@ msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
   return out;
 }
 
+/// MSR_LSTAR (the kernel's syscall entry: where the monitor finds the KASLR slide), CR3, CR4.
+msg::cpu_state read_cpu_state(const kvm::Vcpu& vcpu, uint64_t id) {
+  constexpr uint32_t kMsrLstar = 0xc0000082;
+  msg::cpu_state out;
+  out.id = id;
+  out.vcpu = vcpu.index();
+  try {
+    out.lstar = vcpu.msrs({kMsrLstar}).at(0);
+    const kvm_sregs s = vcpu.sregs();
+    out.cr3 = s.cr3;
+    out.cr4 = s.cr4;
+    out.ok = true;
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+void answer_cpu_state(caf::blocking_actor* self, const kvm::Vcpu& vcpu, const msg::cpu_state_query& q) {
+  self->send(caf::actor_cast<caf::actor>(self->current_sender()), read_cpu_state(vcpu, q.id));
+}
+
 msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
   switch (outcome) {
     case kvm::RunOutcome::guest_reset: return msg::guest_stop::reset;
@@ -54,6 +76,7 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
                     // Already parked: answer again so the coordinator is never left waiting.
                     self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
                   },
+                  [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
                   unexpected_in(self, "vcpu " + std::to_string(vcpu.index())));
   }
   return running;
@@ -70,6 +93,7 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
     self->receive([&](msg::stop_atom) { running = false; },
                   [&](msg::freeze& f) { running = park(self, vcpu, f); },
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
+                  [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
                   // The cheapest round trip through this loop: measures the actor path (runtime_bench).
                   [&](msg::ping& p) {
                     const auto handled_at = std::chrono::steady_clock::now().time_since_epoch().count();
@@ -91,7 +115,8 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
   try {
     kvm::unblock_kick_signal();
     config.kick->attach(vcpu.run_page());
-    if (config.observer) self->send(config.observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
+    for (const auto& observer : config.observers)
+      if (observer) self->send(observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
     while (drain_mailbox(self, vcpu)) {
       auto result = kvm::run_once(vcpu, *config.kick, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;

@@ -2,7 +2,7 @@
 // The vcpu actor: owns one VcpuFd on its own thread and runs the KVM_RUN loop. Its
 // mailbox is drained after every kick (EINTR); every message to it is followed by a
 // native kick through its VcpuKick, so it sees the message within one kick.
-// It takes stop_atom, freeze, thaw and ping; anything else is logged and dropped. It is a
+// It takes stop_atom, freeze, thaw, ping and cpu_state_query (answered with cpu_state); anything else is logged and dropped. It is a
 // blocking actor (its thread sits in KVM_RUN), and CAF 0.17 has no typed blocking actor,
 // so its handle is a plain caf::actor; what it sends goes through typed handles.
 #include <caf/all.hpp>
@@ -21,7 +21,7 @@ struct VcpuConfig {
   std::shared_ptr<kvm::Vcpu> vcpu;        ///< used by this actor's thread only
   std::shared_ptr<kvm::VcpuKick> kick;    ///< shared with whoever kicks
   vcpu_supervisor vm;                     ///< supervisor: guest_stopped / vcpu_failed / vcpu_exited
-  vcpu_start_listener observer;           ///< optional: gets vcpu_started{tid} (the perf sampler)
+  std::vector<vcpu_start_listener> observers;  ///< optional: get vcpu_started{tid} (perf sampler, monitor)
 };
 
 /// Blocking actor body; spawn with system.spawn(vcpu_actor, config) (own thread).

@@ -4,6 +4,7 @@
 
 #include "actors/console.hpp"
 #include "actors/freeze_coordinator.hpp"
+#include "actors/monitor.hpp"
 #include "actors/perf_sampler.hpp"
 #include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
@@ -40,7 +41,7 @@ void finish(state_ptr self) {
     self->send(st.config.observer, std::move(st.result));
     for (const auto& helper : {caf::actor_cast<caf::actor>(st.console), caf::actor_cast<caf::actor>(st.watchdog),
                                caf::actor_cast<caf::actor>(st.freeze_coordinator),
-                               caf::actor_cast<caf::actor>(st.perf_sampler)})
+                               caf::actor_cast<caf::actor>(st.perf_sampler), caf::actor_cast<caf::actor>(st.monitor)})
       if (helper) self->send_exit(helper, caf::exit_reason::user_shutdown);
     self->quit();
   };
@@ -50,14 +51,29 @@ void finish(state_ptr self) {
     self->request(st.console, std::chrono::seconds(5), msg::tail_atom::value)
         .then([done](msg::console_tail& t) { done(std::move(t.lines)); }, [done](caf::error&) { done({}); });
   };
-  // The perf timeline first (it takes a last sample), then the console tail.
-  if (!s.perf_sampler) return tail();
-  self->request(s.perf_sampler, std::chrono::seconds(5), msg::perf_report_atom::value)
-      .then([self, tail](msg::perf_report& report) {
-              self->state.result.perf = std::move(report);
-              tail();
+  // The monitor's timeline, then the perf timeline (it takes a last sample), then the console tail.
+  auto perf = [self, tail] {
+    auto& st = self->state;
+    if (!st.perf_sampler) return tail();
+    self->request(st.perf_sampler, std::chrono::seconds(5), msg::perf_report_atom::value)
+        .then([self, tail](msg::perf_report& report) {
+                self->state.result.perf = std::move(report);
+                tail();
+              },
+              [tail](caf::error&) { tail(); });
+  };
+  if (!s.monitor) return perf();
+  self->request(s.monitor, std::chrono::seconds(5), msg::monitor_report_atom::value)
+      .then([self, perf](msg::monitor_report& report) {
+              self->state.result.monitor = std::move(report);
+              perf();
             },
-            [tail](caf::error&) { tail(); });
+            [self, perf](caf::error& e) {
+              msg::monitor_report none;
+              none.unavailable = "monitor unavailable: no report (" + to_string(e) + ")";
+              self->state.result.monitor = std::move(none);
+              perf();
+            });
 }
 
 void kick_all(vm_state& s) {
@@ -101,7 +117,23 @@ void spawn_freeze_coordinator(state_ptr self) {
   fc.watchdog = s.watchdog;
   fc.schedule = s.config.freeze_schedule;
   fc.start = s.start;
+  if (s.guest_view) fc.read_guest_state = [view = s.guest_view] { return view->read(); };
   s.freeze_coordinator = self->spawn(freeze_coordinator_actor, std::move(fc));
+}
+
+void spawn_monitor(state_ptr self, uint32_t vcpus) {
+  auto& s = self->state;
+  s.guest_view = std::make_shared<GuestView>();
+  MonitorConfig mc;
+  mc.period = s.config.monitor_period;
+  mc.start = s.start;
+  mc.layout = s.config.kernel_layout;
+  mc.unavailable = s.config.monitor_unavailable;
+  mc.memory = guest_kernel::physical_memory_of(s.machine->memory(), s.machine);
+  mc.kick_bsp = [kick = s.kicks.at(0)] { kick->kick(); };
+  mc.vcpus = vcpus;
+  mc.view = s.guest_view;
+  s.monitor = self->spawn(monitor_actor, std::move(mc));
 }
 
 bool start_machine(state_ptr self) {
@@ -130,11 +162,14 @@ bool start_machine(state_ptr self) {
   }
   auto vcpus = s.machine->take_vcpus();
   s.exited.assign(vcpus.size(), false);
-  for (auto& v : vcpus) {
-    auto kick = std::make_shared<kvm::VcpuKick>();
-    s.kicks.push_back(kick);
-    auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(v)), kick,
-                                                    caf::actor_cast<vm_actor_t>(self), s.perf_sampler});
+  for (size_t i = 0; i < vcpus.size(); ++i) s.kicks.push_back(std::make_shared<kvm::VcpuKick>());
+  if (s.config.monitor_period.count() > 0) spawn_monitor(self, static_cast<uint32_t>(vcpus.size()));
+  for (size_t i = 0; i < vcpus.size(); ++i) {
+    std::vector<vcpu_start_listener> observers;
+    if (s.perf_sampler) observers.push_back(s.perf_sampler);
+    if (s.monitor) observers.push_back(s.monitor);  // learns each thread and the BSP's actor
+    auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(vcpus[i])),
+                                                    s.kicks[i], caf::actor_cast<vm_actor_t>(self), observers});
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }

@@ -1,6 +1,7 @@
 #pragma once
-// The vm actor supervises one VM: it builds the machine, spawns the console actor and
-// one vcpu actor per vCPU, ends the VM when the guest stops it, panics, fails or runs
+// The vm actor supervises one VM: it builds the machine, spawns the console actor, one
+// vcpu actor per vCPU, the freeze coordinator, the perf sampler and the monitor (when
+// asked for), ends the VM when the guest stops it, panics, fails or runs
 // out of time (stop message + native kick to every vCPU, re-kicked every 10 ms until
 // all have left KVM_RUN or the stop deadline passes), and reports run_finished.
 #include <caf/all.hpp>
@@ -12,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "actors/guest_view.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/vm_end.hpp"
+#include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/kick.hpp"
 #include "kvm/machine.hpp"
 #include "messages/run.hpp"
@@ -31,6 +34,9 @@ struct VmConfig {
   std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
   std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
+  std::chrono::milliseconds monitor_period{0};  ///< guest-memory monitor period; 0: no monitor
+  std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
+  std::string monitor_unavailable;
   run_observer observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 
@@ -42,6 +48,8 @@ struct vm_state {
   watchdog_actor_t watchdog;
   freeze_coordinator_actor_t freeze_coordinator;
   perf_sampler_actor_t perf_sampler;
+  monitor_actor_t monitor;
+  std::shared_ptr<GuestView> guest_view;  ///< the located kernel, shared by monitor and freeze coordinator
   std::vector<caf::actor> vcpus;  ///< dynamically typed (actors/vcpu.hpp)
   std::vector<std::shared_ptr<kvm::VcpuKick>> kicks;
   std::vector<bool> exited;

@@ -173,4 +173,11 @@ uint64_t user_hz() {
   return static_cast<uint64_t>(ticks);
 }
 
+uint64_t thread_run_ns(int tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+  unsigned long long ns = 0;
+  if (!(in >> ns)) return 0;
+  return ns;
+}
+
 }  // namespace ktstr::kvm

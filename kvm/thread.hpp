@@ -67,4 +67,8 @@ std::chrono::nanoseconds from_jiffies(uint64_t jiffies, uint64_t hz);
 /// (100 on x86 whatever CONFIG_HZ is). It is not the kernel's HZ.
 uint64_t user_hz();
 
+/// Host CPU time a thread of this process has run so far, in ns (the first field of
+/// /proc/self/task/TID/schedstat); 0 when it cannot be read (thread gone, no schedstat).
+uint64_t thread_run_ns(int tid);
+
 }  // namespace ktstr::kvm

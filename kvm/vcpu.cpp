@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kvm/error.hpp"
+#include "kvm/hex.hpp"
 #include "kvm/uapi.hpp"
 
 namespace ktstr::kvm {
@@ -76,6 +77,21 @@ void Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
   if (static_cast<size_t>(set) != msrs.size())
     throw Error(ErrorKind::kvm, vcpu_op("KVM_SET_MSRS", index_) + ": MSR " + std::to_string(msrs[set].index) +
                                     " refused");
+}
+
+std::vector<uint64_t> Vcpu::msrs(const std::vector<uint32_t>& indices) const {
+  std::vector<kvm_msr_entry> entries(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) entries[i].index = indices[i];
+  FlexBuffer<MsrsHeader, kvm_msr_entry> buf(entries.size());
+  buf.set_header({static_cast<uint32_t>(entries.size()), 0});
+  buf.set_entries(entries);
+  int got = ::ioctl(fd(), kIoctlGetMsrs, buf.data());
+  if (got < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_MSRS", index_));
+  if (static_cast<size_t>(got) != entries.size())
+    throw Error(ErrorKind::kvm, vcpu_op("KVM_GET_MSRS", index_) + ": MSR 0x" + to_hex(indices[got]) + " refused");
+  std::vector<uint64_t> values;
+  for (const auto& e : buf.entries(entries.size())) values.push_back(e.data);
+  return values;
 }
 
 void Vcpu::setup_lapic_lints() {

@@ -33,6 +33,9 @@ class Vcpu {
   void set_sregs(const kvm_sregs& sregs);
   void set_fpu(const kvm_fpu& fpu);
   void set_msrs(const std::vector<kvm_msr_entry>& msrs);
+  /// KVM_GET_MSRS for these indices, values in the same order; throws Error{kvm} when
+  /// KVM refuses one (named).
+  std::vector<uint64_t> msrs(const std::vector<uint32_t>& indices) const;
   /// LINT0 as ExtINT (the PIC) and LINT1 as NMI, as firmware leaves them.
   void setup_lapic_lints();
 

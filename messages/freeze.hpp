@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/monitor.hpp"
+
 namespace ktstr::msg {
 
 /// A vCPU's architectural state, captured on its own thread (KVM_GET_REGS/SREGS).
@@ -55,6 +57,7 @@ struct snapshot {
   bool partial = false;      ///< some vCPU did not park before the deadline
   std::vector<uint32_t> missing;
   std::vector<parked> vcpus;
+  guest_state guest;         ///< the scheduler's state read while every vCPU stood still
 };
 
 template <class Inspector>
@@ -85,7 +88,7 @@ typename Inspector::result_type inspect(Inspector& f, freeze_deadline& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot& x) {
   return f(caf::meta::type_name("snapshot"), x.id, x.trigger, x.at_s, x.latency_s, x.frozen_s, x.partial, x.missing,
-           x.vcpus);
+           x.vcpus, x.guest);
 }
 
 }  // namespace ktstr::msg

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "messages/monitor.hpp"
 #include "messages/perf.hpp"
 
 namespace ktstr::msg {
@@ -53,6 +54,7 @@ struct run_finished {
   std::vector<std::string> panic_lines;   ///< non-empty when the kernel panicked
   std::vector<uint32_t> stuck_vcpus;      ///< vCPUs that never left KVM_RUN
   std::optional<perf_report> perf;        ///< absent when no perf sampler ran (or it did not answer)
+  std::optional<monitor_report> monitor;  ///< absent when no monitor ran (--monitor-period 0)
 };
 
 // -- std::optional fields (CAF 0.17 inspects only caf::optional) ---------------
@@ -89,7 +91,7 @@ typename std::enable_if<Inspector::writes_state, typename Inspector::result_type
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_finished& x) {
   return f(caf::meta::type_name("run_finished"), x.how, x.detail, x.elapsed_s, x.console_tail, x.panic_lines,
-           x.stuck_vcpus, x.perf);
+           x.stuck_vcpus, x.perf, x.monitor);
 }
 
 }  // namespace ktstr::msg

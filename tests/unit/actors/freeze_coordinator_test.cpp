@@ -2,7 +2,10 @@
 // not, what the snapshot says and who gets thawed.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <set>
 
 #include "actors/freeze_coordinator.hpp"
@@ -40,7 +43,7 @@ struct Fixture {
   actors::freeze_coordinator_actor_t coordinator;
   std::vector<uint32_t> kicked;
 
-  explicit Fixture(std::vector<Fake> modes) {
+  explicit Fixture(std::vector<Fake> modes, std::function<msg::guest_state()> read_guest_state = {}) {
     actors::configure_runtime(cfg);  // the CLI's runtime: work-sharing scheduler
     sys = std::make_unique<caf::actor_system>(cfg);
     probe = std::make_unique<caf::scoped_actor>(*sys);
@@ -49,6 +52,7 @@ struct Fixture {
       fc.vcpus.push_back(sys->spawn(fake_vcpu, i, modes[i], caf::actor_cast<caf::actor>(*probe)));
     fc.deadline = 150ms;
     fc.observer = caf::actor_cast<actors::run_observer>(*probe);
+    fc.read_guest_state = std::move(read_guest_state);
     coordinator = sys->spawn(actors::freeze_coordinator_actor, std::move(fc));
   }
   ~Fixture() {
@@ -132,4 +136,41 @@ TEST_CASE("requests during a freeze are queued and served in order") {
       [&](msg::snapshot& s) { triggers.push_back(s.trigger); }, [&](msg::thaw&, uint32_t) {},
       caf::after(5s) >> [&] { triggers.push_back("timeout"); });
   CHECK(triggers == std::vector<std::string>{"first", "second"});
+}
+
+TEST_CASE("a complete freeze carries the guest state read before the thaw; a partial one says why it has none") {
+  auto reads = std::make_shared<std::atomic<int>>(0);
+  auto read = [reads] {
+    ++*reads;
+    msg::guest_state state;
+    state.ok = true;
+    guest_kernel::CpuSample cpu;
+    cpu.cpu = 1;
+    cpu.nr_running = {3, true};
+    state.cpus.push_back(cpu);
+    return state;
+  };
+  {
+    Fixture f({Fake::parks, Fake::parks}, read);
+    auto [snap, thawed] = f.freeze_once(2);
+    CHECK_FALSE(snap.partial);
+    CHECK(*reads == 1);
+    REQUIRE(snap.guest.ok);
+    REQUIRE(snap.guest.cpus.size() == 1);
+    CHECK(snap.guest.cpus[0].nr_running.value == 3);
+  }
+  {
+    Fixture f({Fake::parks, Fake::never_parks}, read);
+    auto [snap, thawed] = f.freeze_once(1);
+    CHECK(snap.partial);
+    CHECK(*reads == 1);  // not read while a vCPU still ran
+    CHECK_FALSE(snap.guest.ok);
+    CHECK_THAT(snap.guest.unavailable, Catch::Contains("partial"));
+  }
+  {
+    Fixture f({Fake::parks});
+    auto [snap, thawed] = f.freeze_once(1);
+    CHECK_FALSE(snap.guest.ok);
+    CHECK(snap.guest.unavailable == "monitor off");
+  }
 }

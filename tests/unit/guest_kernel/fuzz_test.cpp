@@ -9,7 +9,7 @@
 
 #include "kvm/guest_kernel/guest_kernel.hpp"
 #include "kvm/guest_kernel/page_walk.hpp"
-#include "synthetic_kernel.hpp"
+#include "tests/support/synthetic_kernel.hpp"
 
 using namespace ktstr::guest_kernel;
 using namespace ktstr::guest_kernel::testing;

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "kvm/guest_kernel/kernel_address_space.hpp"
-#include "synthetic_kernel.hpp"
+#include "tests/support/synthetic_kernel.hpp"
 
 using namespace ktstr::guest_kernel;
 using namespace ktstr::guest_kernel::testing;

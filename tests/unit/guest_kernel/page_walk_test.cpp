@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "kvm/guest_kernel/page_walk.hpp"
-#include "synthetic_kernel.hpp"
+#include "tests/support/synthetic_kernel.hpp"
 
 using namespace ktstr::guest_kernel;
 using namespace ktstr::guest_kernel::testing;

@@ -1,4 +1,4 @@
-#include "synthetic_kernel.hpp"
+#include "tests/support/synthetic_kernel.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,0 +1,179 @@
+#include "actors/monitor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "actors/send_dynamic.hpp"
+#include "actors/unexpected.hpp"
+#include "kvm/hex.hpp"
+#include "kvm/thread.hpp"
+
+namespace ktstr::actors {
+
+namespace {
+
+using state_ptr = monitor_actor_t::stateful_pointer<monitor_state>;
+using clock = std::chrono::steady_clock;
+
+constexpr auto kQueryInterval = std::chrono::milliseconds(500);  ///< while the kernel is not found yet
+constexpr auto kCpuRefresh = std::chrono::seconds(1);           ///< while CPUs are still coming online
+constexpr unsigned kMaxLocateFailures = 5;
+
+double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
+
+void give_up(state_ptr self, const std::string& why) {
+  auto& s = self->state;
+  s.given_up = true;
+  s.report.unavailable = "monitor unavailable: " + why;
+  spdlog::warn("{}", s.report.unavailable);
+  if (s.config.view) s.config.view->set_unavailable(s.report.unavailable);
+}
+
+void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kernel) {
+  auto& s = self->state;
+  const auto& at = kernel->located();
+  const bool first = !s.kernel;
+  auto& r = s.report;
+  r.available = true;
+  r.unavailable.clear();
+  r.release = kernel->layout().release;
+  r.banner = at.banner;
+  r.slide = at.slide;
+  r.page_offset_base = at.page_offset_base;
+  r.five_level = at.la57;
+  r.fields_unavailable.clear();
+  for (const auto& [field, reason] : kernel->unavailable()) r.fields_unavailable.push_back({field, reason});
+  if (first) {
+    r.located_at_s = seconds_since(s.config.start);
+    spdlog::info("monitor: guest kernel found at {:.2f} s: \"{}\" (KASLR slide 0x{}, {}-level paging, {} CPU(s) online)",
+                 r.located_at_s, at.banner, kvm::to_hex(static_cast<uint64_t>(at.slide)), at.la57 ? 5 : 4,
+                 at.cpus.size());
+  } else if (at.cpus.size() != s.kernel->located().cpus.size()) {
+    spdlog::debug("monitor: {} CPU(s) online", at.cpus.size());
+  }
+  s.kernel = kernel;
+  if (s.config.view) s.config.view->set(std::move(kernel));
+}
+
+/// Finds the kernel from the BSP's state; a failure is retried a few times (the guest may
+/// be mid-boot), then the monitor gives up with the reason.
+void locate(state_ptr self, const guest_kernel::LocateInput& in) {
+  auto& s = self->state;
+  try {
+    auto kernel = std::make_shared<const guest_kernel::GuestKernel>(
+        guest_kernel::GuestKernel::locate(*s.config.layout, s.config.memory, in));
+    s.bsp_state = in;
+    adopt(self, std::move(kernel));
+  } catch (const std::exception& e) {
+    s.last_problem = e.what();
+    s.next_query_at = clock::now() + kQueryInterval;  // the guest may be mid-boot: look again a bit later
+    spdlog::debug("monitor: locating the guest kernel: {}", s.last_problem);
+    if (!s.kernel && ++s.locate_failures >= kMaxLocateFailures) give_up(self, s.last_problem);
+  }
+}
+
+void on_cpu_state(state_ptr self, const msg::cpu_state& cs) {
+  auto& s = self->state;
+  if (!s.query_pending || cs.id + 1 != s.next_query) return;  // stale answer
+  s.query_pending = false;
+  if (s.kernel || s.given_up) return;
+  if (!cs.ok) {
+    s.last_problem = "cannot read vCPU 0's registers: " + cs.error;
+    if (++s.locate_failures >= kMaxLocateFailures) give_up(self, s.last_problem);
+    return;
+  }
+  if (cs.lstar == 0) {  // still in early boot: the kernel sets LSTAR in cpu_init
+    s.last_problem = "the guest kernel had not set MSR_LSTAR (it was still booting)";
+    s.next_query_at = clock::now() + kQueryInterval;
+    return;
+  }
+  locate(self, {cs.lstar, cs.cr3, cs.cr4, s.config.vcpus});
+}
+
+void query_bsp(state_ptr self) {
+  auto& s = self->state;
+  if (s.query_pending && clock::now() - s.query_sent < kQueryInterval) return;
+  if (clock::now() < s.next_query_at) return;
+  if (!s.bsp) return;
+  send_dynamic(self, s.bsp, msg::cpu_state_query{s.next_query++});
+  if (s.config.kick_bsp) s.config.kick_bsp();  // a vCPU inside KVM_RUN sees its mailbox only after a kick
+  s.query_pending = true;
+  s.query_sent = clock::now();
+}
+
+void take_sample(state_ptr self) {
+  auto& s = self->state;
+  const auto began = clock::now();
+  msg::monitor_sample sample;
+  sample.at_s = seconds_since(s.config.start);
+  auto state = read_guest_state(*s.kernel);
+  sample.scx = std::move(state.scx);
+  sample.cpus = std::move(state.cpus);
+  sample.vcpu_run_ns.reserve(s.tids.size());
+  for (int32_t tid : s.tids) sample.vcpu_run_ns.push_back(tid > 0 ? kvm::thread_run_ns(tid) : 0);
+  s.report.sampling_s += std::chrono::duration<double>(clock::now() - began).count();
+  if (s.report.samples.size() < s.config.max_samples) s.report.samples.push_back(std::move(sample));
+  else ++s.report.samples_dropped;
+}
+
+void tick(state_ptr self) {
+  auto& s = self->state;
+  if (s.given_up) return;
+  if (!s.kernel) {
+    if (clock::now() - s.config.start > s.config.locate_window) {
+      give_up(self, (s.last_problem.empty() ? std::string("the guest kernel was not found") : s.last_problem) +
+                        " (gave up after " + std::to_string(s.config.locate_window.count()) + " s)");
+      return;
+    }
+    query_bsp(self);
+  } else {
+    // CPUs come online after the BSP set LSTAR: look again until all are there.
+    if (s.kernel->located().cpus.size() < s.config.vcpus && clock::now() >= s.next_cpu_refresh &&
+        clock::now() - s.config.start < s.config.locate_window) {
+      s.next_cpu_refresh = clock::now() + kCpuRefresh;
+      locate(self, s.bsp_state);
+    }
+    take_sample(self);
+  }
+  const auto next = s.kernel ? s.config.period : std::min<std::chrono::milliseconds>(s.config.period, kQueryInterval);
+  self->delayed_send(self, next, msg::sample_atom::value);
+}
+
+}  // namespace
+
+monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<monitor_state> self,
+                                             MonitorConfig config) {
+  self->set_default_handler(log_unexpected);
+  auto& s = self->state;
+  s.config = std::move(config);
+  if (s.config.period <= std::chrono::milliseconds(0)) s.config.period = std::chrono::milliseconds(100);
+  s.report.period_ms = s.config.period.count();
+  s.tids.assign(s.config.vcpus, 0);
+  if (!s.config.layout) {
+    s.given_up = true;
+    s.report.unavailable = s.config.unavailable.empty() ? "monitor unavailable: no kernel layout" : s.config.unavailable;
+    if (s.config.view) s.config.view->set_unavailable(s.report.unavailable);
+  } else {
+    self->send(self, msg::sample_atom::value);
+  }
+  return {
+      [=](const msg::vcpu_started& started) {
+        auto& st = self->state;
+        if (started.vcpu < st.tids.size()) st.tids[started.vcpu] = started.tid;
+        if (started.vcpu == 0) st.bsp = caf::actor_cast<caf::actor>(self->current_sender());
+      },
+      [=](msg::sample_atom) { tick(self); },
+      [=](const msg::cpu_state& cs) { on_cpu_state(self, cs); },
+      // A last sample first (the guest has usually stopped by then: its final state).
+      [=](msg::monitor_report_atom) -> msg::monitor_report {
+        auto& st = self->state;
+        if (st.kernel && !st.given_up) take_sample(self);
+        if (!st.kernel && st.report.unavailable.empty())
+          st.report.unavailable = "monitor unavailable: " + (st.last_problem.empty()
+                                                                 ? std::string("the guest kernel was not found yet")
+                                                                 : st.last_problem);
+        return st.report;
+      },
+  };
+}
+
+}  // namespace ktstr::actors

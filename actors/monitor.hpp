@@ -1,0 +1,63 @@
+#pragma once
+// The monitor actor: watches the guest scheduler from the host, reading guest memory
+// without stopping the guest. First it finds the running kernel: it asks the BSP's vcpu
+// actor for MSR_LSTAR, CR3 and CR4 (cpu_state_query + a kick; answered on the vCPU's own
+// thread; it learns that actor from its vcpu_started) until the kernel has set LSTAR, then locates the kernel image (KASLR slide,
+// page walk, page_offset_base, per-CPU areas) and checks the guest's linux_banner against
+// the release of the image the layout came from: any failure leaves the monitor
+// unavailable with that reason, never reporting garbage. Then, every period, it samples
+// every online CPU's runqueue, the sched_ext globals and each vCPU thread's host CPU time,
+// and answers monitor_report_atom with the timeline (msg::monitor_report).
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/guest_view.hpp"
+#include "actors/interfaces.hpp"
+#include "kvm/guest_kernel/kernel_layout.hpp"
+#include "kvm/guest_kernel/physical_memory.hpp"
+
+namespace ktstr::actors {
+
+struct MonitorConfig {
+  std::chrono::milliseconds period{100};
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< at_s is from here (VM start)
+  /// The kernel's layout (symbols, BTF offsets); nullopt: the monitor is unavailable
+  /// for `unavailable`'s reason and samples nothing.
+  std::optional<guest_kernel::KernelLayout> layout;
+  std::string unavailable;
+  std::shared_ptr<const guest_kernel::PhysicalMemory> memory;
+  std::function<void()> kick_bsp;   ///< native kick after each query (empty in tests)
+  uint32_t vcpus = 0;
+  std::shared_ptr<GuestView> view;  ///< filled once located; shared with the freeze coordinator
+  size_t max_samples = 20000;       ///< about 33 minutes at 100 ms; later ones are counted, not kept
+  std::chrono::seconds locate_window{120};  ///< give up finding the kernel after this long
+};
+
+struct monitor_state {
+  MonitorConfig config;
+  std::shared_ptr<const guest_kernel::GuestKernel> kernel;
+  guest_kernel::LocateInput bsp_state;  ///< the BSP's LSTAR/CR3/CR4 that located it
+  uint64_t next_query = 1;
+  std::chrono::steady_clock::time_point query_sent{};
+  bool query_pending = false;
+  std::chrono::steady_clock::time_point next_query_at{};  ///< no query before (after a miss)
+  unsigned locate_failures = 0;
+  std::string last_problem;  ///< why the kernel is not located (yet)
+  bool given_up = false;
+  std::chrono::steady_clock::time_point next_cpu_refresh{};
+  std::vector<int32_t> tids;  ///< index = vCPU; 0 = not started
+  caf::actor bsp;             ///< vCPU 0's actor: the sender of its vcpu_started
+  msg::monitor_report report;
+  static constexpr const char* name = "monitor";
+};
+
+monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<monitor_state> self,
+                                             MonitorConfig config);
+
+}  // namespace ktstr::actors

@@ -1,0 +1,126 @@
+#pragma once
+// The monitor: what it asks the BSP for to find the running kernel (cpu_state), what it
+// samples (the guest_kernel shapes, made messages here), the state a freeze reads while
+// every vCPU stands still, and its report (its answer to monitor_report_atom).
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kvm/guest_kernel/cpu_sample.hpp"
+
+namespace ktstr::msg {
+
+/// Monitor -> a vcpu (then a native kick): read your MSR_LSTAR, CR3 and CR4.
+struct cpu_state_query {
+  uint64_t id = 0;
+};
+
+/// The vcpu's answer, read on its own thread between two KVM_RUNs.
+struct cpu_state {
+  uint64_t id = 0;
+  uint32_t vcpu = 0;
+  bool ok = false;
+  std::string error;  ///< when !ok
+  uint64_t lstar = 0, cr3 = 0, cr4 = 0;
+};
+
+/// The guest's scheduler state at one moment: every online CPU's runqueue and the
+/// sched_ext globals; or why it could not be read.
+struct guest_state {
+  bool ok = false;
+  std::string unavailable;  ///< when !ok: "monitor unavailable: ..."
+  guest_kernel::ScxGlobals scx;
+  std::vector<guest_kernel::CpuSample> cpus;
+};
+
+/// One periodic sample, taken without stopping the guest.
+struct monitor_sample {
+  double at_s = 0;  ///< host seconds since VM start
+  guest_kernel::ScxGlobals scx;
+  std::vector<guest_kernel::CpuSample> cpus;
+  /// Host CPU time each vCPU thread has used so far (ns, index = vCPU; 0: unknown):
+  /// tells a CPU that ran guest code from one that sat halted.
+  std::vector<uint64_t> vcpu_run_ns;
+};
+
+/// A sampled field this kernel cannot give, and why.
+struct monitor_unavailable_field {
+  std::string field;
+  std::string reason;
+};
+
+/// Everything the monitor saw.
+struct monitor_report {
+  int64_t period_ms = 0;
+  bool available = false;
+  std::string unavailable;  ///< when !available: why there are no samples
+  std::string release;      ///< the kernel release the layout was taken from
+  std::string banner;       ///< linux_banner as read from guest memory (the self-check)
+  int64_t slide = 0;        ///< KASLR: runtime minus link-time address of the kernel image
+  uint64_t page_offset_base = 0;
+  bool five_level = false;
+  double located_at_s = -1;  ///< when the kernel was found in guest memory
+  std::vector<monitor_unavailable_field> fields_unavailable;
+  std::vector<monitor_sample> samples;
+  uint64_t samples_dropped = 0;  ///< samples beyond the bound, not kept
+  double sampling_s = 0;         ///< host time spent reading guest memory, all samples
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cpu_state_query& x) {
+  return f(caf::meta::type_name("cpu_state_query"), x.id);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cpu_state& x) {
+  return f(caf::meta::type_name("cpu_state"), x.id, x.vcpu, x.ok, x.error, x.lstar, x.cr3, x.cr4);
+}
+}  // namespace ktstr::msg
+
+// The guest_kernel shapes travel in messages: their inspect lives here, with the others.
+namespace ktstr::guest_kernel {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, Reading& x) {
+  return f(caf::meta::type_name("reading"), x.value, x.ok);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, TaskSummary& x) {
+  return f(caf::meta::type_name("task_summary"), x.ok, x.pid, x.comm, x.policy);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, RunnableTask& x) {
+  return f(caf::meta::type_name("runnable_task"), x.pid, x.comm, x.runnable_at);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, CpuSample& x) {
+  return f(caf::meta::type_name("cpu_sample"), x.cpu, x.nr_running, x.cfs_h_nr_queued, x.scx_nr_running,
+           x.local_dsq_nr, x.scx_flags, x.clock, x.curr, x.runnable_ok, x.runnable_truncated, x.runnable);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ScxGlobals& x) {
+  return f(caf::meta::type_name("scx_globals"), x.jiffies, x.enable_state, x.exit_kind, x.watchdog_timeout,
+           x.ops_name_ok, x.ops_name);
+}
+}  // namespace ktstr::guest_kernel
+
+namespace ktstr::msg {
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guest_state& x) {
+  return f(caf::meta::type_name("guest_state"), x.ok, x.unavailable, x.scx, x.cpus);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, monitor_sample& x) {
+  return f(caf::meta::type_name("monitor_sample"), x.at_s, x.scx, x.cpus, x.vcpu_run_ns);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, monitor_unavailable_field& x) {
+  return f(caf::meta::type_name("monitor_unavailable_field"), x.field, x.reason);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, monitor_report& x) {
+  return f(caf::meta::type_name("monitor_report"), x.period_ms, x.available, x.unavailable, x.release, x.banner,
+           x.slide, x.page_offset_base, x.five_level, x.located_at_s, x.fields_unavailable, x.samples,
+           x.samples_dropped, x.sampling_s);
+}
+}  // namespace ktstr::msg

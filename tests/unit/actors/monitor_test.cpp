@@ -1,0 +1,172 @@
+// The monitor actor without a live guest: it asks vCPU 0 (a stand-in actor) for its
+// registers until the kernel has set MSR_LSTAR, gives up with the reason after its
+// window, and without a kernel layout reports the layout's reason and samples nothing.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "actors/monitor.hpp"
+#include "actors/runtime_config.hpp"
+#include "tests/support/synthetic_kernel.hpp"
+
+using namespace ktstr;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// vCPU 0's stand-in: says vcpu_started to the monitor, then answers every query with
+/// an LSTAR of 0 (a kernel still booting), counting the queries.
+caf::behavior booting_bsp(caf::event_based_actor* self, std::shared_ptr<std::atomic<int>> queries) {
+  return {
+      [=](actors::monitor_actor_t monitor) { self->send(monitor, msg::vcpu_started{0, 4242}); },
+      [=](msg::cpu_state_query& q) {
+        ++*queries;
+        msg::cpu_state s;
+        s.id = q.id;
+        s.ok = true;
+        s.lstar = 0;
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), s);
+      },
+  };
+}
+
+/// vCPU 0's stand-in on a booted (synthetic) kernel: answers with its LSTAR, CR3, CR4.
+caf::behavior booted_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs) {
+  return {
+      [=](actors::monitor_actor_t monitor) { self->send(monitor, msg::vcpu_started{0, 4242}); },
+      [=](msg::cpu_state_query& q) {
+        msg::cpu_state s;
+        s.id = q.id;
+        s.ok = true;
+        s.lstar = regs.lstar;
+        s.cr3 = regs.cr3;
+        s.cr4 = regs.cr4;
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), s);
+      },
+  };
+}
+
+struct Fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> probe;
+  Fixture() {
+    actors::configure_runtime(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    probe = std::make_unique<caf::scoped_actor>(*sys);
+  }
+  msg::monitor_report report_of(const actors::monitor_actor_t& monitor) {
+    msg::monitor_report out;
+    (*probe)->request(monitor, 5s, msg::monitor_report_atom::value)
+        .receive([&](msg::monitor_report& r) { out = std::move(r); }, [&](caf::error&) { FAIL("no report"); });
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("monitor: without a kernel layout it reports the layout's reason and samples nothing") {
+  Fixture f;
+  actors::MonitorConfig mc;
+  mc.unavailable = "monitor unavailable: kernel has no .BTF section";
+  mc.vcpus = 2;
+  mc.view = std::make_shared<actors::GuestView>();
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto r = f.report_of(monitor);
+  CHECK_FALSE(r.available);
+  CHECK(r.unavailable == mc.unavailable);
+  CHECK(r.samples.empty());
+  // A freeze then says the same.
+  CHECK(mc.view->read().unavailable == mc.unavailable);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("monitor: it keeps asking vCPU 0 while the kernel has not set LSTAR, then gives up saying so") {
+  Fixture f;
+  auto queries = std::make_shared<std::atomic<int>>(0);
+  actors::MonitorConfig mc;
+  mc.layout = guest_kernel::KernelLayout{};
+  mc.vcpus = 1;
+  mc.period = 50ms;
+  mc.locate_window = std::chrono::seconds(1);
+  mc.view = std::make_shared<actors::GuestView>();
+  std::atomic<int> kicks{0};
+  mc.kick_bsp = [&kicks] { ++kicks; };
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booting_bsp, queries);
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(1500ms);
+  auto r = f.report_of(monitor);
+  CHECK(*queries >= 2);        // asked more than once (every 50 ms, at most every 500 ms)
+  CHECK(kicks >= *queries);    // each question came with a kick
+  CHECK_FALSE(r.available);
+  CHECK_THAT(r.unavailable, Catch::StartsWith("monitor unavailable: the guest kernel had not set MSR_LSTAR"));
+  CHECK_THAT(r.unavailable, Catch::Contains("gave up after 1 s"));
+  CHECK(r.samples.empty());
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("monitor: it finds a kernel in guest memory from vCPU 0's LSTAR, samples every CPU, and shares the "
+          "located kernel with freezes") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = kernel.options.cpus;
+  mc.period = 20ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(400ms);
+  auto r = f.report_of(monitor);
+  INFO(r.unavailable);
+  REQUIRE(r.available);
+  CHECK(r.slide == int64_t(kernel.options.slide));
+  CHECK(r.release == kernel.options.release);
+  CHECK_THAT(r.banner, Catch::StartsWith("Linux version " + kernel.options.release + " "));
+  REQUIRE(r.samples.size() >= 3);
+  for (const auto& s : r.samples) {
+    REQUIRE(s.cpus.size() == kernel.options.cpus);
+    for (uint32_t c = 0; c < kernel.options.cpus; ++c) {
+      CHECK(s.cpus[c].cpu == c);
+      CHECK(s.cpus[c].nr_running.ok);
+    }
+    CHECK(s.vcpu_run_ns.size() == kernel.options.cpus);
+  }
+  auto frozen = mc.view->read();
+  CHECK(frozen.ok);
+  CHECK(frozen.cpus.size() == kernel.options.cpus);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("monitor: a guest whose banner does not name the image's release leaves the monitor unavailable with "
+          "that reason, never sampling") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.layout->release = "6.1.0-57-amd64";  // the image the layout came from is not what booted
+  mc.memory = kernel.ram;
+  mc.vcpus = kernel.options.cpus;
+  mc.period = 20ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(3500ms);  // five tries, one every 500 ms at most
+  auto r = f.report_of(monitor);
+  CHECK_FALSE(r.available);
+  CHECK_THAT(r.unavailable, Catch::StartsWith("monitor unavailable: "));
+  CHECK_THAT(r.unavailable, Catch::Contains("banner"));
+  CHECK(r.samples.empty());
+  CHECK_FALSE(mc.view->read().ok);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
