@@ -11,7 +11,7 @@ namespace ktstr::cli {
 struct RunCommand {
   CLI::App* command = nullptr;
   RunOptions options;
-  std::string json, out_dir, host = "auto", scheduler, junit;
+  std::string json, out_dir, host = "auto", scheduler, junit, system_map;
   unsigned perf_period_ms = 0;
   CLI::Option* perf_period = nullptr;
   CLI::Option* scenario = nullptr;
@@ -46,6 +46,12 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   r->perf_period = cmd->add_option("--perf-period", r->perf_period_ms,
                                    "sample per-vCPU perf counters every MS milliseconds (0: off; default " +
                                        std::to_string(kDefaultPerfPeriod.count()) + ", off under an emulated host)");
+  cmd->add_option("--monitor-period", run.monitor_period_ms,
+                  "read every CPU's runqueue from guest memory every MS milliseconds (0: off)")
+      ->capture_default_str();
+  cmd->add_option("--system-map", r->system_map,
+                  "the kernel's System.map (default: System.map[.xz] beside the kernel, else the kernel's own "
+                  "kallsyms)");
   r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   cmd->add_flag("--fail-on-skip", run.fail_on_skip,
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "
@@ -54,7 +60,8 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_option("--junit", r->junit, "also write the scenario's checks as JUnit XML to FILE");
   cmd->add_option("--assert", run.assert_overrides,
                   "KEY=VALUE over the scenario's [assert] (max_gap_ms, fairness_spread_pct, "
-                  "throughput_spread_pct, starvation, isolation; repeatable)");
+                  "throughput_spread_pct, starvation, isolation, predicted_stall_pct, rq_clock_stuck_ms, "
+                  "imbalance_ms; repeatable)");
   return r;
 }
 
@@ -72,6 +79,7 @@ std::optional<int> run_run_command(RunCommand& r, const std::vector<std::string>
   if (!r.junit.empty()) run.junit = r.junit;
   if (!r.json.empty()) run.json = r.json;
   if (!r.out_dir.empty()) run.out_dir = r.out_dir;
+  if (!r.system_map.empty()) run.system_map = r.system_map;
   run.host = r.host == "kvm" ? HostMode::kvm : r.host == "nested" ? HostMode::nested : HostMode::automatic;
   return run_main(run, env);
 }

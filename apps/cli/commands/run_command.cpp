@@ -15,6 +15,7 @@
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/report/host_probe_report.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
+#include "apps/cli/kernel/kernel_facts.hpp"
 #include "apps/cli/guest/kernel_cmdline.hpp"
 #include "apps/cli/vm/perf_choice.hpp"
 #include "apps/cli/nested/run_nested.hpp"
@@ -65,6 +66,29 @@ fs::path default_out_dir() {
   std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
   return fs::absolute("ktstr-out") / ("run-" + std::string(stamp) + "-" + std::to_string(::getpid()));
+}
+
+/// The System.map the monitor uses: the one given, else one beside the kernel (as `kernel
+/// build` and the fixtures leave it), else none (the kernel's own kallsyms).
+fs::path system_map_for(const RunOptions& options, const fs::path& kernel) {
+  if (options.system_map) return *options.system_map;
+  std::error_code ec;
+  for (const char* name : {"System.map", "System.map.xz"})
+    if (fs::is_regular_file(kernel.parent_path() / name, ec)) return kernel.parent_path() / name;
+  return {};
+}
+
+/// What the monitor needs of this kernel (symbols, BTF offsets), decoded once per image
+/// and cached. A kernel that cannot give it runs without the monitor, saying why.
+void add_kernel_layout(VmRunLimits& limits, const RunOptions& options, KernelFacts facts) {
+  if (options.monitor_period_ms == 0) return;
+  limits.monitor_period = std::chrono::milliseconds(options.monitor_period_ms);
+  if (facts.ok) {
+    limits.kernel_layout = std::move(facts.layout);
+  } else {
+    limits.monitor_unavailable = "monitor unavailable: " + facts.why;
+    spdlog::warn("{}", limits.monitor_unavailable);
+  }
 }
 
 VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
@@ -127,6 +151,15 @@ int run_main(RunOptions options, const Environment& env) {
   if (!options.scenario.empty() && !builtin_scenario(options.scenario) && fs::exists(options.scenario))
     options.scenario = fs::absolute(options.scenario).string();
 
+  if (options.system_map) {
+    options.system_map = fs::absolute(*options.system_map);
+    if (!fs::is_regular_file(*options.system_map))
+      return refuse(exit_usage, "--system-map " + options.system_map->string() + ": no such file");
+  }
+  // Decoded here, before a nested host, so the run inside finds it in the cache.
+  KernelFacts facts;
+  if (options.monitor_period_ms > 0) facts = load_kernel_facts(env.cache_dir, kernel, system_map_for(options, kernel));
+
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
   if (options.json) options.json = fs::absolute(*options.json);
   std::error_code ec;
@@ -181,7 +214,9 @@ int run_main(RunOptions options, const Environment& env) {
   if (scenario)
     spdlog::info("scenario {} ({:.1f} s){}", scenario->scenario.name, scenario->scenario.duration_ms / 1000.0,
                  scenario->scheduler ? " under scheduler " + scenario->scheduler->string() : std::string(" under the built-in scheduler"));
-  RunObservation obs = run_vm(machine, paths, run_limits(options, extra_s));
+  VmRunLimits limits = run_limits(options, extra_s);
+  add_kernel_layout(limits, options, std::move(facts));
+  RunObservation obs = run_vm(machine, paths, limits);
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
   report.json["host"] = host;

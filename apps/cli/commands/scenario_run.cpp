@@ -70,11 +70,15 @@ void apply_override(AssertionThresholds& t, const std::string& text) {
   if (key == kMaxGapMsRange.name) t.max_gap_ms = number_value(kMaxGapMsRange, value);
   else if (key == kFairnessSpreadRange.name) t.fairness_spread_pct = number_value(kFairnessSpreadRange, value);
   else if (key == kThroughputSpreadRange.name) t.throughput_spread_pct = number_value(kThroughputSpreadRange, value);
+  else if (key == kPredictedStallRange.name) t.predicted_stall_pct = number_value(kPredictedStallRange, value);
+  else if (key == kRqClockStuckRange.name) t.rq_clock_stuck_ms = number_value(kRqClockStuckRange, value);
+  else if (key == kImbalanceRange.name) t.imbalance_ms = number_value(kImbalanceRange, value);
   else if (key == "starvation") t.starvation = bool_value(key, value);
   else if (key == "isolation") t.isolation = bool_value(key, value);
   else
     throw ScenarioInputError(exit_usage, "--assert " + key + ": unknown check (max_gap_ms, fairness_spread_pct, "
-                                         "throughput_spread_pct, starvation, isolation)");
+                                         "throughput_spread_pct, starvation, isolation, predicted_stall_pct, "
+                                         "rq_clock_stuck_ms, imbalance_ms)");
 }
 
 }  // namespace
@@ -128,13 +132,15 @@ void judge_scenario(const PreparedScenario& prepared, const RunObservation& obs,
   for (const auto& problem : obs.protocol_errors) collector.protocol_problem(problem);
   if (obs.scenario_events_truncated) collector.protocol_problem("more scenario events than the host keeps");
   const auto& thresholds = prepared.scenario.thresholds;
-  ScenarioReport scenario = make_scenario_report(collector.results(), thresholds);
+  ScenarioResults results = collector.results();
+  results.monitor = obs.finished.monitor;
+  ScenarioReport scenario = make_scenario_report(results, thresholds);
   if (report.json.contains("host")) scenario.properties = host_properties(report.json["host"]);
 
   std::ostringstream summary;
   print_scenario_summary(summary, scenario);
   report.scenario_summary = summary.str();
-  report.json["scenario"] = scenario_report_json(scenario, collector.results(), thresholds);
+  report.json["scenario"] = scenario_report_json(scenario, results, thresholds);
   if (report.verdict == "pass") {
     report.verdict = std::string(verdict_name(scenario.verdict));
     report.exit_code = scenario.exit_code;

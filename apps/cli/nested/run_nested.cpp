@@ -40,7 +40,8 @@ bool scenario_is_file(const std::string& scenario) { return scenario.find('/') !
 // until nested_run_command carries it (kernel comes resolved, host becomes --host=kvm).
 [[maybe_unused]] void every_option_is_carried(const RunOptions& o) {
   [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
-                                freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, scenario,
+                                freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, monitor_period_ms,
+                                system_map, scenario,
                                 scheduler, scheduler_args, junit, assert_overrides, fail_on_skip] = o;
 }
 
@@ -68,6 +69,9 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   option("stall-timeout", std::to_string(options.stall_timeout_s));
   // Unset stays unset: the default is chosen where the VM runs, which sees that host.
   if (options.perf_period_ms) option("perf-period", std::to_string(*options.perf_period_ms));
+  if (options.monitor_period_ms != RunOptions{}.monitor_period_ms)
+    option("monitor-period", std::to_string(options.monitor_period_ms));
+  if (options.system_map) option("system-map", options.system_map->string());
   if (!options.scenario.empty()) option("scenario", options.scenario);
   for (const auto& a : options.assert_overrides) option("assert", a);
   if (options.fail_on_skip) argv.push_back("--fail-on-skip");
@@ -82,6 +86,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
 
   add_once(out.readable, inputs.self.parent_path());
   add_once(out.readable, inputs.kernel.parent_path());
+  if (options.system_map) add_once(out.readable, options.system_map->parent_path());
   if (options.scheduler) add_once(out.readable, options.scheduler->parent_path());
   if (scenario_is_file(options.scenario)) add_once(out.readable, fs::path(options.scenario).parent_path());
   for (const auto& file : inputs.also_read) add_once(out.readable, file.parent_path());

@@ -1,5 +1,7 @@
 #include "apps/cli/report/run_report.hpp"
 
+#include "apps/cli/report/monitor_json.hpp"
+
 #include <algorithm>
 #include <fstream>
 
@@ -99,7 +101,8 @@ nlohmann::json snapshots_json(const std::vector<msg::snapshot>& snaps) {
                        {"gs_base", r.gs_base}, {"cs", r.cs}});
     }
     out.push_back({{"id", s.id}, {"trigger", s.trigger}, {"at_s", s.at_s}, {"latency_s", s.latency_s},
-                   {"frozen_s", s.frozen_s}, {"partial", s.partial}, {"missing", s.missing}, {"vcpus", vcpus}});
+                   {"frozen_s", s.frozen_s}, {"partial", s.partial}, {"missing", s.missing}, {"vcpus", vcpus},
+                   {"guest", guest_state_json(s.guest)}});
   }
   return out;
 }
@@ -135,6 +138,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
   j["perf"] = fin.perf ? perf_json(*fin.perf) : nlohmann::json(nullptr);
+  j["monitor"] = fin.monitor ? monitor_json(*fin.monitor) : nlohmann::json(nullptr);
   j["perf_off"] = obs.perf_off_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.perf_off_reason);
   j["heartbeats"] = {{"count", obs.heartbeat_at_s.size()},
                      {"last_at_s", obs.heartbeat_at_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.heartbeat_at_s.back())}};
@@ -143,6 +147,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
   j["panic_lines"] = fin.panic_lines;
   j["console_tail"] = last_lines(fin.console_tail, kEvidenceLines);
   j["logs"] = {{"console", paths.kernel_log.string()}, {"agent", paths.agent_log.string()}};
+  if (fin.monitor) r.monitor_summary = monitor_summary(*fin.monitor);
   r.json = std::move(j);
   return r;
 }
@@ -171,6 +176,8 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   if (j["perf"].is_object() && j["perf"].contains("unavailable"))
     for (const auto& u : j["perf"]["unavailable"])
       out << "perf counter unavailable: " << u.value("name", "?") << " (" << u.value("reason", "?") << ")\n";
+  if (!r.monitor_summary.empty())
+    for (const auto& line : r.monitor_summary) out << line << "\n";
   for (const auto& e : j["agent_errors"]) out << "agent error: " << e.get<std::string>() << "\n";
   for (const auto& e : j["protocol_errors"]) out << "protocol error: " << e.get<std::string>() << "\n";
   if (!r.evidence.empty()) {

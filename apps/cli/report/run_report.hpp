@@ -22,6 +22,7 @@ struct RunReport {
   std::string table;              ///< declared vs observed topology
   std::vector<std::string> evidence;  ///< console lines worth showing (panic, last lines)
   std::string scenario_summary;       ///< per-cgroup results and findings of a scenario run
+  std::vector<std::string> monitor_summary;  ///< what the monitor saw, per CPU
 };
 
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,

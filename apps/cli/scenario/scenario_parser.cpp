@@ -472,12 +472,16 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
 
   if (auto* assert_table = top.table("assert")) {
     Fields a(file, *assert_table, "assert",
-             {"max_gap_ms", "fairness_spread_pct", "throughput_spread_pct", "starvation", "isolation"});
+             {"max_gap_ms", "fairness_spread_pct", "throughput_spread_pct", "starvation", "isolation",
+              "predicted_stall_pct", "rq_clock_stuck_ms", "imbalance_ms"});
     auto& t = s.thresholds;
     auto number = [&](const ThresholdRange& r) { return a.number(r.name, r.min, r.max); };
     t.max_gap_ms = number(kMaxGapMsRange).value_or(t.max_gap_ms);
     t.fairness_spread_pct = number(kFairnessSpreadRange).value_or(t.fairness_spread_pct);
     if (auto v = number(kThroughputSpreadRange)) t.throughput_spread_pct = *v;
+    t.predicted_stall_pct = number(kPredictedStallRange).value_or(t.predicted_stall_pct);
+    t.rq_clock_stuck_ms = number(kRqClockStuckRange).value_or(t.rq_clock_stuck_ms);
+    if (auto v = number(kImbalanceRange)) t.imbalance_ms = *v;
     t.starvation = a.boolean("starvation").value_or(t.starvation);
     t.isolation = a.boolean("isolation").value_or(t.isolation);
   }

@@ -1,5 +1,7 @@
 #include "apps/cli/verdict/assertions.hpp"
 
+#include "apps/cli/verdict/monitor_checks.hpp"
+
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -88,6 +90,9 @@ std::string_view check_name(CheckKind check) {
     case CheckKind::throughput: return "throughput";
     case CheckKind::scheduler: return "scheduler";
     case CheckKind::run: return "run";
+    case CheckKind::predicted_stall: return "predicted_stall";
+    case CheckKind::rq_clock: return "rq_clock";
+    case CheckKind::imbalance: return "imbalance";
   }
   return "unknown";
 }
@@ -360,6 +365,9 @@ std::vector<Finding> evaluate(const ScenarioResults& results, const AssertionThr
   add(check_throughput(results, thresholds));
   add(check_scheduler(results));
   add(check_run(results));
+  add(check_predicted_stall(results.monitor, thresholds));
+  add(check_rq_clock(results.monitor, thresholds));
+  add(check_imbalance(results.monitor, thresholds));
   return all;
 }
 

@@ -17,10 +17,12 @@ namespace ktstr::cli {
 enum class Verdict { skip = 0, pass = 1, inconclusive = 2, fail = 3 };
 std::string_view verdict_name(Verdict verdict);
 
-enum class CheckKind { starvation, fairness, gap, isolation, throughput, scheduler, run };
-inline constexpr CheckKind kAllChecks[] = {CheckKind::starvation, CheckKind::fairness,  CheckKind::gap,
-                                           CheckKind::isolation,  CheckKind::throughput, CheckKind::scheduler,
-                                           CheckKind::run};
+/// The last three judge what the host read from guest memory (apps/cli/verdict/monitor_checks.hpp).
+enum class CheckKind { starvation, fairness, gap, isolation, throughput, scheduler, run, predicted_stall, rq_clock, imbalance };
+inline constexpr CheckKind kAllChecks[] = {CheckKind::starvation,      CheckKind::fairness,  CheckKind::gap,
+                                           CheckKind::isolation,       CheckKind::throughput, CheckKind::scheduler,
+                                           CheckKind::run,             CheckKind::predicted_stall,
+                                           CheckKind::rq_clock,        CheckKind::imbalance};
 std::string_view check_name(CheckKind check);
 
 struct Finding {

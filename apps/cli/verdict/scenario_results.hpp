@@ -14,6 +14,7 @@
 
 #include "apps/protocol/agent_events.hpp"
 #include "apps/protocol/plan.hpp"
+#include "messages/monitor.hpp"
 
 namespace ktstr::cli {
 
@@ -65,6 +66,7 @@ struct ScenarioResults {
   std::optional<protocol::ScenarioDone> done;
   std::vector<std::string> agent_errors;
   std::vector<std::string> protocol_problems;
+  std::optional<msg::monitor_report> monitor;  ///< the host's view of guest memory; nullopt: monitor off
 
   /// Planned workers without a report, in plan order.
   std::vector<const PlannedWorker*> missing_workers() const;

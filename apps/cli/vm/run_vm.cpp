@@ -96,6 +96,9 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.freeze_deadline = limits.freeze_deadline;
     vm_config.freeze_schedule = limits.freeze_schedule;
     vm_config.perf_period = limits.perf_period;
+    vm_config.monitor_period = limits.monitor_period;
+    vm_config.kernel_layout = limits.kernel_layout;
+    vm_config.monitor_unavailable = limits.monitor_unavailable;
     vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apps/protocol/agent_events.hpp"
+#include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/machine.hpp"
 #include "messages/freeze.hpp"
 #include "messages/run.hpp"
@@ -40,6 +41,9 @@ struct VmRunLimits {
   std::chrono::milliseconds perf_period{0};
   std::string perf_off_reason;  ///< why perf_period is 0 (in the report)
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
+  std::chrono::milliseconds monitor_period{0};  ///< 0: no monitor
+  std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
+  std::string monitor_unavailable;
 };
 
 struct VmRunPaths {

@@ -204,6 +204,13 @@ TEST_CASE("assert overrides take the ranges a scenario file's [assert] takes") {
   auto wide = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "fairness_spread_pct=1000"});
   CHECK(wide.exit_code == exit_usage);
   CHECK_THAT(wide.output, Catch::Contains("expected a number in 0..100"));
+  // The monitor's thresholds, with theirs.
+  auto stall = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "predicted_stall_pct=0"});
+  CHECK(stall.exit_code == exit_usage);
+  CHECK_THAT(stall.output, Catch::Contains("--assert predicted_stall_pct=0: expected a number in 1..100"));
+  auto imbalance = run_with({"--kernel", kernel.string(), "--scenario", "steady", "--assert", "imbalance_ms=50"});
+  CHECK(imbalance.exit_code == exit_usage);
+  CHECK_THAT(imbalance.output, Catch::Contains("--assert imbalance_ms=50: expected a number in 100..3600000"));
 }
 
 TEST_CASE("a scenario file over 1 MiB is refused before it is read") {

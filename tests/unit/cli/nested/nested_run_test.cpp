@@ -57,6 +57,8 @@ RunOptions user_options() {
   o.freeze_deadline_s = 20;
   o.stall_timeout_s = 60;
   o.perf_period_ms = 0;
+  o.monitor_period_ms = 250;
+  o.system_map = "/tmp/m/System.map";
   o.scenario = "/tmp/s/my.toml";
   o.scheduler = "/tmp/x/scx_qmap";
   o.scheduler_args = {"-e", "500", "--json", "--"};
@@ -76,10 +78,10 @@ TEST_CASE("the inner run gets every option before the scheduler's arguments, whi
                             "--out=/tmp/w/out", "--json=/tmp/w/r.json", "--junit=/tmp/j/junit.xml",
                             "--append=-x loglevel=7", "--freeze-at=1.5", "--freeze-at=0.1", "--snapshots=2",
                             "--freeze-deadline=20", "--stall-timeout=60", "--perf-period=0",
-                            "--scenario=/tmp/s/my.toml", "--assert=max_gap_ms=5000", "--assert=isolation=false",
+                            "--monitor-period=250", "--system-map=/tmp/m/System.map", "--scenario=/tmp/s/my.toml", "--assert=max_gap_ms=5000", "--assert=isolation=false",
                             "--scheduler=/tmp/x/scx_qmap", "--", "-e", "500", "--json", "--"};
   CHECK(cmd.argv == expected);
-  CHECK(cmd.readable == std::vector<fs::path>{"/opt/ktstr/bin", "/tmp/k", "/tmp/x", "/tmp/s", "/tmp/lib"});
+  CHECK(cmd.readable == std::vector<fs::path>{"/opt/ktstr/bin", "/tmp/k", "/tmp/m", "/tmp/x", "/tmp/s", "/tmp/lib"});
   CHECK(cmd.writable == std::vector<fs::path>{"/tmp/w/out", "/tmp/w", "/tmp/j"});
 }
 
@@ -91,7 +93,7 @@ TEST_CASE("the inner run leaves out what was not given", "[nested]") {
   const Strings expected = {"/b/ktstr-actors", "run", "--host=kvm", "--kernel=/k/vmlinuz", "--topology=1,1,2,1",
                             "--memory=512", "--timeout=120", "--out=/work/ktstr-out/run-1", "--snapshots=0",
                             "--freeze-deadline=30", "--stall-timeout=120", "--scenario=steady"};
-  CHECK(cmd.argv == expected);  // no --perf-period: the default is chosen where the VM runs
+  CHECK(cmd.argv == expected);  // no --perf-period: the default is chosen where the VM runs; no default monitor period
   CHECK(cmd.readable == std::vector<fs::path>{"/b", "/k"});
   CHECK(cmd.writable == std::vector<fs::path>{"/work/ktstr-out/run-1"});
 

@@ -28,6 +28,8 @@ max_gap_ms = 500
 fairness_spread_pct = 20
 throughput_spread_pct = 30
 starvation = false
+predicted_stall_pct = 80
+imbalance_ms = 1500
 [[cgroup]]
 name = "a"
 cpuset = { fraction = [0.0, 0.5] }
@@ -52,6 +54,9 @@ ops = [ { op = "clear_cpuset", cgroup = "a" } ]
   CHECK(s.thresholds.max_gap_ms == 500);
   CHECK(s.thresholds.fairness_spread_pct == 20);
   CHECK(s.thresholds.throughput_spread_pct == 30);
+  CHECK(s.thresholds.predicted_stall_pct == 80);
+  CHECK(s.thresholds.imbalance_ms == 1500);
+  CHECK(s.thresholds.rq_clock_stuck_ms == 2000);  // not given: the default
   CHECK_FALSE(s.thresholds.starvation);
   CHECK(s.thresholds.isolation);
   REQUIRE(s.cgroups.size() == 2);
@@ -59,7 +64,7 @@ ops = [ { op = "clear_cpuset", cgroup = "a" } ]
   CHECK(s.cgroups[0].cpuset->to == 0.5);
   CHECK(s.cgroups[0].workers[1].nice == 5);
   CHECK(s.cgroups[0].workers[1].params[0].name == "sleep_us");
-  CHECK(s.cgroups[0].workers[1].where.line == 15);
+  CHECK(s.cgroups[0].workers[1].where.line == 17);
   REQUIRE(s.steps.size() == 3);
   CHECK(s.steps[0].at_ms == 0);
   CHECK(s.steps[1].at_ms == 2500);

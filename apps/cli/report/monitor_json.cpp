@@ -1,0 +1,177 @@
+#include "apps/cli/report/monitor_json.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "kvm/hex.hpp"
+
+namespace ktstr::cli {
+
+namespace {
+
+using guest_kernel::Reading;
+
+nlohmann::json value(const Reading& r) { return r.ok ? nlohmann::json(r.value) : nlohmann::json(nullptr); }
+
+nlohmann::json cpu_json(const guest_kernel::CpuSample& c, const Reading& jiffies) {
+  nlohmann::json j = {{"cpu", c.cpu},
+                      {"nr_running", value(c.nr_running)},
+                      {"cfs_h_nr_queued", value(c.cfs_h_nr_queued)},
+                      {"scx_nr_running", value(c.scx_nr_running)},
+                      {"local_dsq_nr", value(c.local_dsq_nr)},
+                      {"scx_flags", value(c.scx_flags)},
+                      {"clock_ns", value(c.clock)}};
+  j["curr"] = c.curr.ok ? nlohmann::json{{"pid", c.curr.pid}, {"comm", c.curr.comm}, {"policy", c.curr.policy}}
+                        : nlohmann::json(nullptr);
+  if (c.runnable_ok || !c.runnable.empty()) {
+    auto list = nlohmann::json::array();
+    for (const auto& t : c.runnable) {
+      nlohmann::json task = {{"pid", t.pid}, {"comm", t.comm}, {"runnable_at", t.runnable_at}};
+      // Signed, as the kernel's time_after(): jiffies wraps 5 minutes after boot.
+      task["wait_jiffies"] = jiffies.ok ? nlohmann::json(static_cast<int64_t>(jiffies.value - t.runnable_at))
+                                        : nlohmann::json(nullptr);
+      list.push_back(std::move(task));
+    }
+    j["runnable"] = std::move(list);
+    j["runnable_truncated"] = c.runnable_truncated;
+  } else {
+    j["runnable"] = nullptr;
+  }
+  return j;
+}
+
+nlohmann::json scx_json(const guest_kernel::ScxGlobals& g) {
+  nlohmann::json j = {{"jiffies", value(g.jiffies)},
+                      {"enable_state", g.enable_state.ok ? nlohmann::json(enable_state_name(g.enable_state.value))
+                                                         : nlohmann::json(nullptr)},
+                      {"exit_kind", g.exit_kind.ok ? nlohmann::json(exit_kind_name(g.exit_kind.value))
+                                                   : nlohmann::json(nullptr)},
+                      {"watchdog_timeout_jiffies", value(g.watchdog_timeout)}};
+  j["ops"] = g.ops_name_ok ? nlohmann::json(g.ops_name) : nlohmann::json(nullptr);
+  return j;
+}
+
+nlohmann::json cpus_json(const std::vector<guest_kernel::CpuSample>& cpus, const Reading& jiffies) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : cpus) out.push_back(cpu_json(c, jiffies));
+  return out;
+}
+
+}  // namespace
+
+std::string enable_state_name(uint64_t v) {
+  static const char* names[] = {"ENABLING", "ENABLED", "DISABLING", "DISABLED"};
+  return v < 4 ? names[v] : std::to_string(v);
+}
+
+std::string exit_kind_name(uint64_t v) {
+  switch (v) {
+    case 0: return "NONE";
+    case 1: return "DONE";
+    case 64: return "UNREG";
+    case 65: return "UNREG_BPF";
+    case 66: return "UNREG_KERN";
+    case 67: return "SYSRQ";
+    case 1024: return "ERROR";
+    case 1025: return "ERROR_BPF";
+    case 1026: return "ERROR_STALL";
+  }
+  return std::to_string(v);
+}
+
+nlohmann::json guest_state_json(const msg::guest_state& state) {
+  if (!state.ok) return {{"available", false}, {"unavailable", state.unavailable}};
+  return {{"available", true}, {"sched_ext", scx_json(state.scx)}, {"cpus", cpus_json(state.cpus, state.scx.jiffies)}};
+}
+
+nlohmann::json monitor_json(const msg::monitor_report& r) {
+  nlohmann::json j = {{"period_ms", r.period_ms}, {"available", r.available}};
+  j["unavailable"] = r.unavailable.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.unavailable);
+  j["kernel"] = {{"release", r.release},
+                 {"banner", r.banner},
+                 {"kaslr_slide", "0x" + kvm::to_hex(static_cast<uint64_t>(r.slide))},
+                 {"page_offset_base", "0x" + kvm::to_hex(r.page_offset_base)},
+                 {"paging_levels", r.five_level ? 5 : 4}};
+  j["located_at_s"] = r.located_at_s >= 0 ? nlohmann::json(r.located_at_s) : nlohmann::json(nullptr);
+  j["fields"] = {"nr_running", "cfs_h_nr_queued", "scx_nr_running", "local_dsq_nr", "scx_flags", "clock_ns", "curr",
+                 "runnable", "jiffies", "enable_state", "exit_kind", "watchdog_timeout_jiffies", "ops"};
+  auto unavailable = nlohmann::json::array();
+  for (const auto& f : r.fields_unavailable) unavailable.push_back({{"field", f.field}, {"reason", f.reason}});
+  j["unavailable_fields"] = std::move(unavailable);
+  j["samples_dropped"] = r.samples_dropped;
+  j["sampling_ms_total"] = r.sampling_s * 1e3;
+  j["sampling_ms_per_sample"] = r.samples.empty() ? 0.0 : r.sampling_s * 1e3 / double(r.samples.size());
+  auto samples = nlohmann::json::array();
+  for (const auto& s : r.samples) {
+    nlohmann::json run_ms = nlohmann::json::array();
+    for (uint64_t ns : s.vcpu_run_ns) run_ms.push_back(ns ? nlohmann::json(double(ns) / 1e6) : nlohmann::json(nullptr));
+    samples.push_back({{"at_s", s.at_s},
+                       {"sched_ext", scx_json(s.scx)},
+                       {"cpus", cpus_json(s.cpus, s.scx.jiffies)},
+                       {"vcpu_run_ms", std::move(run_ms)}});
+  }
+  j["samples"] = std::move(samples);
+  return j;
+}
+
+std::vector<std::string> monitor_summary(const msg::monitor_report& r) {
+  std::vector<std::string> out;
+  if (!r.available) {
+    out.push_back(r.unavailable.empty() ? "monitor unavailable" : r.unavailable);
+    return out;
+  }
+  out.push_back(fmt::format("monitor: {} sample(s) every {} ms from {:.1f} s, {:.2f} ms each; guest \"{}\", KASLR slide 0x{}",
+                            r.samples.size(), r.period_ms, r.located_at_s,
+                            r.samples.empty() ? 0.0 : r.sampling_s * 1e3 / double(r.samples.size()), r.release,
+                            kvm::to_hex(static_cast<uint64_t>(r.slide))));
+  struct CpuTally {
+    size_t samples = 0;
+    uint64_t nr_sum = 0, nr_max = 0, scx_max = 0, dsq_max = 0;
+    std::map<std::string, size_t> running;  // "comm[pid]" -> samples
+  };
+  std::map<uint32_t, CpuTally> cpus;
+  for (const auto& s : r.samples)
+    for (const auto& c : s.cpus) {
+      auto& t = cpus[c.cpu];
+      if (c.nr_running.ok) {
+        ++t.samples;
+        t.nr_sum += c.nr_running.value;
+        t.nr_max = std::max(t.nr_max, c.nr_running.value);
+      }
+      if (c.scx_nr_running.ok) t.scx_max = std::max(t.scx_max, c.scx_nr_running.value);
+      if (c.local_dsq_nr.ok) t.dsq_max = std::max(t.dsq_max, c.local_dsq_nr.value);
+      if (c.curr.ok) ++t.running[c.curr.comm + "[" + std::to_string(c.curr.pid) + "]"];
+    }
+  for (const auto& [cpu, t] : cpus) {
+    std::string line = fmt::format("  CPU {}: nr_running mean {:.1f} max {}", cpu,
+                                   t.samples ? double(t.nr_sum) / double(t.samples) : 0.0, t.nr_max);
+    line += fmt::format(", scx max {}, local DSQ max {}", t.scx_max, t.dsq_max);
+    if (!t.running.empty()) {
+      auto top = std::max_element(t.running.begin(), t.running.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+      size_t total = 0;
+      for (const auto& [name, n] : t.running) total += n;
+      line += fmt::format("; running most: {} ({:.0f}%)", top->first, 100.0 * double(top->second) / double(total));
+    }
+    out.push_back(std::move(line));
+  }
+  // The sched_ext enable states seen, each with when it was first seen.
+  std::string states;
+  std::string last;
+  for (const auto& s : r.samples) {
+    if (!s.scx.enable_state.ok) continue;
+    std::string name = enable_state_name(s.scx.enable_state.value);
+    if (name == last) continue;
+    last = name;
+    if (!states.empty()) states += " -> ";
+    states += fmt::format("{} at {:.1f} s", name, s.at_s);
+    if (name == "ENABLED" && s.scx.ops_name_ok && !s.scx.ops_name.empty()) states += " (" + s.scx.ops_name + ")";
+  }
+  if (!states.empty()) out.push_back("  sched_ext: " + states);
+  for (const auto& f : r.fields_unavailable) out.push_back("  unavailable: " + f.field + " (" + f.reason + ")");
+  return out;
+}
+
+}  // namespace ktstr::cli

@@ -1,0 +1,27 @@
+#pragma once
+// Checks over what the host read from guest memory (the monitor's timeline), each naming
+// CPU, task and time: a runnable sched_ext task about to trip the watchdog ("predicted
+// stall"), an rq clock that stood still while its vCPU ran guest code, and sustained
+// imbalance (>= 2 runnable tasks on one CPU while another sat idle; only when asked for).
+// No monitor, or one that could not read this kernel: a skip finding saying why.
+#include <optional>
+#include <vector>
+
+#include "apps/cli/scenario/assertion_thresholds.hpp"
+#include "apps/cli/verdict/assertions.hpp"
+#include "messages/monitor.hpp"
+
+namespace ktstr::cli {
+
+std::vector<Finding> check_predicted_stall(const std::optional<msg::monitor_report>& monitor,
+                                           const AssertionThresholds& thresholds);
+std::vector<Finding> check_rq_clock(const std::optional<msg::monitor_report>& monitor,
+                                    const AssertionThresholds& thresholds);
+std::vector<Finding> check_imbalance(const std::optional<msg::monitor_report>& monitor,
+                                     const AssertionThresholds& thresholds);
+
+/// The guest's HZ as seen from jiffies against host time across the samples, snapped to
+/// 100, 250, 300 or 1000; nullopt with fewer than two readings a second apart.
+std::optional<unsigned> estimate_hz(const msg::monitor_report& report);
+
+}  // namespace ktstr::cli
