@@ -134,3 +134,33 @@ TEST_CASE("fixture 6.12 (KASLR on) under scx_simple: scx.nr_running goes non-zer
     if (f["check"] == "predicted_stall") judged_stall = f["verdict"] == "pass";
   CHECK(judged_stall);
 }
+
+TEST_CASE("scx_qmap -t 2 stalls user threads: the monitor predicts the stall, naming pid and CPU, before the "
+          "sched_ext watchdog ends the scheduler", "[monitor][scx]") {
+  const auto fixture = test::require_scx_fixture();
+  auto r = run_monitored("qmap-stall", {"--kernel", fixture.kernel.string(), "--scenario", "steady", "--scheduler",
+                                        (fixture.schedulers / "scx_qmap").string(), "--", "-t", "2"});
+  INFO(r.cli.output);
+  REQUIRE(r.json.is_object());
+  check_located(r.json);
+  CHECK(r.cli.exit_code == cli::exit_fail);
+  // When the monitor saw sched_ext leave ENABLED (the watchdog's error tears it down).
+  double left_enabled_s = -1;
+  bool was_enabled = false;
+  for (const auto& s : r.json["monitor"]["samples"]) {
+    const auto& state = s["sched_ext"]["enable_state"];
+    if (state == "ENABLED") was_enabled = true;
+    else if (was_enabled && left_enabled_s < 0) left_enabled_s = s["at_s"].get<double>();
+  }
+  REQUIRE(left_enabled_s > 0);
+  const nlohmann::json* first = nullptr;
+  for (const auto& f : r.json["scenario"]["findings"])
+    if (f["check"] == "predicted_stall" && f["verdict"] == "fail" && (!first || f["at_ms"] < (*first)["at_ms"]))
+      first = &f;
+  REQUIRE(first);
+  INFO((*first)["message"].get<std::string>());
+  CHECK_THAT((*first)["message"].get<std::string>(), Catch::StartsWith("predicted stall: pid "));
+  CHECK((*first)["cpu"].is_number());
+  CHECK((*first)["at_ms"].get<double>() < left_enabled_s * 1000);
+  CHECK_THAT(r.cli.output, Catch::Contains("predicted stall: pid "));
+}

@@ -64,14 +64,15 @@ std::optional<unsigned> estimate_hz(const msg::monitor_report& report) {
 std::vector<Finding> check_predicted_stall(const std::optional<msg::monitor_report>& monitor,
                                            const AssertionThresholds& t) {
   if (auto skip = unavailable(CheckKind::predicted_stall, monitor)) return {*skip};
-  struct Worst {
+  struct Crossing {  ///< when a task first waited past the share, and its longest wait
     int64_t wait = 0;
     uint64_t timeout = 0;
     uint32_t cpu = 0;
     double at_s = 0;
     std::string comm;
+    int64_t longest = 0;
   };
-  std::map<int32_t, Worst> over;  // by pid
+  std::map<int32_t, Crossing> over;  // by pid
   int64_t longest = 0;
   uint64_t timeout_seen = 0;
   for (const auto& s : monitor->samples) {
@@ -84,8 +85,8 @@ std::vector<Finding> check_predicted_stall(const std::optional<msg::monitor_repo
         if (wait <= 0) continue;
         longest = std::max(longest, wait);
         if (double(wait) * 100 <= t.predicted_stall_pct * double(g.watchdog_timeout.value)) continue;
-        auto& w = over[task.pid];
-        if (wait > w.wait) w = {wait, g.watchdog_timeout.value, c.cpu, s.at_s, task.comm};
+        auto [it, first] = over.try_emplace(task.pid, Crossing{wait, g.watchdog_timeout.value, c.cpu, s.at_s, task.comm, wait});
+        it->second.longest = std::max(it->second.longest, wait);
       }
   }
   if (!timeout_seen)
@@ -98,9 +99,11 @@ std::vector<Finding> check_predicted_stall(const std::optional<msg::monitor_repo
   for (const auto& [pid, w] : over) {
     if (out.size() == kMaxFindingsPerCheck) break;
     out.push_back(finding(CheckKind::predicted_stall, Verdict::fail,
-                          fmt::format("predicted stall: {} waiting {:.1f} s of {:.0f} s on CPU {} at {:.1f} s{}",
+                          fmt::format("predicted stall: {} waiting {:.1f} s of {:.0f} s on CPU {} at {:.1f} s "
+                                      "(longest wait seen {:.1f} s){}",
                                       task_name(w.comm, pid), double(w.wait) * per_jiffy,
-                                      double(w.timeout) * per_jiffy, w.cpu, w.at_s, hz_note),
+                                      double(w.timeout) * per_jiffy, w.cpu, w.at_s, double(w.longest) * per_jiffy,
+                                      hz_note),
                           w.cpu, w.at_s));
   }
   if (out.empty())

@@ -67,7 +67,9 @@ TEST_CASE("monitor checks: a sched_ext task waiting past half the watchdog timeo
   REQUIRE(f);
   INFO(f->message);
   CHECK(f->cpu == 1u);
-  CHECK_THAT(f->message, Catch::StartsWith("predicted stall: pid 123 `worker` waiting 20.0 s of 30 s on CPU 1"));
+  // Named when it first crossed half of 30 s (15.1 s of waiting, at 16.1 s), with its longest wait.
+  CHECK_THAT(f->message, Catch::StartsWith("predicted stall: pid 123 `worker` waiting 15.1 s of 30 s on CPU 1 at 16.1 s "
+                                           "(longest wait seen 20.0 s)"));
   // At 70% the same wait (20 s of 30 s = 67%) is within bounds.
   t.predicted_stall_pct = 70;
   findings = check_predicted_stall(r, t);
