@@ -68,8 +68,12 @@ using perf_sampler_actor_t =
     caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
                      caf::replies_to<msg::perf_report_atom>::with<msg::perf_report>>;
 
+/// Who takes requests for a snapshot (the vm actor forwards them to its freeze coordinator).
+using freeze_requester = caf::typed_actor<caf::reacts_to<msg::freeze_request>>;
+
 using monitor_actor_t =
     caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
+                     caf::reacts_to<msg::exit_poll_atom>,
                      caf::reacts_to<msg::cpu_state>, caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
 
 using freeze_coordinator_actor_t = caf::typed_actor<caf::reacts_to<msg::freeze_request>, caf::reacts_to<msg::parked>,

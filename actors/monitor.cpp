@@ -4,6 +4,7 @@
 
 #include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
+#include "kvm/guest_kernel/scx_names.hpp"
 #include "kvm/hex.hpp"
 #include "kvm/thread.hpp"
 
@@ -17,6 +18,7 @@ using clock = std::chrono::steady_clock;
 constexpr auto kQueryInterval = std::chrono::milliseconds(500);  ///< while the kernel is not found yet
 constexpr auto kCpuRefresh = std::chrono::seconds(1);           ///< while CPUs are still coming online
 constexpr unsigned kMaxLocateFailures = 5;
+constexpr size_t kMaxExitEvents = 1000;
 
 double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
 
@@ -27,6 +29,8 @@ void give_up(state_ptr self, const std::string& why) {
   spdlog::warn("{}", s.report.unavailable);
   if (s.config.view) s.config.view->set_unavailable(s.report.unavailable);
 }
+
+void poll_exit_kind(state_ptr self);
 
 void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kernel) {
   auto& s = self->state;
@@ -52,6 +56,49 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
   }
   s.kernel = kernel;
   if (s.config.view) s.config.view->set(std::move(kernel));
+  if (first) {
+    if (!s.kernel->layout().scx_exit_kind_known()) {
+      r.exit_watch = "not watched: no sched_ext exit kind in this kernel";
+    } else if (s.config.exit_poll.count() <= 0) {
+      r.exit_watch = "not watched (exit poll period 0)";
+    } else {
+      r.exit_poll_ms = s.config.exit_poll.count();
+      r.exit_watch = "polling the exit kind every " + std::to_string(r.exit_poll_ms) + " ms";
+      self->send(self, msg::exit_poll_atom::value);
+    }
+  }
+}
+
+/// One look at the exit kind: a change is an event; the first error asks for a snapshot.
+void poll_exit_kind(state_ptr self) {
+  auto& s = self->state;
+  const auto kind = s.kernel->read_exit_kind();
+  if (!kind.ok) return;
+  if (!s.exit_kind_known) {
+    s.exit_kind_known = true;
+    s.exit_kind = kind.value;
+    return;
+  }
+  if (kind.value == s.exit_kind) return;
+  msg::scx_exit_event e;
+  e.at_s = seconds_since(s.config.start);
+  e.from = s.exit_kind;
+  e.to = kind.value;
+  e.via = "poll";
+  if (kind.value != guest_kernel::kExitNone) e.info = s.kernel->read_exit_info();
+  // An error, or a teardown whose exit info says an error was claimed between two polls.
+  const uint64_t error_kind = guest_kernel::is_error_exit(kind.value) ? kind.value
+                              : e.info.ok && guest_kernel::is_error_exit(e.info.kind) ? e.info.kind
+                                                                                     : 0;
+  spdlog::info("[{:.2f} s] sched_ext exit kind {} -> {}{}", e.at_s, guest_kernel::exit_kind_name(e.from),
+               guest_kernel::exit_kind_name(e.to), e.info.ok && !e.info.msg.empty() ? ": " + e.info.msg : "");
+  if (error_kind && !s.error_frozen && s.config.freezer) {
+    s.error_frozen = true;
+    e.froze = true;
+    self->send(s.config.freezer, msg::freeze_request{"scheduler error " + guest_kernel::exit_kind_name(error_kind)});
+  }
+  s.exit_kind = kind.value;
+  if (s.report.exit_events.size() < kMaxExitEvents) s.report.exit_events.push_back(std::move(e));
 }
 
 /// Finds the kernel from the BSP's state; a failure is retried a few times (the guest may
@@ -162,11 +209,20 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
         if (started.vcpu == 0) st.bsp = caf::actor_cast<caf::actor>(self->current_sender());
       },
       [=](msg::sample_atom) { tick(self); },
+      [=](msg::exit_poll_atom) {
+        auto& st = self->state;
+        if (!st.kernel || st.given_up) return;
+        poll_exit_kind(self);
+        self->delayed_send(self, st.config.exit_poll, msg::exit_poll_atom::value);
+      },
       [=](const msg::cpu_state& cs) { on_cpu_state(self, cs); },
       // A last sample first (the guest has usually stopped by then: its final state).
       [=](msg::monitor_report_atom) -> msg::monitor_report {
         auto& st = self->state;
-        if (st.kernel && !st.given_up) take_sample(self);
+        if (st.kernel && !st.given_up) {
+          take_sample(self);
+          if (st.exit_kind_known) poll_exit_kind(self);  // the teardown's last write, if it came since
+        }
         if (!st.kernel && st.report.unavailable.empty())
           st.report.unavailable = "monitor unavailable: " + (st.last_problem.empty()
                                                                  ? std::string("the guest kernel was not found yet")

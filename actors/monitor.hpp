@@ -7,7 +7,10 @@
 // the release of the image the layout came from: any failure leaves the monitor
 // unavailable with that reason, never reporting garbage. Then, every period, it samples
 // every online CPU's runqueue, the sched_ext globals and each vCPU thread's host CPU time,
-// and answers monitor_report_atom with the timeline (msg::monitor_report).
+// and answers monitor_report_atom with the timeline (msg::monitor_report). Every
+// `exit_poll` it also reads the sched_ext exit kind: each change (attach, error, unregister,
+// teardown) is an event with the exit info read at that moment, and the first error exit
+// asks for a snapshot (the failure dump) while the scheduler's state is still there.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -36,6 +39,10 @@ struct MonitorConfig {
   uint32_t vcpus = 0;
   std::shared_ptr<GuestView> view;  ///< filled once located; shared with the freeze coordinator
   size_t max_samples = 20000;       ///< about 33 minutes at 100 ms; later ones are counted, not kept
+  /// The sched_ext exit kind is polled this often once the kernel is found (0: not watched);
+  /// an error exit asks `freezer` for a snapshot, taken while the scheduler's state is there.
+  std::chrono::milliseconds exit_poll{10};
+  freeze_requester freezer;
   std::chrono::seconds locate_window{120};  ///< give up finding the kernel after this long
 };
 
@@ -51,6 +58,9 @@ struct monitor_state {
   std::string last_problem;  ///< why the kernel is not located (yet)
   bool given_up = false;
   std::chrono::steady_clock::time_point next_cpu_refresh{};
+  bool exit_kind_known = false;  ///< a first exit kind was read (the baseline)
+  uint64_t exit_kind = 0;        ///< the last exit kind read
+  bool error_frozen = false;     ///< an error exit already asked for its snapshot
   std::vector<int32_t> tids;  ///< index = vCPU; 0 = not started
   caf::actor bsp;             ///< vCPU 0's actor: the sender of its vcpu_started
   msg::monitor_report report;

@@ -133,6 +133,7 @@ void spawn_monitor(state_ptr self, uint32_t vcpus) {
   mc.kick_bsp = [kick = s.kicks.at(0)] { kick->kick(); };
   mc.vcpus = vcpus;
   mc.view = s.guest_view;
+  mc.freezer = caf::actor_cast<freeze_requester>(self);  // forwarded to the freeze coordinator
   s.monitor = self->spawn(monitor_actor, std::move(mc));
 }
 

@@ -12,6 +12,7 @@ using sample_atom = caf::atom_constant<caf::atom("sample")>;          ///< perf 
 using soft_atom = caf::atom_constant<caf::atom("soft")>;              ///< watchdog: soft stage reached
 using hard_atom = caf::atom_constant<caf::atom("hard")>;              ///< watchdog: hard stage reached
 using perf_report_atom = caf::atom_constant<caf::atom("perfreport")>;  ///< ask the perf sampler for its perf_report
+using exit_poll_atom = caf::atom_constant<caf::atom("exitpoll")>;  ///< monitor tick: poll the sched_ext exit kind
 using monitor_report_atom = caf::atom_constant<caf::atom("monreport")>;  ///< ask the monitor for its monitor_report
 
 }  // namespace ktstr::msg

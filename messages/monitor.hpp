@@ -45,6 +45,16 @@ struct monitor_sample {
   std::vector<uint64_t> vcpu_run_ns;
 };
 
+/// The sched_ext exit kind changed (attach -> NONE, an error claim, UNREG*, -> DONE),
+/// with the exit info read at that moment.
+struct scx_exit_event {
+  double at_s = 0;
+  uint64_t from = 0, to = 0;
+  std::string via;  ///< how it was seen: "poll" (or "watchpoint")
+  guest_kernel::ScxExitInfo info;
+  bool froze = false;  ///< this event asked the freeze coordinator for a snapshot
+};
+
 /// A sampled field this kernel cannot give, and why.
 struct monitor_unavailable_field {
   std::string field;
@@ -66,6 +76,9 @@ struct monitor_report {
   std::vector<monitor_sample> samples;
   uint64_t samples_dropped = 0;  ///< samples beyond the bound, not kept
   double sampling_s = 0;         ///< host time spent reading guest memory, all samples
+  int64_t exit_poll_ms = 0;      ///< the exit kind's polling period (0: not watched)
+  std::string exit_watch;        ///< how the exit kind is watched, or why it is not
+  std::vector<scx_exit_event> exit_events;
 };
 
 template <class Inspector>
@@ -98,6 +111,11 @@ typename Inspector::result_type inspect(Inspector& f, CpuSample& x) {
            x.local_dsq_nr, x.scx_flags, x.clock, x.curr, x.runnable_ok, x.runnable_truncated, x.runnable);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ScxExitInfo& x) {
+  return f(caf::meta::type_name("scx_exit_info"), x.ok, x.unavailable, x.kind, x.exit_code, x.reason, x.msg,
+           x.backtrace);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ScxGlobals& x) {
   return f(caf::meta::type_name("scx_globals"), x.jiffies, x.enable_state, x.exit_kind, x.watchdog_timeout,
            x.ops_name_ok, x.ops_name);
@@ -114,6 +132,10 @@ typename Inspector::result_type inspect(Inspector& f, monitor_sample& x) {
   return f(caf::meta::type_name("monitor_sample"), x.at_s, x.scx, x.cpus, x.vcpu_run_ns);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scx_exit_event& x) {
+  return f(caf::meta::type_name("scx_exit_event"), x.at_s, x.from, x.to, x.via, x.info, x.froze);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_unavailable_field& x) {
   return f(caf::meta::type_name("monitor_unavailable_field"), x.field, x.reason);
 }
@@ -121,6 +143,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_report& x) {
   return f(caf::meta::type_name("monitor_report"), x.period_ms, x.available, x.unavailable, x.release, x.banner,
            x.slide, x.page_offset_base, x.five_level, x.located_at_s, x.fields_unavailable, x.samples,
-           x.samples_dropped, x.sampling_s);
+           x.samples_dropped, x.sampling_s, x.exit_poll_ms, x.exit_watch, x.exit_events);
 }
 }  // namespace ktstr::msg

@@ -47,4 +47,17 @@ struct ScxGlobals {
   std::string ops_name;      ///< the attached ops' name, "" when none
 };
 
+/// struct scx_exit_info as read from the guest: why the scheduler exited, written by the
+/// kernel when it claims the exit (kind, message, backtrace) and freed at the end of the
+/// disable; `unavailable` says why it could not be read (none allocated, freed, torn).
+struct ScxExitInfo {
+  bool ok = false;
+  std::string unavailable;
+  uint64_t kind = 0;
+  int64_t exit_code = 0;
+  std::string reason;                ///< e.g. "runnable task stall"
+  std::string msg;                   ///< e.g. "init[1] failed to run for 7.552s"
+  std::vector<uint64_t> backtrace;   ///< return addresses, as the kernel saved them (at most 64)
+};
+
 }  // namespace ktstr::guest_kernel

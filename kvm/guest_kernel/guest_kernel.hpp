@@ -63,6 +63,10 @@ class GuestKernel {
   CpuSample sample_cpu(uint32_t cpu) const;
   /// jiffies_64, scx_ops_enable_state_var, scx_exit_kind, scx_watchdog_timeout, scx_ops.name.
   ScxGlobals sample_scx() const;
+  /// The exit kind alone (scx_exit_kind, or scx_root->exit_kind): what the exit watch polls.
+  Reading read_exit_kind() const;
+  /// *scx_exit_info (6.12-6.15): kind, exit_code, reason, msg (bounded), backtrace (<= 64).
+  ScxExitInfo read_exit_info() const;
   /// Reasons for fields this kernel cannot give (from layout.missing and what locate found), by field name:
   /// e.g. {"scx_nr_running", "rq.scx: not in this kernel's BTF"}. Stable names: nr_running, cfs_h_nr_queued, scx_nr_running,
   /// local_dsq_nr, scx_flags, clock, curr, runnable, jiffies, enable_state, exit_kind, watchdog_timeout, ops_name.

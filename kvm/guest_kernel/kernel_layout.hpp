@@ -36,6 +36,7 @@ struct KernelLayout {
     uint64_t scx_exit_kind = 0;             ///< 6.12-6.15
     uint64_t scx_ops_enable_state_var = 0;  ///< 6.12-6.15
     uint64_t scx_ops = 0;                   ///< struct sched_ext_ops (6.12-6.15)
+    uint64_t scx_exit_info = 0;             ///< struct scx_exit_info * (6.12-6.15)
     uint64_t scx_root = 0;                  ///< 6.16+
   } symbols;
 
@@ -58,6 +59,10 @@ struct KernelLayout {
   Field ops_name;            ///< sched_ext_ops.name (char[])
   Field ops_timeout_ms;      ///< sched_ext_ops.timeout_ms
   Field scx_sched_exit_kind; ///< scx_sched.exit_kind (6.16+)
+  /// struct scx_exit_info: why the scheduler exited (kernel/sched/ext.c).
+  struct ExitInfo {
+    Field kind, exit_code, reason, bt, bt_len, msg;
+  } exit_info;
 
   /// What could not be found, and why ("rq.scx: no such member in BTF"): the readers
   /// report the dependent fields as unavailable with this reason.

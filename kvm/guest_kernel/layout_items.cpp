@@ -20,6 +20,7 @@ const std::vector<SymbolItem>& symbol_items() {
       {"scx_ops_enable_state_var", {"scx_ops_enable_state_var", "scx_enable_state_var"}, &S::scx_ops_enable_state_var},
       {"scx_ops", {"scx_ops"}, &S::scx_ops},
       {"scx_root", {"scx_root"}, &S::scx_root},
+      {"scx_exit_info", {"scx_exit_info"}, &S::scx_exit_info},
   };
   return items;
 }
@@ -47,6 +48,12 @@ const std::vector<FieldItem>& field_items() {
       {"sched_ext_ops.name", {"sched_ext_ops.name"}, [](L& l) -> Field& { return l.ops_name; }},
       {"sched_ext_ops.timeout_ms", {"sched_ext_ops.timeout_ms"}, [](L& l) -> Field& { return l.ops_timeout_ms; }},
       {"scx_sched.exit_kind", {"scx_sched.exit_kind"}, [](L& l) -> Field& { return l.scx_sched_exit_kind; }},
+      {"scx_exit_info.kind", {"scx_exit_info.kind"}, [](L& l) -> Field& { return l.exit_info.kind; }},
+      {"scx_exit_info.exit_code", {"scx_exit_info.exit_code"}, [](L& l) -> Field& { return l.exit_info.exit_code; }},
+      {"scx_exit_info.reason", {"scx_exit_info.reason"}, [](L& l) -> Field& { return l.exit_info.reason; }},
+      {"scx_exit_info.bt", {"scx_exit_info.bt"}, [](L& l) -> Field& { return l.exit_info.bt; }},
+      {"scx_exit_info.bt_len", {"scx_exit_info.bt_len"}, [](L& l) -> Field& { return l.exit_info.bt_len; }},
+      {"scx_exit_info.msg", {"scx_exit_info.msg"}, [](L& l) -> Field& { return l.exit_info.msg; }},
   };
   return items;
 }

@@ -128,6 +128,16 @@ TEST_CASE("fixture 6.12 (KASLR on) under scx_simple: scx.nr_running goes non-zer
   CHECK(enabled);
   CHECK(disabled_after);
   CHECK(m["unavailable_fields"].empty());
+  // Attach and detach are exit-kind events, without a freeze: ... -> NONE -> ... -> DONE.
+  std::vector<std::string> kinds;
+  for (const auto& e : m["exit_events"]) {
+    kinds.push_back(e["to"].get<std::string>());
+    CHECK(e["froze"] == false);
+  }
+  INFO(m["exit_events"].dump());
+  REQUIRE(kinds.size() >= 2);
+  CHECK(kinds.front() == "NONE");
+  CHECK(kinds.back() == "DONE");
   // The host's findings were judged, and found nothing wrong in a passing run.
   bool judged_stall = false;
   for (const auto& f : r.json["scenario"]["findings"])
@@ -163,4 +173,34 @@ TEST_CASE("scx_qmap -t 2 stalls user threads: the monitor predicts the stall, na
   CHECK((*first)["cpu"].is_number());
   CHECK((*first)["at_ms"].get<double>() < left_enabled_s * 1000);
   CHECK_THAT(r.cli.output, Catch::Contains("predicted stall: pid "));
+}
+
+TEST_CASE("scx_qmap -e 500 calls scx_bpf_error: the host sees ERROR_BPF in guest memory, freezes every vCPU for a "
+          "dump, and the verdict names the kind and qmap's message", "[monitor][scx]") {
+  const auto fixture = test::require_scx_fixture();
+  auto r = run_monitored("qmap-error", {"--kernel", fixture.kernel.string(), "--scenario", "steady", "--scheduler",
+                                        (fixture.schedulers / "scx_qmap").string(), "--", "-e", "500"});
+  INFO(r.cli.output);
+  REQUIRE(r.json.is_object());
+  CHECK(r.cli.exit_code == cli::exit_fail);
+  bool named = false;
+  for (const auto& f : r.json["scenario"]["findings"])
+    if (f["check"] == "scheduler" && f["message"].get<std::string>().rfind("scheduler error ERROR_BPF: ", 0) == 0)
+      named = true;
+  CHECK(named);
+  CHECK_THAT(r.cli.output, Catch::Contains("=== BUG SUMMARY ==="));
+  REQUIRE(r.json.contains("dump"));
+  const auto dump = test::read_json(r.json["dump"].get<std::string>());
+  REQUIRE(dump.is_object());
+  CHECK(dump["trigger"] == "scheduler error ERROR_BPF");
+  CHECK(dump["partial"] == false);
+  CHECK(dump["vcpus"].size() == 2);  // every vCPU parked
+  CHECK(dump["guest"]["available"] == true);
+  CHECK(dump["exit"]["info"]["available"] == true);
+  CHECK_FALSE(dump["exit"]["info"]["msg"].get<std::string>().empty());
+  // The rips of a kernel frozen mid-run are named through its symbols (KASLR slide applied).
+  bool symbolized = false;
+  for (const auto& v : dump["vcpus"])
+    if (!v["rip_symbol"].get<std::string>().empty()) symbolized = true;
+  CHECK(symbolized);
 }

@@ -128,6 +128,9 @@ SyntheticKernel::SyntheticKernel(SyntheticOptions opts) : ram(std::make_shared<S
     s.scx_exit_kind = data + 0x380;
     s.scx_ops_enable_state_var = data + 0x384;
     s.scx_ops = data + 0x400;
+    s.scx_exit_info = data + 0x3c0;
+    layout.exit_info = {.kind = f(0x0, 4), .exit_code = f(0x8, 8), .reason = f(0x10, 8), .bt = f(0x18, 8),
+                        .bt_len = f(0x20, 4), .msg = f(0x28, 8)};
     layout.ops_name = f(0x80, 64);
     layout.ops_timeout_ms = f(0x70, 4);
   } else {
@@ -229,6 +232,25 @@ uint64_t SyntheticKernel::add_task(int32_t pid, const std::string& comm, uint32_
   write_u32(task + layout.task.policy.offset, policy);
   if (layout.task.scx_runnable_at.present()) write_u64(task + layout.task.scx_runnable_at.offset, runnable_at);
   return task;
+}
+
+uint64_t SyntheticKernel::set_exit_info(uint32_t kind, int64_t exit_code, const std::string& reason,
+                                        const std::string& msg, const std::vector<uint64_t>& backtrace) {
+  const uint64_t info = page_offset_base + next_task_pa_;
+  next_task_pa_ += 0x2000;
+  const uint64_t reason_va = info + 0x100, bt_va = info + 0x200, msg_va = info + 0x600;
+  const auto& ei = layout.exit_info;
+  write_u32(info + ei.kind.offset, kind);
+  write_u64(info + ei.exit_code.offset, static_cast<uint64_t>(exit_code));
+  write_u64(info + ei.reason.offset, reason_va);
+  write_string(reason_va, reason);
+  write_u64(info + ei.bt.offset, bt_va);
+  write_u32(info + ei.bt_len.offset, static_cast<uint32_t>(backtrace.size()));
+  for (size_t i = 0; i < backtrace.size(); ++i) write_u64(bt_va + 8 * i, backtrace[i]);
+  write_u64(info + ei.msg.offset, msg_va);
+  write_string(msg_va, msg);
+  write_u64(image_va(layout.symbols.scx_exit_info), info);
+  return info;
 }
 
 void SyntheticKernel::set_runnable(uint32_t cpu, const std::vector<uint64_t>& tasks) {

@@ -91,6 +91,10 @@ class SyntheticKernel {
   uint64_t rq(uint32_t cpu) const;
   /// A task in the direct map; returns its VA.
   uint64_t add_task(int32_t pid, const std::string& comm, uint32_t policy, uint64_t runnable_at);
+  /// A struct scx_exit_info in the direct map (reason, msg and backtrace beside it), and
+  /// scx_exit_info pointing at it; returns its VA.
+  uint64_t set_exit_info(uint32_t kind, int64_t exit_code, const std::string& reason, const std::string& msg,
+                         const std::vector<uint64_t>& backtrace);
   /// Links rq(cpu)->scx.runnable_list through these tasks, in order.
   void set_runnable(uint32_t cpu, const std::vector<uint64_t>& tasks);
   uint64_t runnable_node(uint64_t task) const { return task + layout.task.scx_runnable_node.offset; }

@@ -19,6 +19,7 @@
 #include "apps/cli/guest/kernel_cmdline.hpp"
 #include "apps/cli/vm/perf_choice.hpp"
 #include "apps/cli/nested/run_nested.hpp"
+#include "apps/cli/report/failure_dump.hpp"
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
@@ -80,15 +81,34 @@ fs::path system_map_for(const RunOptions& options, const fs::path& kernel) {
 
 /// What the monitor needs of this kernel (symbols, BTF offsets), decoded once per image
 /// and cached. A kernel that cannot give it runs without the monitor, saying why.
-void add_kernel_layout(VmRunLimits& limits, const RunOptions& options, KernelFacts facts) {
+void add_kernel_layout(VmRunLimits& limits, const RunOptions& options, const KernelFacts& facts) {
   if (options.monitor_period_ms == 0) return;
   limits.monitor_period = std::chrono::milliseconds(options.monitor_period_ms);
   if (facts.ok) {
-    limits.kernel_layout = std::move(facts.layout);
+    limits.kernel_layout = facts.layout;
   } else {
     limits.monitor_unavailable = "monitor unavailable: " + facts.why;
     spdlog::warn("{}", limits.monitor_unavailable);
   }
+}
+
+/// A scheduler error froze the guest: its snapshot becomes dump.json and the BUG SUMMARY,
+/// addresses named through the kernel's symbols moved by the slide the monitor found.
+void add_failure_dump(RunReport& report, const RunObservation& obs, const KernelFacts& facts, const fs::path& out_dir) {
+  const auto* snap = failure_snapshot(obs.snapshots);
+  if (!snap) return;
+  const msg::monitor_report* monitor = obs.finished.monitor ? &*obs.finished.monitor : nullptr;
+  BacktraceNamer name;
+  if (facts.ok && monitor && monitor->available)
+    name = [&facts, slide = static_cast<uint64_t>(monitor->slide)](uint64_t address) -> std::string {
+      constexpr uint64_t kKernelText = 0xffffffff80000000ull;  // __START_KERNEL_map: below it, no kernel symbol
+      return address >= kKernelText ? facts.symbols.symbolize(address - slide) : std::string();
+    };
+  const fs::path path = out_dir / "dump.json";
+  std::ofstream(path) << failure_dump_json(*snap, monitor, name).dump(2) << "\n";
+  report.bug_summary = bug_summary(*snap, monitor, name);
+  report.bug_summary.push_back("dump: " + path.string());
+  report.json["dump"] = path.string();
 }
 
 VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
@@ -215,12 +235,13 @@ int run_main(RunOptions options, const Environment& env) {
     spdlog::info("scenario {} ({:.1f} s){}", scenario->scenario.name, scenario->scenario.duration_ms / 1000.0,
                  scenario->scheduler ? " under scheduler " + scenario->scheduler->string() : std::string(" under the built-in scheduler"));
   VmRunLimits limits = run_limits(options, extra_s);
-  add_kernel_layout(limits, options, std::move(facts));
+  add_kernel_layout(limits, options, facts);
   RunObservation obs = run_vm(machine, paths, limits);
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
   report.json["host"] = host;
   if (scenario) judge_scenario(*scenario, obs, report, options.junit, options.fail_on_skip);
+  add_failure_dump(report, obs, facts, *options.out_dir);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");
   if (!obs.snapshots.empty()) {

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <map>
 
+#include "kvm/guest_kernel/scx_names.hpp"
 #include "kvm/hex.hpp"
 
 namespace ktstr::cli {
+
+using guest_kernel::enable_state_name;
+using guest_kernel::exit_kind_name;
 
 namespace {
 
@@ -61,24 +65,16 @@ nlohmann::json cpus_json(const std::vector<guest_kernel::CpuSample>& cpus, const
 
 }  // namespace
 
-std::string enable_state_name(uint64_t v) {
-  static const char* names[] = {"ENABLING", "ENABLED", "DISABLING", "DISABLED"};
-  return v < 4 ? names[v] : std::to_string(v);
-}
-
-std::string exit_kind_name(uint64_t v) {
-  switch (v) {
-    case 0: return "NONE";
-    case 1: return "DONE";
-    case 64: return "UNREG";
-    case 65: return "UNREG_BPF";
-    case 66: return "UNREG_KERN";
-    case 67: return "SYSRQ";
-    case 1024: return "ERROR";
-    case 1025: return "ERROR_BPF";
-    case 1026: return "ERROR_STALL";
+nlohmann::json exit_info_json(const guest_kernel::ScxExitInfo& info, const BacktraceNamer& name) {
+  if (!info.ok) return {{"available", false}, {"unavailable", info.unavailable}};
+  auto bt = nlohmann::json::array();
+  for (uint64_t a : info.backtrace) {
+    std::string text = "0x" + kvm::to_hex(a);
+    if (name) text += " " + name(a);
+    bt.push_back(text);
   }
-  return std::to_string(v);
+  return {{"available", true}, {"kind", exit_kind_name(info.kind)}, {"exit_code", info.exit_code},
+          {"reason", info.reason}, {"msg", info.msg}, {"backtrace", std::move(bt)}};
 }
 
 nlohmann::json guest_state_json(const msg::guest_state& state) {
@@ -113,6 +109,13 @@ nlohmann::json monitor_json(const msg::monitor_report& r) {
                        {"vcpu_run_ms", std::move(run_ms)}});
   }
   j["samples"] = std::move(samples);
+  j["exit_poll_ms"] = r.exit_poll_ms;
+  j["exit_watch"] = r.exit_watch;
+  auto events = nlohmann::json::array();
+  for (const auto& e : r.exit_events)
+    events.push_back({{"at_s", e.at_s}, {"from", exit_kind_name(e.from)}, {"to", exit_kind_name(e.to)},
+                      {"via", e.via}, {"froze", e.froze}, {"info", exit_info_json(e.info)}});
+  j["exit_events"] = std::move(events);
   return j;
 }
 
@@ -170,6 +173,12 @@ std::vector<std::string> monitor_summary(const msg::monitor_report& r) {
     if (name == "ENABLED" && s.scx.ops_name_ok && !s.scx.ops_name.empty()) states += " (" + s.scx.ops_name + ")";
   }
   if (!states.empty()) out.push_back("  sched_ext: " + states);
+  if (!r.exit_events.empty()) {
+    std::string kinds = "  sched_ext exit kind (" + r.exit_watch + "): " + exit_kind_name(r.exit_events.front().from);
+    for (const auto& e : r.exit_events)
+      kinds += fmt::format(" -> {} at {:.2f} s{}", exit_kind_name(e.to), e.at_s, e.froze ? " (froze)" : "");
+    out.push_back(kinds);
+  }
   for (const auto& f : r.fields_unavailable) out.push_back("  unavailable: " + f.field + " (" + f.reason + ")");
   return out;
 }

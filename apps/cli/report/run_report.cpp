@@ -187,6 +187,7 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   }
   out << "kernel console log: " << j["logs"]["console"].get<std::string>() << "\n";
   out << r.scenario_summary;
+  for (const auto& line : r.bug_summary) out << line << "\n";
   for (const auto& reason : r.reasons) out << "  - " << reason << "\n";
   std::string verdict = r.verdict;
   for (auto& c : verdict) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -23,6 +23,7 @@ struct RunReport {
   std::vector<std::string> evidence;  ///< console lines worth showing (panic, last lines)
   std::string scenario_summary;       ///< per-cgroup results and findings of a scenario run
   std::vector<std::string> monitor_summary;  ///< what the monitor saw, per CPU
+  std::vector<std::string> bug_summary;      ///< a scheduler error's failure dump, readable
 };
 
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,

@@ -364,10 +364,21 @@ std::vector<Finding> evaluate(const ScenarioResults& results, const AssertionThr
   add(check_isolation(results, thresholds));
   add(check_throughput(results, thresholds));
   add(check_scheduler(results));
+  add(check_scheduler_exit(results.monitor));
   add(check_run(results));
-  add(check_predicted_stall(results.monitor, thresholds));
-  add(check_rq_clock(results.monitor, thresholds));
-  add(check_imbalance(results.monitor, thresholds));
+  // The monitor's checks judge the run under test: a scheduler the kernel cannot run makes
+  // the whole scenario a skip, and so are they.
+  const bool unsupported = std::any_of(results.scheduler_events.begin(), results.scheduler_events.end(), [](const auto& e) {
+    return e.state == protocol::SchedulerState::unsupported;
+  });
+  if (!unsupported) {
+    add(check_predicted_stall(results.monitor, thresholds));
+    add(check_rq_clock(results.monitor, thresholds));
+    add(check_imbalance(results.monitor, thresholds));
+  } else {
+    for (CheckKind kind : {CheckKind::predicted_stall, CheckKind::rq_clock, CheckKind::imbalance})
+      all.push_back(finding(kind, Verdict::skip, "sched_ext is not supported by the guest kernel"));
+  }
   return all;
 }
 

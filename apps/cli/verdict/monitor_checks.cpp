@@ -6,6 +6,7 @@
 #include <map>
 
 #include "apps/protocol/printable.hpp"
+#include "kvm/guest_kernel/scx_names.hpp"
 
 namespace ktstr::cli {
 
@@ -44,6 +45,38 @@ const guest_kernel::CpuSample* cpu_in(const msg::monitor_sample& s, uint32_t cpu
 }
 
 }  // namespace
+
+const msg::scx_exit_event* scheduler_error(const msg::monitor_report& report) {
+  const msg::scx_exit_event* first = nullptr;
+  const msg::scx_exit_event* told = nullptr;
+  for (const auto& e : report.exit_events) {
+    if (guest_kernel::is_error_exit(e.to) && !first) first = &e;
+    if (e.info.ok && guest_kernel::is_error_exit(e.info.kind) && !e.info.msg.empty()) told = &e;
+  }
+  if (told) return told;
+  if (first) return first;
+  for (const auto& e : report.exit_events)
+    if (e.info.ok && guest_kernel::is_error_exit(e.info.kind)) return &e;
+  return nullptr;
+}
+
+std::vector<Finding> check_scheduler_exit(const std::optional<msg::monitor_report>& monitor) {
+  if (!monitor || !monitor->available) return {};
+  const auto* e = scheduler_error(*monitor);
+  if (!e) return {};
+  const uint64_t kind = e->info.ok && guest_kernel::is_error_exit(e->info.kind) ? e->info.kind : e->to;
+  std::string what;
+  if (e->info.ok) {
+    what = protocol::printable_excerpt(e->info.reason, 128);
+    if (!e->info.msg.empty()) what += " (" + protocol::printable_excerpt(e->info.msg, 300) + ")";
+  } else {
+    what = "no exit message: " + e->info.unavailable;
+  }
+  return {finding(CheckKind::scheduler, Verdict::fail,
+                  fmt::format("scheduler error {}: {} at {:.1f} s (read from guest memory)",
+                              guest_kernel::exit_kind_name(kind), what, e->at_s),
+                  std::nullopt, e->at_s)};
+}
 
 std::optional<unsigned> estimate_hz(const msg::monitor_report& report) {
   const msg::monitor_sample* first = nullptr;

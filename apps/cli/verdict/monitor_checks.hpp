@@ -20,6 +20,14 @@ std::vector<Finding> check_rq_clock(const std::optional<msg::monitor_report>& mo
 std::vector<Finding> check_imbalance(const std::optional<msg::monitor_report>& monitor,
                                      const AssertionThresholds& thresholds);
 
+/// A scheduler error the monitor saw in guest memory (an exit kind >= ERROR), as a failing
+/// scheduler finding with the kernel's own reason and message: "scheduler error
+/// ERROR_STALL: runnable task stall (init[1] failed to run for 7.552s) at 12.6 s". None
+/// when no error was seen (the scheduler check judges the rest).
+std::vector<Finding> check_scheduler_exit(const std::optional<msg::monitor_report>& monitor);
+/// The error exit event with the most to say (exit info read, else the first error), or null.
+const msg::scx_exit_event* scheduler_error(const msg::monitor_report& report);
+
 /// The guest's HZ as seen from jiffies against host time across the samples, snapped to
 /// 100, 250, 300 or 1000; nullopt with fewer than two readings a second apart.
 std::optional<unsigned> estimate_hz(const msg::monitor_report& report);

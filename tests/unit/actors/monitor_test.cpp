@@ -170,3 +170,51 @@ TEST_CASE("monitor: a guest whose banner does not name the image's release leave
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("monitor: an error exit kind seen by the poll is an event with the kernel's exit message and asks for "
+          "one snapshot; attach and teardown are events without one") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  // As at boot: no scheduler ever ran, the exit kind reads DONE.
+  kernel.write_u32(kernel.image_va(kernel.layout.symbols.scx_exit_kind), 1);
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = kernel.options.cpus;
+  mc.period = 50ms;
+  mc.exit_poll = 5ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(300ms);
+  const uint64_t exit_kind = kernel.image_va(kernel.layout.symbols.scx_exit_kind);
+  kernel.write_u32(exit_kind, 0);  // a scheduler attaches
+  std::this_thread::sleep_for(100ms);
+  kernel.set_exit_info(1025, 0, "scx_bpf_error", "qmap: enqueue count reached 500", {0xffffffff81100000ull});
+  kernel.write_u32(exit_kind, 1025);  // it errors
+  std::vector<std::string> triggers;
+  (*f.probe)->receive_while([&] { return triggers.empty(); })(
+      [&](msg::freeze_request& r) { triggers.push_back(r.trigger); }, caf::after(2s) >> [&] { triggers.push_back("none"); });
+  CHECK(triggers == std::vector<std::string>{"scheduler error ERROR_BPF"});
+  kernel.write_u32(exit_kind, 1);  // teardown
+  std::this_thread::sleep_for(100ms);
+  auto r = f.report_of(monitor);
+  CHECK(r.exit_poll_ms == 5);
+  CHECK_THAT(r.exit_watch, Catch::Contains("polling the exit kind every 5 ms"));
+  REQUIRE(r.exit_events.size() == 3);
+  CHECK(r.exit_events[0].from == 1);
+  CHECK(r.exit_events[0].to == 0);
+  CHECK_FALSE(r.exit_events[0].froze);
+  CHECK(r.exit_events[1].to == 1025);
+  CHECK(r.exit_events[1].froze);
+  CHECK(r.exit_events[1].info.msg == "qmap: enqueue count reached 500");
+  CHECK(r.exit_events[2].to == 1);
+  CHECK_FALSE(r.exit_events[2].froze);  // one snapshot per run's error
+  bool extra = false;
+  (*f.probe)->receive([&](msg::freeze_request&) { extra = true; }, caf::after(100ms) >> [] {});
+  CHECK_FALSE(extra);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}

@@ -223,3 +223,38 @@ TEST_CASE("a 6.16-like kernel: the exit kind and the ops name come from *scx_roo
   CHECK_FALSE(x.exit_kind.ok);
   CHECK_FALSE(x.ops_name_ok);
 }
+
+TEST_CASE("the exit kind and the exit info (kind, code, reason, message, backtrace) are read; none, freed or torn "
+          "say why") {
+  using namespace ktstr::guest_kernel::testing;
+  SyntheticKernel k;
+  auto kernel = GuestKernel::locate(k.layout, k.ram, k.input());
+  CHECK(kernel.read_exit_kind().ok);
+  CHECK(kernel.read_exit_kind().value == 0);
+  auto none = kernel.read_exit_info();
+  CHECK_FALSE(none.ok);
+  CHECK_THAT(none.unavailable, Catch::Contains("none allocated, or already freed"));
+
+  const uint64_t info = k.set_exit_info(1026, 0, "runnable task stall", "kworker/1:2[57] failed to run for 30.4s",
+                                        {0xffffffff81234567ull, 0xffffffff81000010ull});
+  k.write_u32(k.image_va(k.layout.symbols.scx_exit_kind), 1026);
+  CHECK(kernel.read_exit_kind().value == 1026);
+  auto ei = kernel.read_exit_info();
+  REQUIRE(ei.ok);
+  CHECK(ei.kind == 1026);
+  CHECK(ei.reason == "runnable task stall");
+  CHECK(ei.msg == "kworker/1:2[57] failed to run for 30.4s");
+  CHECK(ei.backtrace == std::vector<uint64_t>{0xffffffff81234567ull, 0xffffffff81000010ull});
+
+  // A torn kind, a wild msg pointer, a huge bt_len: bounded, never trusted.
+  k.write_u32(info + k.layout.exit_info.bt_len.offset, 0xffffffff);
+  k.write_u64(info + k.layout.exit_info.msg.offset, 0x1234);
+  ei = kernel.read_exit_info();
+  REQUIRE(ei.ok);
+  CHECK(ei.msg.empty());
+  CHECK(ei.backtrace.size() <= 64);
+  k.write_u32(info + k.layout.exit_info.kind.offset, 5000);
+  CHECK_FALSE(kernel.read_exit_info().ok);
+  k.write_u32(k.image_va(k.layout.symbols.scx_exit_kind), 5000);
+  CHECK_FALSE(kernel.read_exit_kind().ok);
+}

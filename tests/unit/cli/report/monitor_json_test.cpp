@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "apps/cli/report/monitor_json.hpp"
+#include "kvm/guest_kernel/scx_names.hpp"
 
 using namespace ktstr;
 using namespace ktstr::cli;
@@ -63,7 +64,7 @@ TEST_CASE("monitor JSON: an unavailable monitor says why, in JSON and in one sum
   CHECK(j["unavailable"] == r.unavailable);
   CHECK(j["samples"].empty());
   CHECK(monitor_summary(r) == std::vector<std::string>{r.unavailable});
-  CHECK(exit_kind_name(1026) == "ERROR_STALL");
-  CHECK(exit_kind_name(7) == "7");
-  CHECK(enable_state_name(3) == "DISABLED");
+  CHECK(guest_kernel::exit_kind_name(1026) == "ERROR_STALL");
+  CHECK(guest_kernel::exit_kind_name(7) == "7");
+  CHECK(guest_kernel::enable_state_name(3) == "DISABLED");
 }

@@ -149,3 +149,42 @@ TEST_CASE("monitor checks: imbalance is judged only when asked for, and names th
   CHECK_FALSE(failing(findings));
   CHECK(findings[0].verdict == Verdict::pass);
 }
+
+TEST_CASE("monitor checks: a scheduler error in guest memory fails the scheduler check with the kernel's reason "
+          "and message") {
+  auto r = timeline(2, 1);
+  CHECK(check_scheduler_exit(r).empty());  // no error seen: nothing to add
+  msg::scx_exit_event attach;
+  attach.at_s = 1.5;
+  attach.from = 1;
+  attach.to = 0;
+  msg::scx_exit_event error;
+  error.at_s = 2.25;
+  error.from = 0;
+  error.to = 1026;
+  error.info.ok = true;
+  error.info.kind = 1026;
+  error.info.reason = "runnable task stall";
+  error.info.msg = "kworker/1:2[57] failed to run for 30.4s";
+  r.exit_events = {attach, error};
+  auto findings = check_scheduler_exit(r);
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].check == CheckKind::scheduler);
+  CHECK(findings[0].verdict == Verdict::fail);
+  CHECK(findings[0].message ==
+        "scheduler error ERROR_STALL: runnable task stall (kworker/1:2[57] failed to run for 30.4s) at 2.2 s "
+        "(read from guest memory)");
+  // A teardown that shows an error claimed between two polls counts too.
+  msg::scx_exit_event teardown;
+  teardown.at_s = 3;
+  teardown.from = 0;
+  teardown.to = 1;
+  teardown.info = error.info;
+  teardown.info.kind = 1025;
+  teardown.info.reason = "scx_bpf_error";
+  teardown.info.msg = "boom";
+  r.exit_events = {attach, teardown};
+  findings = check_scheduler_exit(r);
+  REQUIRE(findings.size() == 1);
+  CHECK_THAT(findings[0].message, Catch::StartsWith("scheduler error ERROR_BPF: scx_bpf_error (boom)"));
+}
