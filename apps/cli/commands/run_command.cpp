@@ -100,9 +100,14 @@ void add_failure_dump(RunReport& report, const RunObservation& obs, const Kernel
   const msg::monitor_report* monitor = obs.finished.monitor ? &*obs.finished.monitor : nullptr;
   BacktraceNamer name;
   if (facts.ok && monitor && monitor->available)
-    name = [&facts, slide = static_cast<uint64_t>(monitor->slide)](uint64_t address) -> std::string {
+    name = [&facts, slide = static_cast<uint64_t>(monitor->slide),
+            end = facts.symbols.address_of("_end").value_or(~uint64_t(0))](uint64_t address) -> std::string {
       constexpr uint64_t kKernelText = 0xffffffff80000000ull;  // __START_KERNEL_map: below it, no kernel symbol
-      return address >= kKernelText ? facts.symbols.symbolize(address - slide) : std::string();
+      if (address < kKernelText) return {};                   // user space
+      const uint64_t link = address - slide;
+      // Past the image: BPF programs, modules; no symbol of the image names them.
+      if (link > end) return "outside the kernel image: BPF or module code";
+      return facts.symbols.symbolize(link);
     };
   const fs::path path = out_dir / "dump.json";
   std::ofstream(path) << failure_dump_json(*snap, monitor, name).dump(2) << "\n";
