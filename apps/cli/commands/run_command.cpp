@@ -25,6 +25,7 @@
 #include "apps/cli/scenario/scenario_catalog.hpp"
 #include "apps/cli/commands/run_checks.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
+#include "apps/cli/verdict/monitor_checks.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
 #include "kvm/host_quirks.hpp"
@@ -242,6 +243,8 @@ int run_main(RunOptions options, const Environment& env) {
   VmRunLimits limits = run_limits(options, extra_s);
   add_kernel_layout(limits, options, facts);
   RunObservation obs = run_vm(machine, paths, limits);
+  if (obs.kernel && obs.finished.monitor && !confirm_release(*obs.finished.monitor, obs.kernel->release))
+    spdlog::warn("{}", obs.finished.monitor->unavailable);
 
   RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
   report.json["host"] = host;

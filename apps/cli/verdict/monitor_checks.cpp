@@ -78,6 +78,17 @@ std::vector<Finding> check_scheduler_exit(const std::optional<msg::monitor_repor
                   std::nullopt, e->at_s)};
 }
 
+bool confirm_release(msg::monitor_report& report, const std::string& agent_release) {
+  if (!report.available || report.release == agent_release) return true;
+  report.available = false;
+  report.unavailable = "monitor unavailable: it read kernel " + protocol::printable_excerpt(report.release, 64) +
+                       " in guest memory but the guest agent reports " + protocol::printable_excerpt(agent_release, 64);
+  report.samples.clear();
+  report.exit_events.clear();
+  report.fields_unavailable.clear();
+  return false;
+}
+
 std::optional<unsigned> estimate_hz(const msg::monitor_report& report) {
   const msg::monitor_sample* first = nullptr;
   const msg::monitor_sample* last = nullptr;

@@ -28,6 +28,12 @@ std::vector<Finding> check_scheduler_exit(const std::optional<msg::monitor_repor
 /// The error exit event with the most to say (exit info read, else the first error), or null.
 const msg::scx_exit_event* scheduler_error(const msg::monitor_report& report);
 
+/// The monitor's self-check against the guest agent: the release it read from guest
+/// memory must be the one the agent reports from inside (uname). On a mismatch the monitor
+/// is made unavailable with both named, its samples and events dropped (never judged).
+/// Returns whether it stood.
+bool confirm_release(msg::monitor_report& report, const std::string& agent_release);
+
 /// The guest's HZ as seen from jiffies against host time across the samples, snapped to
 /// 100, 250, 300 or 1000; nullopt with fewer than two readings a second apart.
 std::optional<unsigned> estimate_hz(const msg::monitor_report& report);

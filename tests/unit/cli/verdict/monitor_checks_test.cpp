@@ -188,3 +188,20 @@ TEST_CASE("monitor checks: a scheduler error in guest memory fails the scheduler
   REQUIRE(findings.size() == 1);
   CHECK_THAT(findings[0].message, Catch::StartsWith("scheduler error ERROR_BPF: scx_bpf_error (boom)"));
 }
+
+TEST_CASE("monitor checks: the release read from guest memory must be the one the guest agent reports") {
+  auto r = timeline(2, 1);
+  r.release = "6.12.117";
+  CHECK(confirm_release(r, "6.12.117"));
+  CHECK(r.available);
+  CHECK_FALSE(r.samples.empty());
+  CHECK_FALSE(confirm_release(r, "6.1.0-57-amd64"));
+  CHECK_FALSE(r.available);
+  CHECK(r.samples.empty());
+  CHECK(r.unavailable ==
+        "monitor unavailable: it read kernel 6.12.117 in guest memory but the guest agent reports 6.1.0-57-amd64");
+  AssertionThresholds t;
+  auto findings = check_rq_clock(r, t);
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].verdict == Verdict::skip);
+}
