@@ -19,6 +19,8 @@ constexpr auto kQueryInterval = std::chrono::milliseconds(500);  ///< while the 
 constexpr auto kCpuRefresh = std::chrono::seconds(1);           ///< while CPUs are still coming online
 constexpr unsigned kMaxLocateFailures = 5;
 constexpr size_t kMaxExitEvents = 1000;
+constexpr size_t kMaxWatchEvents = 10000;
+constexpr unsigned kMaxWatchFreezes = 20;  ///< a word that changes all the time must not freeze the run to death
 
 double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
 
@@ -57,21 +59,48 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
   s.kernel = kernel;
   if (s.config.view) s.config.view->set(std::move(kernel));
   if (first) {
-    if (!s.kernel->layout().scx_exit_kind_known()) {
-      r.exit_watch = "not watched: no sched_ext exit kind in this kernel";
-    } else if (s.config.exit_poll.count() <= 0) {
-      r.exit_watch = "not watched (exit poll period 0)";
-    } else {
+    const bool exit_known = s.kernel->layout().scx_exit_kind_known();
+    if (!exit_known) r.exit_watch = "not watched: no sched_ext exit kind in this kernel";
+    else if (s.config.exit_poll.count() <= 0) r.exit_watch = "not watched (exit poll period 0)";
+    else r.exit_watch = "polling the exit kind every " + std::to_string(s.config.exit_poll.count()) + " ms";
+    for (const auto& w : s.config.watches)
+      r.watches.push_back({w.slot, w.spec, w.symbol, w.link_address + static_cast<uint64_t>(at.slide), w.length,
+                           w.freeze, 0});
+    s.watch_values.assign(s.config.watches.size(), std::nullopt);
+    if (s.config.exit_poll.count() > 0 && (exit_known || !s.config.watches.empty())) {
       r.exit_poll_ms = s.config.exit_poll.count();
-      r.exit_watch = "polling the exit kind every " + std::to_string(r.exit_poll_ms) + " ms";
       self->send(self, msg::exit_poll_atom::value);
     }
   }
 }
 
 /// One look at the exit kind: a change is an event; the first error asks for a snapshot.
+/// One look at each watched word: a change is an event (and, if asked, a snapshot).
+void poll_watches(state_ptr self) {
+  auto& s = self->state;
+  for (size_t i = 0; i < s.config.watches.size(); ++i) {
+    const auto& w = s.config.watches[i];
+    const auto value = s.kernel->read_kernel_value(w.link_address, w.length);
+    if (!value.ok) continue;
+    auto& last = s.watch_values[i];
+    if (last && *last != value.value) {
+      msg::watch_event e{w.slot, seconds_since(s.config.start), *last, value.value, "poll", false};
+      ++s.report.watches[i].changes;
+      if (w.freeze && s.config.freezer && s.watch_freezes < kMaxWatchFreezes) {
+        ++s.watch_freezes;
+        e.froze = true;
+        self->send(s.config.freezer, msg::freeze_request{"watch " + std::to_string(w.slot) + " " + w.symbol});
+      }
+      if (s.report.watch_events.size() < kMaxWatchEvents) s.report.watch_events.push_back(e);
+    }
+    last = value.value;
+  }
+}
+
 void poll_exit_kind(state_ptr self) {
   auto& s = self->state;
+  poll_watches(self);
+  if (!s.kernel->layout().scx_exit_kind_known()) return;
   const auto kind = s.kernel->read_exit_kind();
   if (!kind.ok) return;
   if (!s.exit_kind_known) {
@@ -221,7 +250,7 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
         auto& st = self->state;
         if (st.kernel && !st.given_up) {
           take_sample(self);
-          if (st.exit_kind_known) poll_exit_kind(self);  // the teardown's last write, if it came since
+          if (st.report.exit_poll_ms > 0) poll_exit_kind(self);  // the teardown's last write, if it came since
         }
         if (!st.kernel && st.report.unavailable.empty())
           st.report.unavailable = "monitor unavailable: " + (st.last_problem.empty()

@@ -27,6 +27,16 @@
 
 namespace ktstr::actors {
 
+/// A kernel word to watch (run --watch), resolved to its link-time address.
+struct WatchConfig {
+  uint32_t slot = 1;          ///< 1-3 (0 is the exit kind)
+  std::string spec;           ///< as the user wrote it
+  std::string symbol;
+  uint64_t link_address = 0;  ///< before the KASLR slide
+  uint32_t length = 8;        ///< 1, 2, 4 or 8
+  bool freeze = false;        ///< each change also asks for a snapshot
+};
+
 struct MonitorConfig {
   std::chrono::milliseconds period{100};
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< at_s is from here (VM start)
@@ -43,6 +53,7 @@ struct MonitorConfig {
   /// an error exit asks `freezer` for a snapshot, taken while the scheduler's state is there.
   std::chrono::milliseconds exit_poll{10};
   freeze_requester freezer;
+  std::vector<WatchConfig> watches;  ///< polled with the exit kind, every exit_poll
   std::chrono::seconds locate_window{120};  ///< give up finding the kernel after this long
 };
 
@@ -61,6 +72,8 @@ struct monitor_state {
   bool exit_kind_known = false;  ///< a first exit kind was read (the baseline)
   uint64_t exit_kind = 0;        ///< the last exit kind read
   bool error_frozen = false;     ///< an error exit already asked for its snapshot
+  std::vector<std::optional<uint64_t>> watch_values;  ///< last value per watch (nullopt: none read yet)
+  unsigned watch_freezes = 0;                         ///< snapshots the watches asked for
   std::vector<int32_t> tids;  ///< index = vCPU; 0 = not started
   caf::actor bsp;             ///< vCPU 0's actor: the sender of its vcpu_started
   msg::monitor_report report;

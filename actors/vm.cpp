@@ -134,6 +134,7 @@ void spawn_monitor(state_ptr self, uint32_t vcpus) {
   mc.vcpus = vcpus;
   mc.view = s.guest_view;
   mc.freezer = caf::actor_cast<freeze_requester>(self);  // forwarded to the freeze coordinator
+  mc.watches = s.config.watches;
   s.monitor = self->spawn(monitor_actor, std::move(mc));
 }
 

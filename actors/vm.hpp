@@ -15,6 +15,7 @@
 
 #include "actors/guest_view.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/monitor.hpp"
 #include "actors/vm_end.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/kick.hpp"
@@ -37,6 +38,7 @@ struct VmConfig {
   std::chrono::milliseconds monitor_period{0};  ///< guest-memory monitor period; 0: no monitor
   std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
   std::string monitor_unavailable;
+  std::vector<WatchConfig> watches;  ///< run --watch (monitor)
   run_observer observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 

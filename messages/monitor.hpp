@@ -55,6 +55,26 @@ struct scx_exit_event {
   bool froze = false;  ///< this event asked the freeze coordinator for a snapshot
 };
 
+/// A watched kernel word (run --watch, slots 1-3) changed.
+struct watch_event {
+  uint32_t slot = 0;
+  double at_s = 0;
+  uint64_t old_value = 0, new_value = 0;
+  std::string via;  ///< "poll" (or "watchpoint")
+  bool froze = false;
+};
+
+/// One watched word and what became of it.
+struct watch_summary {
+  uint32_t slot = 0;
+  std::string spec;      ///< as given: "total_forks:8,freeze"
+  std::string symbol;
+  uint64_t address = 0;  ///< runtime (slid) address
+  uint32_t length = 0;
+  bool freeze = false;
+  uint64_t changes = 0;  ///< every change seen, also those past the event bound
+};
+
 /// A sampled field this kernel cannot give, and why.
 struct monitor_unavailable_field {
   std::string field;
@@ -79,6 +99,8 @@ struct monitor_report {
   int64_t exit_poll_ms = 0;      ///< the exit kind's polling period (0: not watched)
   std::string exit_watch;        ///< how the exit kind is watched, or why it is not
   std::vector<scx_exit_event> exit_events;
+  std::vector<watch_summary> watches;
+  std::vector<watch_event> watch_events;  ///< bounded (10000); watches[].changes counts all
 };
 
 template <class Inspector>
@@ -136,6 +158,14 @@ typename Inspector::result_type inspect(Inspector& f, scx_exit_event& x) {
   return f(caf::meta::type_name("scx_exit_event"), x.at_s, x.from, x.to, x.via, x.info, x.froze);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watch_event& x) {
+  return f(caf::meta::type_name("watch_event"), x.slot, x.at_s, x.old_value, x.new_value, x.via, x.froze);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, watch_summary& x) {
+  return f(caf::meta::type_name("watch_summary"), x.slot, x.spec, x.symbol, x.address, x.length, x.freeze, x.changes);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_unavailable_field& x) {
   return f(caf::meta::type_name("monitor_unavailable_field"), x.field, x.reason);
 }
@@ -143,6 +173,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_report& x) {
   return f(caf::meta::type_name("monitor_report"), x.period_ms, x.available, x.unavailable, x.release, x.banner,
            x.slide, x.page_offset_base, x.five_level, x.located_at_s, x.fields_unavailable, x.samples,
-           x.samples_dropped, x.sampling_s, x.exit_poll_ms, x.exit_watch, x.exit_events);
+           x.samples_dropped, x.sampling_s, x.exit_poll_ms, x.exit_watch, x.exit_events,
+           x.watches, x.watch_events);
 }
 }  // namespace ktstr::msg

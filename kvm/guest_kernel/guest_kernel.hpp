@@ -63,6 +63,9 @@ class GuestKernel {
   CpuSample sample_cpu(uint32_t cpu) const;
   /// jiffies_64, scx_ops_enable_state_var, scx_exit_kind, scx_watchdog_timeout, scx_ops.name.
   ScxGlobals sample_scx() const;
+  /// `size` (1, 2, 4, 8) bytes at a kernel-image symbol's link-time address plus the slide
+  /// (a watched word); not ok when unreadable.
+  Reading read_kernel_value(uint64_t link_address, uint32_t size) const { return space_.read_uint(slid(link_address), size); }
   /// The exit kind alone (scx_exit_kind, or scx_root->exit_kind): what the exit watch polls.
   Reading read_exit_kind() const;
   /// *scx_exit_info (6.12-6.15): kind, exit_code, reason, msg (bounded), backtrace (<= 64).

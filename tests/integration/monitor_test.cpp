@@ -83,8 +83,10 @@ TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running o
           "are unavailable, not zero", "[monitor]") {
   const auto kernel = cli::cached_kernel(cli::Environment::from_process().cache_dir, "linux-6.1");
   if (!kernel) test::skip_test("no cached Debian 6.1 kernel (scripts/fetch-kernel.sh)");
+  // total_forks counts every fork: the agent's workers make it change.
   auto r = run_monitored("debian61", {"--kernel", kernel->string(), "--scenario",
-                                      write_scenario("pinned-spinners", kPinnedSpinners).string()});
+                                      write_scenario("pinned-spinners", kPinnedSpinners).string(), "--watch",
+                                      "total_forks:8"});
   INFO(r.cli.output);
   REQUIRE(r.json.is_object());
   check_located(r.json);
@@ -105,6 +107,13 @@ TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running o
     for (const auto& c : s["cpus"]) CHECK(c["scx_nr_running"].is_null());
   }
   CHECK_THAT(r.cli.output, Catch::Contains("monitor: "));
+  // The watch: forks seen as increases of total_forks, in order.
+  REQUIRE(m["watches"].size() == 1);
+  CHECK(m["watches"][0]["symbol"] == "total_forks");
+  CHECK(m["watches"][0]["changes"].get<uint64_t>() >= 1);
+  REQUIRE(!m["watch_events"].empty());
+  for (const auto& e : m["watch_events"]) CHECK(e["new"].get<uint64_t>() > e["old"].get<uint64_t>());
+  CHECK(m["exit_watch"] == "not watched: no sched_ext exit kind in this kernel");
 }
 
 TEST_CASE("fixture 6.12 (KASLR on) under scx_simple: scx.nr_running goes non-zero, the enable state reads "

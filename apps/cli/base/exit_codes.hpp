@@ -29,6 +29,7 @@ enum ExitCode : int {
   exit_kernel_build = 82,       ///< kernel build: a build step failed (unpack, make, objcopy, schedulers)
   exit_kvm_emulated = 83,       ///< /dev/kvm only emulates guests (host probe; `run --host=kvm` refuses it)
   exit_kvm_broken = 84,         ///< /dev/kvm is there but not usable: a probe step failed (host probe)
+  exit_watch = 85,              ///< run --watch: malformed, unknown symbol, misaligned, or more than 3
 };
 
 }  // namespace ktstr::cli

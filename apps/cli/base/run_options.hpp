@@ -28,6 +28,7 @@ struct RunOptions {
   std::optional<unsigned> perf_period_ms;  ///< per-vCPU perf sampling period (0: off); unset: choose_perf_period
   unsigned monitor_period_ms = 100;     ///< guest-memory monitor period (0: off)
   std::optional<std::filesystem::path> system_map;  ///< the kernel's System.map (default: beside the kernel, if any)
+  std::vector<std::string> watches;     ///< --watch SYMBOL[+OFFSET][:LEN][,freeze], at most 3
   std::string scenario;                 ///< built-in scenario name or scenario file
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")

@@ -52,6 +52,9 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_option("--system-map", r->system_map,
                   "the kernel's System.map (default: System.map[.xz] beside the kernel, else the kernel's own "
                   "kallsyms)");
+  cmd->add_option("--watch", run.watches,
+                  "watch a kernel data word, SYMBOL[+OFFSET][:LEN][,freeze] (LEN 1/2/4/8, default 8; at most 3): "
+                  "each change is a timeline event, and with ,freeze a snapshot");
   r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   cmd->add_flag("--fail-on-skip", run.fail_on_skip,
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "

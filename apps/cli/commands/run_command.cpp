@@ -25,6 +25,7 @@
 #include "apps/cli/scenario/scenario_catalog.hpp"
 #include "apps/cli/commands/run_checks.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
+#include "apps/cli/commands/watch_option.hpp"
 #include "apps/cli/verdict/monitor_checks.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"
@@ -185,6 +186,14 @@ int run_main(RunOptions options, const Environment& env) {
   // Decoded here, before a nested host, so the run inside finds it in the cache.
   KernelFacts facts;
   if (options.monitor_period_ms > 0) facts = load_kernel_facts(env.cache_dir, kernel, system_map_for(options, kernel));
+  std::vector<actors::WatchConfig> watches;
+  if (!options.watches.empty()) {
+    if (options.monitor_period_ms == 0) return refuse(exit_watch, "--watch needs the monitor: --monitor-period 0 turns it off");
+    if (!facts.ok) return refuse(exit_watch, "--watch: the monitor cannot read this kernel: " + facts.why);
+    auto resolved = resolve_watches(options.watches, facts.symbols);
+    if (auto* r = std::get_if<Refusal>(&resolved)) return refuse(r->exit_code, r->line);
+    watches = std::get<std::vector<actors::WatchConfig>>(resolved);
+  }
 
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
   if (options.json) options.json = fs::absolute(*options.json);
@@ -242,6 +251,7 @@ int run_main(RunOptions options, const Environment& env) {
                  scenario->scheduler ? " under scheduler " + scenario->scheduler->string() : std::string(" under the built-in scheduler"));
   VmRunLimits limits = run_limits(options, extra_s);
   add_kernel_layout(limits, options, facts);
+  limits.watches = watches;
   RunObservation obs = run_vm(machine, paths, limits);
   if (obs.kernel && obs.finished.monitor && !confirm_release(*obs.finished.monitor, obs.kernel->release))
     spdlog::warn("{}", obs.finished.monitor->unavailable);

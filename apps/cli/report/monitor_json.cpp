@@ -116,6 +116,16 @@ nlohmann::json monitor_json(const msg::monitor_report& r) {
     events.push_back({{"at_s", e.at_s}, {"from", exit_kind_name(e.from)}, {"to", exit_kind_name(e.to)},
                       {"via", e.via}, {"froze", e.froze}, {"info", exit_info_json(e.info)}});
   j["exit_events"] = std::move(events);
+  auto watches = nlohmann::json::array();
+  for (const auto& w : r.watches)
+    watches.push_back({{"slot", w.slot}, {"spec", w.spec}, {"symbol", w.symbol}, {"address", "0x" + kvm::to_hex(w.address)},
+                       {"length", w.length}, {"freeze", w.freeze}, {"changes", w.changes}});
+  j["watches"] = std::move(watches);
+  auto hits = nlohmann::json::array();
+  for (const auto& e : r.watch_events)
+    hits.push_back({{"slot", e.slot}, {"at_s", e.at_s}, {"old", e.old_value}, {"new", e.new_value}, {"via", e.via},
+                    {"froze", e.froze}});
+  j["watch_events"] = std::move(hits);
   return j;
 }
 
@@ -178,6 +188,16 @@ std::vector<std::string> monitor_summary(const msg::monitor_report& r) {
     for (const auto& e : r.exit_events)
       kinds += fmt::format(" -> {} at {:.2f} s{}", exit_kind_name(e.to), e.at_s, e.froze ? " (froze)" : "");
     out.push_back(kinds);
+  }
+  for (const auto& w : r.watches) {
+    std::string line = fmt::format("  watch {} {} (0x{}, {} bytes): {} change(s)", w.slot, w.spec, kvm::to_hex(w.address),
+                                   w.length, w.changes);
+    for (const auto& e : r.watch_events)
+      if (e.slot == w.slot) {
+        line += fmt::format(", first at {:.2f} s: {} -> {}", e.at_s, e.old_value, e.new_value);
+        break;
+      }
+    out.push_back(std::move(line));
   }
   for (const auto& f : r.fields_unavailable) out.push_back("  unavailable: " + f.field + " (" + f.reason + ")");
   return out;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apps/protocol/agent_events.hpp"
+#include "actors/monitor.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/machine.hpp"
 #include "messages/freeze.hpp"
@@ -44,6 +45,7 @@ struct VmRunLimits {
   std::chrono::milliseconds monitor_period{0};  ///< 0: no monitor
   std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
   std::string monitor_unavailable;
+  std::vector<actors::WatchConfig> watches;  ///< run --watch, resolved
 };
 
 struct VmRunPaths {

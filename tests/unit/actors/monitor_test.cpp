@@ -218,3 +218,37 @@ TEST_CASE("monitor: an error exit kind seen by the poll is an event with the ker
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("monitor: a watched kernel word is polled: each change is an event with old and new value, and with "
+          "freeze a snapshot request") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = kernel.options.cpus;
+  mc.period = 50ms;
+  mc.exit_poll = 5ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
+  const uint64_t word = kernel.layout.symbols.jiffies_64;
+  mc.watches.push_back({1, "jiffies_64,freeze", "jiffies_64", word, 8, true});
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(300ms);
+  kernel.write_u64(kernel.image_va(word), 0x1'0000'2469ull);
+  std::string trigger;
+  (*f.probe)->receive([&](msg::freeze_request& r) { trigger = r.trigger; }, caf::after(2s) >> [] {});
+  CHECK(trigger == "watch 1 jiffies_64");
+  auto r = f.report_of(monitor);
+  REQUIRE(r.watches.size() == 1);
+  CHECK(r.watches[0].address == kernel.image_va(word));
+  CHECK(r.watches[0].changes == 1);
+  REQUIRE(r.watch_events.size() == 1);
+  CHECK(r.watch_events[0].old_value == 0x1'0000'2468ull);
+  CHECK(r.watch_events[0].new_value == 0x1'0000'2469ull);
+  CHECK(r.watch_events[0].froze);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
