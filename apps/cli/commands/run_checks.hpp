@@ -5,14 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "apps/cli/base/refusal.hpp"
 #include "apps/cli/base/run_options.hpp"
 
 namespace ktstr::cli {
-
-struct Refusal {
-  int exit_code;
-  std::string line;
-};
 
 /// The most snapshots a run takes (each is a freeze of every vCPU).
 inline constexpr unsigned kMaxSnapshots = 1000;

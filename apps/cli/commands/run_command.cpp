@@ -12,6 +12,7 @@
 
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/base/refusal.hpp"
+#include "apps/cli/commands/run_checks.hpp"
 #include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/report/host_probe_report.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
@@ -23,9 +24,8 @@
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
-#include "apps/cli/commands/run_checks.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
-#include "apps/cli/commands/watch_option.hpp"
+#include "apps/cli/vm/watch_option.hpp"
 #include "apps/cli/verdict/monitor_checks.hpp"
 #include "kvm/error.hpp"
 #include "kvm/host_probe.hpp"

@@ -1,4 +1,4 @@
-#include "apps/cli/commands/watch_option.hpp"
+#include "apps/cli/vm/watch_option.hpp"
 
 #include <charconv>
 

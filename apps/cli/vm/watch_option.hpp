@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "actors/monitor.hpp"
-#include "apps/cli/commands/run_checks.hpp"
+#include "apps/cli/base/refusal.hpp"
 #include "kvm/guest_kernel/symbol_table.hpp"
 
 namespace ktstr::cli {

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "apps/cli/base/exit_codes.hpp"
-#include "apps/cli/commands/watch_option.hpp"
+#include "apps/cli/vm/watch_option.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fixtures.hpp"
 
@@ -30,7 +30,7 @@ std::string refusal(const std::vector<std::string>& texts) {
 
 }  // namespace
 
-TEST_CASE("--watch: specs resolve to slots 1.. with their link addresses, lengths and freeze flags") {
+TEST_CASE("run --watch: specs resolve to slots 1.. with their link addresses, lengths and freeze flags") {
   auto r = resolve_watches({"total_forks", "nr_threads:4,freeze", "nr_threads+4:4"}, symbols());
   REQUIRE(std::holds_alternative<std::vector<actors::WatchConfig>>(r));
   const auto& w = std::get<std::vector<actors::WatchConfig>>(r);
@@ -45,7 +45,7 @@ TEST_CASE("--watch: specs resolve to slots 1.. with their link addresses, length
   CHECK(w[2].link_address == 0xffffffff8200000cull);
 }
 
-TEST_CASE("--watch: malformed, unknown, per-CPU, misaligned, past the symbol and a fourth are refused, each "
+TEST_CASE("run --watch: malformed, unknown, per-CPU, misaligned, past the symbol and a fourth are refused, each "
           "saying why") {
   CHECK_THAT(refusal({"total_forks:3"}), Catch::Contains("the length after ':' is 1, 2, 4 or 8 bytes"));
   CHECK_THAT(refusal({"total_forks,stop"}), Catch::Contains("the only flag after ',' is freeze"));
@@ -58,7 +58,7 @@ TEST_CASE("--watch: malformed, unknown, per-CPU, misaligned, past the symbol and
              Catch::Contains("at most 3 (slots 1-3; slot 0 watches the sched_ext exit kind), 4 given"));
 }
 
-TEST_CASE("--watch on a real kernel: an unknown symbol is refused before boot with one line and exit 85") {
+TEST_CASE("run --watch on a real kernel: an unknown symbol is refused before boot with one line and exit 85") {
   const auto fixture = test::require_scx_fixture();
   auto r = test::run_cli({"run", "--kernel", fixture.kernel.string(), "--watch", "no_such_symbol_here"});
   CHECK(r.exit_code == exit_watch);
