@@ -12,6 +12,7 @@
 
 #include "apps/cli/base/environment.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
+#include "tests/support/fixture_paths.hpp"
 
 namespace ktstr::test {
 
@@ -33,8 +34,7 @@ inline std::optional<ScxFixture> find_scx_fixture() {
       if (dir.filename().string().ends_with("-scx") && fs::exists(dir / "bzImage") && fs::exists(dir / "sched" / "scx_simple"))
         return ScxFixture{dir / "bzImage", dir / "sched"};
     }
-  const char* env = std::getenv("KTSTR_FIXTURES");
-  const fs::path fixtures = env && *env ? fs::path(env) : fs::path(KTSTR_SOURCE_DIR) / ".." / "shared" / "fixtures";
+  const fs::path fixtures = fixtures_dir();
   const fs::path kernel = fixtures / "kernels" / "linux-6.12.117-scx" / "bzImage";
   if (fs::exists(kernel, ec) && fs::exists(fixtures / "scx" / "scx_simple", ec))
     return ScxFixture{fs::canonical(kernel), fs::canonical(fixtures / "scx")};

@@ -4,6 +4,7 @@
 
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/protocol/printable.hpp"
+#include "kvm/hex.hpp"
 
 namespace ktstr::cli {
 
@@ -74,11 +75,7 @@ std::variant<std::vector<actors::WatchConfig>, Refusal> resolve_watches(const st
       return refused(text, w.symbol + " is a per-CPU symbol (one copy per CPU): watch a global");
     const uint64_t address = sym->address + w.offset;
     if (address % w.length != 0)
-      return refused(text, "address 0x" + [&] {
-        char b[20];
-        std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(address));
-        return std::string(b);
-      }() + " is not aligned to its length " + std::to_string(w.length) + " (the debug registers need it)");
+      return refused(text, "address 0x" + kvm::to_hex(address) + " is not aligned to its length " + std::to_string(w.length) + " (the debug registers need it)");
     if (auto next = symbols.next_address(sym->address); next && address + w.length > *next)
       return refused(text, "the watched bytes run past the end of " + w.symbol);
     out.push_back({static_cast<uint32_t>(out.size() + 1), text, w.symbol, address, w.length, w.freeze});

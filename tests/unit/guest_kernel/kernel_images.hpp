@@ -13,13 +13,9 @@
 #include "kvm/bzimage.hpp"
 #include "kvm/guest_kernel/kernel_elf.hpp"
 #include "kvm/guest_kernel/kernel_payload.hpp"
+#include "tests/support/fixture_paths.hpp"
 
 namespace ktstr::test {
-
-inline std::filesystem::path fixtures_dir() {
-  const char* env = std::getenv("KTSTR_FIXTURES");
-  return env && *env ? std::filesystem::path(env) : std::filesystem::path(KTSTR_SOURCE_DIR) / ".." / "shared" / "fixtures";
-}
 
 struct KernelFiles {
   std::filesystem::path bzimage, system_map;

@@ -8,6 +8,7 @@
 #include "apps/cli/base/exit_codes.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
+#include "tests/support/fixture_paths.hpp"
 #include "tests/support/files.hpp"
 
 using namespace ktstr;
@@ -15,14 +16,7 @@ using namespace ktstr::cli;
 
 namespace {
 
-std::optional<std::filesystem::path> fixture_bzimage() {
-  const char* env = std::getenv("KTSTR_FIXTURES");
-  const auto fixtures = env && *env ? std::filesystem::path(env) : std::filesystem::path(KTSTR_SOURCE_DIR) / ".." / "shared" / "fixtures";
-  const auto kernel = fixtures / "kernels" / "linux-6.12.117-scx" / "bzImage";
-  std::error_code ec;
-  if (!std::filesystem::exists(kernel, ec)) return std::nullopt;
-  return kernel;
-}
+using test::fixture_bzimage;
 
 /// A line of the report: name padded to 32 columns, then the value.
 std::string row(const std::string& name, const std::string& value) {

@@ -7,19 +7,13 @@
 #include "kvm/guest_kernel/layout_json.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
+#include "tests/support/fixture_paths.hpp"
 
 using namespace ktstr;
 
 namespace {
 
-std::optional<std::filesystem::path> fixture_bzimage() {
-  const char* env = std::getenv("KTSTR_FIXTURES");
-  const auto fixtures = env && *env ? std::filesystem::path(env) : std::filesystem::path(KTSTR_SOURCE_DIR) / ".." / "shared" / "fixtures";
-  const auto kernel = fixtures / "kernels" / "linux-6.12.117-scx" / "bzImage";
-  std::error_code ec;
-  if (!std::filesystem::exists(kernel, ec)) return std::nullopt;
-  return kernel;
-}
+using test::fixture_bzimage;
 
 }  // namespace
 
