@@ -12,11 +12,6 @@ void GuestView::set_unavailable(std::string why) {
   unavailable_ = std::move(why);
 }
 
-std::shared_ptr<const guest_kernel::GuestKernel> GuestView::kernel() const {
-  std::lock_guard lock(mutex_);
-  return kernel_;
-}
-
 msg::guest_state GuestView::read() const {
   std::shared_ptr<const guest_kernel::GuestKernel> kernel;
   msg::guest_state out;

@@ -17,7 +17,6 @@ class GuestView {
   void set(std::shared_ptr<const guest_kernel::GuestKernel> kernel);
   /// Why nothing is located (yet): said by a freeze that could not read the state.
   void set_unavailable(std::string why);
-  std::shared_ptr<const guest_kernel::GuestKernel> kernel() const;
   /// Every online CPU's runqueue and the sched_ext globals, or why not.
   msg::guest_state read() const;
 
