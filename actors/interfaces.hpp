@@ -9,7 +9,8 @@
 //
 // The vcpu actor stays dynamically typed: it is a blocking actor that drains its mailbox
 // between KVM_RUN calls with receive(), and CAF 0.17 has no typed blocking actor. What it
-// takes: stop_atom, freeze, thaw, ping, cpu_state_query (actors/vcpu.hpp).
+// takes: stop_atom, freeze, thaw, ping, cpu_state_query, arm_watchpoint, disarm_watchpoint
+// (actors/vcpu.hpp).
 #include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
 
@@ -21,6 +22,7 @@
 #include "messages/run.hpp"
 #include "messages/vcpu.hpp"
 #include "messages/watchdog.hpp"
+#include "messages/watchpoint.hpp"
 
 namespace ktstr::actors {
 
@@ -45,6 +47,10 @@ using frozen_listener = caf::typed_actor<caf::reacts_to<msg::frozen_for>>;
 
 /// Who learns that the guest made progress (the watchdog).
 using progress_listener = caf::typed_actor<caf::reacts_to<msg::progress>>;
+
+/// Who learns of a vCPU's watchpoint hits, and whether its arm_watchpoint /
+/// disarm_watchpoint took (a vcpu answers those to their sender).
+using watchpoint_listener = caf::typed_actor<caf::reacts_to<msg::watchpoint_hit>, caf::reacts_to<msg::guest_debug_result>>;
 
 // -- whoever asked for the run (run_vm's scoped actor, a test, a benchmark) -----
 

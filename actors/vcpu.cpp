@@ -3,7 +3,13 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <type_traits>
+#include <utility>
+
 #include "actors/unexpected.hpp"
+#include "actors/vcpu_watch.hpp"
+#include "kvm/guest_debug.hpp"
 #include "kvm/vcpu_exit.hpp"
 
 namespace ktstr::actors {
@@ -51,6 +57,38 @@ void answer_cpu_state(caf::blocking_actor* self, const kvm::Vcpu& vcpu, const ms
   self->send(caf::actor_cast<caf::actor>(self->current_sender()), read_cpu_state(vcpu, q.id));
 }
 
+/// Arm or disarm answers its sender (the watch listener when sent anonymously).
+template <class Request>
+void answer_watch(caf::blocking_actor* self, VcpuWatch& watch, const watchpoint_listener& listener,
+                  const Request& request) {
+  msg::guest_debug_result result;
+  if constexpr (std::is_same_v<Request, msg::arm_watchpoint>) result = watch.arm(request);
+  else result = watch.disarm(request);
+  if (!result.ok) spdlog::warn("vcpu {}: watchpoint slot {} refused: {}", result.vcpu, result.slot, result.error);
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  if (sender) self->send(sender, std::move(result));
+  else if (listener) self->send(listener, std::move(result));
+}
+
+/// A KVM_EXIT_DEBUG: our slots' hits go to the listener, the guest's own #DB goes back to
+/// the guest; then the vCPU runs on.
+void on_debug_exit(caf::blocking_actor* self, kvm::Vcpu& vcpu, const VcpuWatch& watch, const VcpuConfig& config,
+                   const kvm_debug_exit_arch& exit) {
+  const double at_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - config.start).count();
+  const auto actions = watch.debug_exit(exit, at_s);
+  if (actions.foreign_vector) {
+    spdlog::warn("vcpu {}: debug exit for vector {} at 0x{:x} ignored", vcpu.index(), exit.exception, exit.pc);
+    return;
+  }
+  for (const auto& hit : actions.hits) {
+    spdlog::debug("vcpu {}: watchpoint slot {} hit at rip 0x{:x} (dr6 0x{:x})", hit.vcpu, hit.slot, hit.rip, hit.dr6);
+    if (config.watch_listener) self->send(config.watch_listener, hit);
+  }
+  if (actions.reinject && !kvm::reinject_debug_exception(vcpu, actions.guest_dr6))
+    spdlog::warn("vcpu {}: the guest's #DB at 0x{:x} (dr6 0x{:x}) dropped: another exception is queued",
+                 vcpu.index(), exit.pc, exit.dr6);
+}
+
 msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
   switch (outcome) {
     case kvm::RunOutcome::guest_reset: return msg::guest_stop::reset;
@@ -61,7 +99,8 @@ msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
 
 /// Frozen: registers go to the coordinator, then nothing runs until thaw or stop.
 /// Returns false when told to stop while parked.
-bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
+bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const watchpoint_listener& listener,
+          const msg::freeze& f) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
   vcpu.complete_pending_io();
   self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
@@ -77,13 +116,16 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, const msg::freeze& f) {
                     self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
                   },
                   [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
+                  // Armed while parked: in place before the thaw lets the guest run on.
+                  [&](msg::arm_watchpoint& a) { answer_watch(self, watch, listener, a); },
+                  [&](msg::disarm_watchpoint& d) { answer_watch(self, watch, listener, d); },
                   unexpected_in(self, "vcpu " + std::to_string(vcpu.index())));
   }
   return running;
 }
 
 /// Handles every queued message without blocking; false once told to stop.
-bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
+bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const watchpoint_listener& listener) {
   bool running = true, dry = false;
   // A look at the mailbox before each receive: most KVM_RUN exits (port I/O, MMIO) find
   // it empty, and a kick's message is answered by the one receive that handles it, with
@@ -91,9 +133,11 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu) {
   // and dropped, so it cannot keep the mailbox non-empty.
   while (running && !dry && !self->mailbox().empty()) {
     self->receive([&](msg::stop_atom) { running = false; },
-                  [&](msg::freeze& f) { running = park(self, vcpu, f); },
+                  [&](msg::freeze& f) { running = park(self, vcpu, watch, listener, f); },
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
                   [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
+                  [&](msg::arm_watchpoint& a) { answer_watch(self, watch, listener, a); },
+                  [&](msg::disarm_watchpoint& d) { answer_watch(self, watch, listener, d); },
                   // The cheapest round trip through this loop: measures the actor path (runtime_bench).
                   [&](msg::ping& p) {
                     const auto handled_at = std::chrono::steady_clock::now().time_since_epoch().count();
@@ -117,10 +161,15 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
     config.kick->attach(vcpu.run_page());
     for (const auto& observer : config.observers)
       if (observer) self->send(observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
-    while (drain_mailbox(self, vcpu)) {
+    VcpuWatch watch(index, [&vcpu](const kvm_guest_debug& d) { vcpu.set_guest_debug(d); });
+    while (drain_mailbox(self, vcpu, watch, config.watch_listener)) {
       auto result = kvm::run_once(vcpu, *config.kick, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;
       if (result.outcome == RunOutcome::resume || result.outcome == RunOutcome::interrupted) continue;
+      if (result.outcome == RunOutcome::debug) {
+        on_debug_exit(self, vcpu, watch, config, result.debug);
+        continue;
+      }
       if (result.outcome == RunOutcome::failed) {
         reason = "failed: " + result.detail;
         self->send(config.vm, msg::vcpu_failed{index, result.detail});

@@ -2,12 +2,18 @@
 // The vcpu actor: owns one VcpuFd on its own thread and runs the KVM_RUN loop. Its
 // mailbox is drained after every kick (EINTR); every message to it is followed by a
 // native kick through its VcpuKick, so it sees the message within one kick.
-// It takes stop_atom, freeze, thaw, ping and cpu_state_query (answered with cpu_state); anything else is logged and dropped. It is a
-// blocking actor (its thread sits in KVM_RUN), and CAF 0.17 has no typed blocking actor,
-// so its handle is a plain caf::actor; what it sends goes through typed handles.
+// It takes stop_atom, freeze, thaw, ping, cpu_state_query (answered with cpu_state), and
+// arm_watchpoint / disarm_watchpoint (its debug registers, set on its own thread, also while
+// parked; answered with guest_debug_result); anything else is logged and dropped. It sends
+// watchpoint_hit to its watch listener when an armed slot fires, hands the guest its own
+// #DBs back (KVM_SET_VCPU_EVENTS) and runs on (actors/vcpu_watch.hpp).
+// It is a blocking actor (its thread sits in KVM_RUN), and CAF 0.17 has no typed blocking
+// actor, so its handle is a plain caf::actor; what it sends goes through typed handles.
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <memory>
+#include <vector>
 
 #include "actors/interfaces.hpp"
 #include "kvm/kick.hpp"
@@ -22,6 +28,8 @@ struct VcpuConfig {
   std::shared_ptr<kvm::VcpuKick> kick;    ///< shared with whoever kicks
   vcpu_supervisor vm;                     ///< supervisor: guest_stopped / vcpu_failed / vcpu_exited
   std::vector<vcpu_start_listener> observers;  ///< optional: get vcpu_started{tid} (perf sampler, monitor)
+  watchpoint_listener watch_listener;          ///< optional: gets watchpoint_hit
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< VM start: watchpoint_hit::at_s
 };
 
 /// Blocking actor body; spawn with system.spawn(vcpu_actor, config) (own thread).

@@ -170,8 +170,10 @@ bool start_machine(state_ptr self) {
     std::vector<vcpu_start_listener> observers;
     if (s.perf_sampler) observers.push_back(s.perf_sampler);
     if (s.monitor) observers.push_back(s.monitor);  // learns each thread and the BSP's actor
+    // No watch listener yet: nothing arms watchpoints in a run so far.
     auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(vcpus[i])),
-                                                    s.kicks[i], caf::actor_cast<vm_actor_t>(self), observers});
+                                                    s.kicks[i], caf::actor_cast<vm_actor_t>(self), observers,
+                                                    watchpoint_listener{}, s.start});
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }

@@ -94,6 +94,30 @@ std::vector<uint64_t> Vcpu::msrs(const std::vector<uint32_t>& indices) const {
   return values;
 }
 
+void Vcpu::set_guest_debug(const kvm_guest_debug& debug) {
+  if (::ioctl(fd(), KVM_SET_GUEST_DEBUG, &debug) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_GUEST_DEBUG", index_));
+}
+
+kvm_vcpu_events Vcpu::vcpu_events() const {
+  kvm_vcpu_events e{};
+  if (::ioctl(fd(), KVM_GET_VCPU_EVENTS, &e) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_VCPU_EVENTS", index_));
+  return e;
+}
+
+void Vcpu::set_vcpu_events(const kvm_vcpu_events& e) {
+  if (::ioctl(fd(), KVM_SET_VCPU_EVENTS, &e) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_VCPU_EVENTS", index_));
+}
+
+kvm_debugregs Vcpu::debugregs() const {
+  kvm_debugregs d{};
+  if (::ioctl(fd(), KVM_GET_DEBUGREGS, &d) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_DEBUGREGS", index_));
+  return d;
+}
+
+void Vcpu::set_debugregs(const kvm_debugregs& d) {
+  if (::ioctl(fd(), KVM_SET_DEBUGREGS, &d) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_DEBUGREGS", index_));
+}
+
 void Vcpu::setup_lapic_lints() {
   kvm_lapic_state lapic{};
   if (::ioctl(fd(), KVM_GET_LAPIC, &lapic) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_LAPIC", index_));

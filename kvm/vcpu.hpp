@@ -36,6 +36,17 @@ class Vcpu {
   /// KVM_GET_MSRS for these indices, values in the same order; throws Error{kvm} when
   /// KVM refuses one (named).
   std::vector<uint64_t> msrs(const std::vector<uint32_t>& indices) const;
+  /// KVM_SET_GUEST_DEBUG: our hardware watchpoints (kvm/guest_debug.hpp encodes them).
+  /// Call between two KVM_RUNs on the owning thread. Throws Error{kvm} when KVM refuses
+  /// (some hosts do not support guest debugging).
+  void set_guest_debug(const kvm_guest_debug& debug);
+  /// KVM_GET/SET_VCPU_EVENTS: pending and injected exceptions, interrupts, NMIs; how a
+  /// guest's own #DB goes back to it.
+  kvm_vcpu_events vcpu_events() const;
+  void set_vcpu_events(const kvm_vcpu_events& events);
+  /// KVM_GET/SET_DEBUGREGS: the guest's own view of DR0-3, DR6 and DR7 (not ours).
+  kvm_debugregs debugregs() const;
+  void set_debugregs(const kvm_debugregs& regs);
   /// LINT0 as ExtINT (the PIC) and LINT1 as NMI, as firmware leaves them.
   void setup_lapic_lints();
 

@@ -49,6 +49,7 @@ const char* to_string(RunOutcome outcome) {
     case RunOutcome::guest_reset: return "reset";
     case RunOutcome::guest_power_off: return "power-off";
     case RunOutcome::guest_shutdown: return "shutdown";
+    case RunOutcome::debug: return "debug";
     case RunOutcome::failed: return "failed";
   }
   return "?";
@@ -79,6 +80,12 @@ RunResult dispatch_exit(int err, kvm_run& run_page, size_t run_size, VcpuKick& k
       return {RunOutcome::resume, {}};
     case KVM_EXIT_INTR: return interrupted(kick);
     case KVM_EXIT_HLT: return {RunOutcome::resume, {}};
+    case KVM_EXIT_DEBUG: {
+      // Classifying it needs the armed slots, which the caller holds (kvm/guest_debug.hpp).
+      RunResult r{RunOutcome::debug, "debug exit, vector " + std::to_string(run->debug.arch.exception)};
+      r.debug = run->debug.arch;
+      return r;
+    }
     case KVM_EXIT_SHUTDOWN: return {RunOutcome::guest_shutdown, "triple fault"};
     case KVM_EXIT_SYSTEM_EVENT:
       if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) return {RunOutcome::guest_reset, "system event reset"};

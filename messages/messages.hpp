@@ -38,6 +38,8 @@ CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::snapshot))
 // watchpoint.hpp
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::arm_watchpoint))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::watchpoint_hit))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::disarm_watchpoint))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::guest_debug_result))
 // perf.hpp
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::counter_value))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::perf_sample))
