@@ -1,6 +1,9 @@
 #include "actors/monitor.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <type_traits>
 
 #include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
@@ -33,6 +36,7 @@ void give_up(state_ptr self, const std::string& why) {
 }
 
 void poll_exit_kind(state_ptr self);
+void aim_slots(state_ptr self);
 
 void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kernel) {
   auto& s = self->state;
@@ -67,6 +71,12 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
       r.watches.push_back({w.slot, w.spec, w.symbol, w.link_address + static_cast<uint64_t>(at.slide), w.length,
                            w.freeze, 0});
     s.watch_values.assign(s.config.watches.size(), std::nullopt);
+    const bool anything = s.config.exit_poll.count() > 0 && (exit_known || !s.config.watches.empty());
+    if (anything) {
+      s.path.emplace(s.config.hardware_watchpoints, s.config.vcpus,
+                     std::chrono::duration<double>(s.config.watch_grace).count(), s.config.hardware_off_reason);
+      aim_slots(self);
+    }
     if (s.config.exit_poll.count() > 0 && (exit_known || !s.config.watches.empty())) {
       r.exit_poll_ms = s.config.exit_poll.count();
       self->send(self, msg::exit_poll_atom::value);
@@ -74,32 +84,99 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
   }
 }
 
-/// One look at the exit kind: a change is an event; the first error asks for a snapshot.
-/// One look at each watched word: a change is an event (and, if asked, a snapshot).
-void poll_watches(state_ptr self) {
+/// Tells every vCPU to arm `slot` on target (or to disarm it), then kicks it.
+void send_slot(state_ptr self, uint32_t vcpu, uint32_t slot, const std::optional<WatchTarget>& target) {
   auto& s = self->state;
-  for (size_t i = 0; i < s.config.watches.size(); ++i) {
-    const auto& w = s.config.watches[i];
-    const auto value = s.kernel->read_kernel_value(w.link_address, w.length);
-    if (!value.ok) continue;
-    auto& last = s.watch_values[i];
-    if (last && *last != value.value) {
-      msg::watch_event e{w.slot, seconds_since(s.config.start), *last, value.value, "poll", false};
-      ++s.report.watches[i].changes;
-      if (w.freeze && s.config.freezer && s.watch_freezes < kMaxWatchFreezes) {
-        ++s.watch_freezes;
-        e.froze = true;
-        self->send(s.config.freezer, msg::freeze_request{"watch " + std::to_string(w.slot) + " " + w.symbol});
-      }
-      if (s.report.watch_events.size() < kMaxWatchEvents) s.report.watch_events.push_back(e);
-    }
-    last = value.value;
+  if (vcpu >= s.vcpus.size() || !s.vcpus[vcpu]) return;
+  if (target) send_dynamic(self, s.vcpus[vcpu], msg::arm_watchpoint{slot, target->address, target->length, msg::watch_kind::write});
+  else send_dynamic(self, s.vcpus[vcpu], msg::disarm_watchpoint{slot});
+  if (s.config.kick) s.config.kick(vcpu);  // applied between two KVM_RUNs: now, not at the next exit
+}
+
+void send_slot(state_ptr self, uint32_t slot, const std::optional<WatchTarget>& target) {
+  for (uint32_t v = 0; v < self->state.vcpus.size(); ++v) send_slot(self, v, slot, target);
+}
+
+/// Points each slot at its word: 0 where the exit kind lives now (6.16+: it moves with
+/// scx_root, and there is none while no scheduler is attached), 1-3 the watched words.
+void aim_slots(state_ptr self) {
+  auto& s = self->state;
+  if (!s.path || !s.path->hardware_active()) return;
+  std::optional<WatchTarget> exit_kind;
+  if (s.config.exit_poll.count() > 0 && s.kernel->layout().scx_exit_kind_known())
+    if (const auto at = s.kernel->exit_kind_address()) exit_kind = WatchTarget{*at, 4};
+  if (s.path->retarget(0, exit_kind)) send_slot(self, 0, exit_kind);
+  const auto slide = static_cast<uint64_t>(s.kernel->located().slide);
+  for (const auto& w : s.config.watches) {
+    const WatchTarget word{w.link_address + slide, w.length};
+    if (s.path->retarget(w.slot, word)) send_slot(self, w.slot, word);
   }
 }
 
-void poll_exit_kind(state_ptr self) {
+/// The hardware path is given up (refused, or did not fire): say so once, disarm every slot.
+void fall_back(state_ptr self, const std::string& line) {
   auto& s = self->state;
-  poll_watches(self);
+  spdlog::warn("monitor: {} every {} ms", line, s.config.exit_poll.count());
+  for (uint32_t slot = 0; slot < kWatchSlots; ++slot)
+    if (s.path->target(slot)) send_slot(self, slot, std::nullopt);
+}
+
+double poll_period_s(state_ptr self) { return std::chrono::duration<double>(self->state.config.exit_poll).count(); }
+
+/// A hit on a value the poll already reported: the hit names the writer of that event.
+template <class Event>
+void name_writer(std::vector<Event>& events, const msg::watchpoint_hit& hit, double grace_s, uint32_t slot) {
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    if constexpr (std::is_same_v<Event, msg::watch_event>)
+      if (it->slot != slot) continue;
+    if (it->vcpu < 0 && hit.at_s - it->at_s <= grace_s) {
+      it->vcpu = static_cast<int32_t>(hit.vcpu);
+      it->rip = hit.rip;
+    }
+    return;
+  }
+}
+
+/// One look at watched word i (by the poll, or for a hit on its slot): a change is an
+/// event (and, if asked, a snapshot).
+void look_at_watch(state_ptr self, size_t i, const msg::watchpoint_hit* hit) {
+  auto& s = self->state;
+  const auto& w = s.config.watches[i];
+  const auto value = s.kernel->read_kernel_value(w.link_address, w.length);
+  if (!value.ok) return;
+  auto& last = s.watch_values[i];
+  if (last && *last == value.value) {
+    if (hit) name_writer(s.report.watch_events, *hit, poll_period_s(self) * 2 + 0.1, w.slot);
+    return;
+  }
+  if (last) {
+    msg::watch_event e;
+    e.slot = w.slot;
+    e.at_s = hit ? hit->at_s : seconds_since(s.config.start);
+    e.old_value = *last;
+    e.new_value = value.value;
+    e.via = hit ? "watchpoint" : "poll";
+    if (hit) {
+      e.vcpu = static_cast<int32_t>(hit->vcpu);
+      e.rip = hit->rip;
+    } else if (s.path) {
+      s.path->on_polled_change(w.slot, e.at_s, poll_period_s(self));
+    }
+    ++s.report.watches[i].changes;
+    if (w.freeze && s.config.freezer && s.watch_freezes < kMaxWatchFreezes) {
+      ++s.watch_freezes;
+      e.froze = true;
+      self->send(s.config.freezer, msg::freeze_request{"watch " + std::to_string(w.slot) + " " + w.symbol});
+    }
+    if (s.report.watch_events.size() < kMaxWatchEvents) s.report.watch_events.push_back(e);
+  }
+  last = value.value;
+}
+
+/// One look at the exit kind (by the poll, or for a slot 0 hit): a change is an event with
+/// the exit info read at that moment; the first error asks for a snapshot.
+void look_at_exit_kind(state_ptr self, const msg::watchpoint_hit* hit) {
+  auto& s = self->state;
   if (!s.kernel->layout().scx_exit_kind_known()) return;
   const auto kind = s.kernel->read_exit_kind();
   if (!kind.ok) return;
@@ -108,26 +185,58 @@ void poll_exit_kind(state_ptr self) {
     s.exit_kind = kind.value;
     return;
   }
-  if (kind.value == s.exit_kind) return;
+  if (kind.value == s.exit_kind) {
+    if (hit) name_writer(s.report.exit_events, *hit, poll_period_s(self) * 2 + 0.1, 0);
+    return;
+  }
   msg::scx_exit_event e;
-  e.at_s = seconds_since(s.config.start);
+  e.at_s = hit ? hit->at_s : seconds_since(s.config.start);
   e.from = s.exit_kind;
   e.to = kind.value;
-  e.via = "poll";
+  e.via = hit ? "watchpoint" : "poll";
+  if (hit) {
+    e.vcpu = static_cast<int32_t>(hit->vcpu);
+    e.rip = hit->rip;
+  } else if (s.path) {
+    s.path->on_polled_change(0, e.at_s, poll_period_s(self));
+  }
   if (kind.value != guest_kernel::kExitNone) e.info = s.kernel->read_exit_info();
-  // An error, or a teardown whose exit info says an error was claimed between two polls.
+  // An error, or a teardown whose exit info says an error was claimed between two looks.
   const uint64_t error_kind = guest_kernel::is_error_exit(kind.value) ? kind.value
                               : e.info.ok && guest_kernel::is_error_exit(e.info.kind) ? e.info.kind
                                                                                      : 0;
-  spdlog::info("[{:.2f} s] sched_ext exit kind {} -> {}{}", e.at_s, guest_kernel::exit_kind_name(e.from),
-               guest_kernel::exit_kind_name(e.to), e.info.ok && !e.info.msg.empty() ? ": " + e.info.msg : "");
   if (error_kind && !s.error_frozen && s.config.freezer) {
     s.error_frozen = true;
     e.froze = true;
     self->send(s.config.freezer, msg::freeze_request{"scheduler error " + guest_kernel::exit_kind_name(error_kind)});
   }
+  spdlog::info("[{:.2f} s] sched_ext exit kind {} -> {}{} (seen by {}{})", e.at_s, guest_kernel::exit_kind_name(e.from),
+               guest_kernel::exit_kind_name(e.to), e.info.ok && !e.info.msg.empty() ? ": " + e.info.msg : "", e.via,
+               hit ? fmt::format(" on vCPU {} at 0x{}", hit->vcpu, kvm::to_hex(hit->rip)) : "");
   s.exit_kind = kind.value;
   if (s.report.exit_events.size() < kMaxExitEvents) s.report.exit_events.push_back(std::move(e));
+}
+
+/// Every exit_poll: the exit kind and each watched word; then the slots are re-aimed
+/// (6.16+ scx_root moves) and, past a change's grace with no hit, the hardware path given up.
+void poll_exit_kind(state_ptr self) {
+  auto& s = self->state;
+  for (size_t i = 0; i < s.config.watches.size(); ++i) look_at_watch(self, i, nullptr);
+  look_at_exit_kind(self, nullptr);
+  if (!s.path) return;
+  aim_slots(self);
+  if (const auto line = s.path->check(seconds_since(s.config.start))) fall_back(self, *line);
+}
+
+void on_hit(state_ptr self, const msg::watchpoint_hit& hit) {
+  auto& s = self->state;
+  if (!s.kernel || !s.path || !s.path->on_hit(hit.slot, hit.at_s)) return;
+  if (hit.slot == 0) {
+    look_at_exit_kind(self, &hit);
+    return;
+  }
+  for (size_t i = 0; i < s.config.watches.size(); ++i)
+    if (s.config.watches[i].slot == hit.slot) look_at_watch(self, i, &hit);
 }
 
 /// Finds the kernel from the BSP's state; a failure is retried a few times (the guest may
@@ -171,7 +280,7 @@ void query_bsp(state_ptr self) {
   if (clock::now() < s.next_query_at) return;
   if (!s.bsp) return;
   send_dynamic(self, s.bsp, msg::cpu_state_query{s.next_query++});
-  if (s.config.kick_bsp) s.config.kick_bsp();  // a vCPU inside KVM_RUN sees its mailbox only after a kick
+  if (s.config.kick) s.config.kick(0);  // a vCPU inside KVM_RUN sees its mailbox only after a kick
   s.query_pending = true;
   s.query_sent = clock::now();
 }
@@ -219,6 +328,11 @@ void tick(state_ptr self) {
 monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<monitor_state> self,
                                              MonitorConfig config) {
   self->set_default_handler(log_unexpected);
+  // An error sent to it (a stand-in or a vCPU that could not take a message) is logged, not
+  // fatal: CAF's default would end the monitor, and with it every later sample.
+  self->set_error_handler([=](caf::error& err) {
+    spdlog::warn("monitor: error message {} ignored", self->system().render(err));
+  });
   auto& s = self->state;
   s.config = std::move(config);
   if (s.config.period <= std::chrono::milliseconds(0)) s.config.period = std::chrono::milliseconds(100);
@@ -235,7 +349,23 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
       [=](const msg::vcpu_started& started) {
         auto& st = self->state;
         if (started.vcpu < st.tids.size()) st.tids[started.vcpu] = started.tid;
-        if (started.vcpu == 0) st.bsp = caf::actor_cast<caf::actor>(self->current_sender());
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (started.vcpu == 0) st.bsp = sender;
+        if (started.vcpu < st.config.vcpus) {
+          if (st.vcpus.size() <= started.vcpu) st.vcpus.resize(started.vcpu + 1);
+          st.vcpus[started.vcpu] = sender;
+          // Started after the slots were aimed: arm what the others have.
+          if (st.path && st.path->hardware_active())
+            for (uint32_t slot = 0; slot < kWatchSlots; ++slot)
+              if (const auto target = st.path->target(slot)) send_slot(self, started.vcpu, slot, target);
+        }
+      },
+      [=](const msg::watchpoint_hit& hit) { on_hit(self, hit); },
+      [=](const msg::guest_debug_result& r) {
+        auto& st = self->state;
+        if (!st.path) return;
+        if (const auto line = st.path->on_result(r.vcpu, r.slot, r.ok, r.error, seconds_since(st.config.start)))
+          fall_back(self, *line);
       },
       [=](msg::sample_atom) { tick(self); },
       [=](msg::exit_poll_atom) {
@@ -251,6 +381,11 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
         if (st.kernel && !st.given_up) {
           take_sample(self);
           if (st.report.exit_poll_ms > 0) poll_exit_kind(self);  // the teardown's last write, if it came since
+        }
+        if (st.path) {
+          st.report.watch_path = st.path->path();
+          st.report.watch_path_detail = st.path->detail(static_cast<double>(st.config.exit_poll.count()));
+          st.report.watchpoint_hits = st.path->hits();
         }
         if (!st.kernel && st.report.unavailable.empty())
           st.report.unavailable = "monitor unavailable: " + (st.last_problem.empty()

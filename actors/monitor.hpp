@@ -10,7 +10,10 @@
 // and answers monitor_report_atom with the timeline (msg::monitor_report). Every
 // `exit_poll` it also reads the sched_ext exit kind: each change (attach, error, unregister,
 // teardown) is an event with the exit info read at that moment, and the first error exit
-// asks for a snapshot (the failure dump) while the scheduler's state is still there.
+// asks for a snapshot (the failure dump) while the scheduler's state is still there. The
+// same words are watched by the vCPUs' hardware watchpoints (slot 0: the exit kind, 1-3:
+// run --watch) where they fire: a hit (watchpoint_hit) is seen at once, with the writer's
+// vCPU and rip; WatchPath decides from what happens whether they fire on this host.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -22,6 +25,7 @@
 
 #include "actors/guest_view.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/watch_path.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/guest_kernel/physical_memory.hpp"
 
@@ -45,7 +49,7 @@ struct MonitorConfig {
   std::optional<guest_kernel::KernelLayout> layout;
   std::string unavailable;
   std::shared_ptr<const guest_kernel::PhysicalMemory> memory;
-  std::function<void()> kick_bsp;   ///< native kick after each query (empty in tests)
+  std::function<void(uint32_t vcpu)> kick;  ///< native kick of a vCPU after each message to it (empty in tests)
   uint32_t vcpus = 0;
   std::shared_ptr<GuestView> view;  ///< filled once located; shared with the freeze coordinator
   size_t max_samples = 20000;       ///< about 33 minutes at 100 ms; later ones are counted, not kept
@@ -54,6 +58,11 @@ struct MonitorConfig {
   std::chrono::milliseconds exit_poll{10};
   freeze_requester freezer;
   std::vector<WatchConfig> watches;  ///< polled with the exit kind, every exit_poll
+  /// Also arm the vCPUs' hardware watchpoints on the exit kind (slot 0) and the watches
+  /// (slots 1-3); polling goes on regardless, and decides whether they fire (WatchPath).
+  bool hardware_watchpoints = true;
+  std::string hardware_off_reason = "hardware watchpoints off";  ///< said when !hardware_watchpoints
+  std::chrono::milliseconds watch_grace{250};  ///< a polled change with no hit this long after: they do not fire
   std::chrono::seconds locate_window{120};  ///< give up finding the kernel after this long
 };
 
@@ -76,6 +85,8 @@ struct monitor_state {
   unsigned watch_freezes = 0;                         ///< snapshots the watches asked for
   std::vector<int32_t> tids;  ///< index = vCPU; 0 = not started
   caf::actor bsp;             ///< vCPU 0's actor: the sender of its vcpu_started
+  std::vector<caf::actor> vcpus;   ///< index = vCPU: the senders of vcpu_started (who gets arm/disarm)
+  std::optional<WatchPath> path;   ///< from when the kernel is located
   msg::monitor_report report;
   static constexpr const char* name = "monitor";
 };

@@ -130,7 +130,11 @@ void spawn_monitor(state_ptr self, uint32_t vcpus) {
   mc.layout = s.config.kernel_layout;
   mc.unavailable = s.config.monitor_unavailable;
   mc.memory = guest_kernel::physical_memory_of(s.machine->memory(), s.machine);
-  mc.kick_bsp = [kick = s.kicks.at(0)] { kick->kick(); };
+  mc.kick = [kicks = s.kicks](uint32_t vcpu) {
+    if (vcpu < kicks.size()) kicks[vcpu]->kick();
+  };
+  mc.hardware_watchpoints = s.config.hardware_watchpoints;
+  mc.hardware_off_reason = "hardware watchpoints off (--hardware-watchpoints off)";
   mc.vcpus = vcpus;
   mc.view = s.guest_view;
   mc.freezer = caf::actor_cast<freeze_requester>(self);  // forwarded to the freeze coordinator
@@ -170,10 +174,10 @@ bool start_machine(state_ptr self) {
     std::vector<vcpu_start_listener> observers;
     if (s.perf_sampler) observers.push_back(s.perf_sampler);
     if (s.monitor) observers.push_back(s.monitor);  // learns each thread and the BSP's actor
-    // No watch listener yet: nothing arms watchpoints in a run so far.
+    // The monitor arms the watchpoints and hears their hits.
     auto actor = self->spawn(vcpu_actor, VcpuConfig{s.machine, std::shared_ptr<kvm::Vcpu>(std::move(vcpus[i])),
                                                     s.kicks[i], caf::actor_cast<vm_actor_t>(self), observers,
-                                                    watchpoint_listener{}, s.start});
+                                                    watchpoint_listener{s.monitor}, s.start});
     self->monitor(actor);
     s.vcpus.push_back(actor);
   }

@@ -36,6 +36,7 @@ struct VmConfig {
   std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
   std::chrono::milliseconds monitor_period{0};  ///< guest-memory monitor period; 0: no monitor
+  bool hardware_watchpoints = true;             ///< the monitor also arms the vCPUs' debug registers
   std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
   std::string monitor_unavailable;
   std::vector<WatchConfig> watches;  ///< run --watch (monitor)

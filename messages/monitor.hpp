@@ -50,9 +50,11 @@ struct monitor_sample {
 struct scx_exit_event {
   double at_s = 0;
   uint64_t from = 0, to = 0;
-  std::string via;  ///< how it was seen: "poll" (or "watchpoint")
+  std::string via;  ///< what saw it first: "poll" or "watchpoint" (slot 0 hit)
   guest_kernel::ScxExitInfo info;
   bool froze = false;  ///< this event asked the freeze coordinator for a snapshot
+  int32_t vcpu = -1;   ///< the writer, from a watchpoint hit (-1: not known, e.g. seen by polling only)
+  uint64_t rip = 0;    ///< the instruction after the write (a watchpoint hit's pc); 0: not known
 };
 
 /// A watched kernel word (run --watch, slots 1-3) changed.
@@ -60,8 +62,10 @@ struct watch_event {
   uint32_t slot = 0;
   double at_s = 0;
   uint64_t old_value = 0, new_value = 0;
-  std::string via;  ///< "poll" (or "watchpoint")
+  std::string via;  ///< what saw it first: "poll" or "watchpoint"
   bool froze = false;
+  int32_t vcpu = -1;  ///< the writer, from a watchpoint hit (-1: not known)
+  uint64_t rip = 0;   ///< the instruction after the write; 0: not known
 };
 
 /// One watched word and what became of it.
@@ -98,6 +102,9 @@ struct monitor_report {
   double sampling_s = 0;         ///< host time spent reading guest memory, all samples
   int64_t exit_poll_ms = 0;      ///< the exit kind's polling period (0: not watched)
   std::string exit_watch;        ///< how the exit kind is watched, or why it is not
+  std::string watch_path;        ///< "hardware", "hardware+polling" (armed, never tested) or "polling"
+  std::string watch_path_detail; ///< what was tried and decided: "hardware watchpoints did not fire on this host (...)"
+  uint64_t watchpoint_hits = 0;  ///< hardware hits on any slot
   std::vector<scx_exit_event> exit_events;
   std::vector<watch_summary> watches;
   std::vector<watch_event> watch_events;  ///< bounded (10000); watches[].changes counts all
@@ -155,11 +162,13 @@ typename Inspector::result_type inspect(Inspector& f, monitor_sample& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, scx_exit_event& x) {
-  return f(caf::meta::type_name("scx_exit_event"), x.at_s, x.from, x.to, x.via, x.info, x.froze);
+  return f(caf::meta::type_name("scx_exit_event"), x.at_s, x.from, x.to, x.via, x.info, x.froze, x.vcpu,
+           x.rip);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watch_event& x) {
-  return f(caf::meta::type_name("watch_event"), x.slot, x.at_s, x.old_value, x.new_value, x.via, x.froze);
+  return f(caf::meta::type_name("watch_event"), x.slot, x.at_s, x.old_value, x.new_value, x.via, x.froze,
+           x.vcpu, x.rip);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watch_summary& x) {
@@ -173,7 +182,8 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_report& x) {
   return f(caf::meta::type_name("monitor_report"), x.period_ms, x.available, x.unavailable, x.release, x.banner,
            x.slide, x.page_offset_base, x.five_level, x.located_at_s, x.fields_unavailable, x.samples,
-           x.samples_dropped, x.sampling_s, x.exit_poll_ms, x.exit_watch, x.exit_events,
+           x.samples_dropped, x.sampling_s, x.exit_poll_ms, x.exit_watch, x.watch_path,
+           x.watch_path_detail, x.watchpoint_hits, x.exit_events,
            x.watches, x.watch_events);
 }
 }  // namespace ktstr::msg

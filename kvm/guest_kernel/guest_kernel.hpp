@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -66,7 +67,11 @@ class GuestKernel {
   /// `size` (1, 2, 4, 8) bytes at a kernel-image symbol's link-time address plus the slide
   /// (a watched word); not ok when unreadable.
   Reading read_kernel_value(uint64_t link_address, uint32_t size) const { return space_.read_uint(slid(link_address), size); }
-  /// The exit kind alone (scx_exit_kind, or scx_root->exit_kind): what the exit watch polls.
+  /// Where the exit kind lives now (a 4-byte word): the slid scx_exit_kind (6.12-6.15), or
+  /// &scx_root->exit_kind (6.16+; nullopt while scx_root is NULL or implausible, or when
+  /// this kernel has neither). What slot 0's hardware watchpoint is armed on.
+  std::optional<uint64_t> exit_kind_address() const;
+  /// The exit kind alone (the word at exit_kind_address()): what the exit watch polls.
   Reading read_exit_kind() const;
   /// *scx_exit_info (6.12-6.15): kind, exit_code, reason, msg (bounded), backtrace (<= 64).
   ScxExitInfo read_exit_info() const;

@@ -14,16 +14,19 @@ bool plausible_exit_kind(uint64_t kind) { return kind <= 1 || (kind >= 64 && kin
 
 }  // namespace
 
-Reading GuestKernel::read_exit_kind() const {
+std::optional<uint64_t> GuestKernel::exit_kind_address() const {
   const auto& sym = layout_.symbols;
-  Reading kind;
-  if (sym.scx_exit_kind != 0) {
-    kind = space_.read_u32(slid(sym.scx_exit_kind));
-  } else if (sym.scx_root != 0 && layout_.scx_sched_exit_kind.present()) {
-    const auto root = space_.read_u64(slid(sym.scx_root));
-    if (!root.ok || root.value == 0 || !space_.plausible_pointer(root.value, 8)) return {};
-    kind = space_.read_u32(root.value + layout_.scx_sched_exit_kind.offset);
-  }
+  if (sym.scx_exit_kind != 0) return slid(sym.scx_exit_kind);
+  if (sym.scx_root == 0 || !layout_.scx_sched_exit_kind.present()) return std::nullopt;
+  const auto root = space_.read_u64(slid(sym.scx_root));
+  if (!root.ok || root.value == 0 || !space_.plausible_pointer(root.value, 8)) return std::nullopt;
+  return root.value + layout_.scx_sched_exit_kind.offset;
+}
+
+Reading GuestKernel::read_exit_kind() const {
+  const auto at = exit_kind_address();
+  if (!at) return {};
+  const auto kind = space_.read_u32(*at);
   if (kind.ok && !plausible_exit_kind(kind.value)) return {};
   return kind;
 }

@@ -39,10 +39,13 @@ inline std::vector<uint8_t> fake_bzimage(const FakeBzImageSpec& spec = {}) {
   put16(0x236, spec.xloadflags);
   put32(0x238, 2047);        // cmdline_size
   put32(0x260, 0x100000);    // init_size
-  // 64-bit entry at +0x200 of the protected-mode part: hlt; jmp back to the hlt.
-  b[kernel_offset + 0x200] = 0xF4;
-  b[kernel_offset + 0x201] = 0xEB;
-  b[kernel_offset + 0x202] = 0xFD;
+  // 64-bit entry at +0x200 of the protected-mode part: hlt; jmp back to the hlt. A kernel
+  // part too short to hold it (a truncated image the tests want refused) gets none.
+  if (spec.kernel_bytes >= 0x203) {
+    b[kernel_offset + 0x200] = 0xF4;
+    b[kernel_offset + 0x201] = 0xEB;
+    b[kernel_offset + 0x202] = 0xFD;
+  }
   return b;
 }
 

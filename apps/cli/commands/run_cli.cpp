@@ -55,6 +55,12 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
   cmd->add_option("--watch", run.watches,
                   "watch a kernel data word, SYMBOL[+OFFSET][:LEN][,freeze] (LEN 1/2/4/8, default 8; at most 3): "
                   "each change is a timeline event, and with ,freeze a snapshot");
+  cmd->add_option("--hardware-watchpoints", run.hardware_watchpoints,
+                  "on: the exit kind and the --watch words are also hardware watchpoints (debug registers) on every "
+                  "vCPU, catching a write the instant it happens with the writer's rip; where they do not fire (the "
+                  "nested software-KVM host) or KVM refuses them, the run says so and relies on polling (every 10 ms)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str("on");
   r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   cmd->add_flag("--fail-on-skip", run.fail_on_skip,
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "

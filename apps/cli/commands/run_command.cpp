@@ -86,6 +86,7 @@ fs::path system_map_for(const RunOptions& options, const fs::path& kernel) {
 void add_kernel_layout(VmRunLimits& limits, const RunOptions& options, const KernelFacts& facts) {
   if (options.monitor_period_ms == 0) return;
   limits.monitor_period = std::chrono::milliseconds(options.monitor_period_ms);
+  limits.hardware_watchpoints = options.hardware_watchpoints;
   if (facts.ok) {
     limits.kernel_layout = facts.layout;
   } else {
@@ -94,23 +95,28 @@ void add_kernel_layout(VmRunLimits& limits, const RunOptions& options, const Ker
   }
 }
 
-/// A scheduler error froze the guest: its snapshot becomes dump.json and the BUG SUMMARY,
-/// addresses named through the kernel's symbols moved by the slide the monitor found.
-void add_failure_dump(RunReport& report, const RunObservation& obs, const KernelFacts& facts, const fs::path& out_dir) {
+/// Names a runtime guest kernel address through the kernel's symbols moved by the slide
+/// the monitor found; empty (nothing named) without both.
+BacktraceNamer kernel_namer(const KernelFacts& facts, const RunObservation& obs) {
+  const msg::monitor_report* monitor = obs.finished.monitor ? &*obs.finished.monitor : nullptr;
+  if (!facts.ok || !monitor || !monitor->available) return {};
+  return [&facts, slide = static_cast<uint64_t>(monitor->slide),
+          end = facts.symbols.address_of("_end").value_or(~uint64_t(0))](uint64_t address) -> std::string {
+    constexpr uint64_t kKernelText = 0xffffffff80000000ull;  // __START_KERNEL_map: below it, no kernel symbol
+    if (address < kKernelText) return {};                   // user space
+    const uint64_t link = address - slide;
+    // Past the image: BPF programs, modules; no symbol of the image names them.
+    if (link > end) return "outside the kernel image: BPF or module code";
+    return facts.symbols.symbolize(link);
+  };
+}
+
+/// A scheduler error froze the guest: its snapshot becomes dump.json and the BUG SUMMARY.
+void add_failure_dump(RunReport& report, const RunObservation& obs, const BacktraceNamer& name,
+                      const fs::path& out_dir) {
   const auto* snap = failure_snapshot(obs.snapshots);
   if (!snap) return;
   const msg::monitor_report* monitor = obs.finished.monitor ? &*obs.finished.monitor : nullptr;
-  BacktraceNamer name;
-  if (facts.ok && monitor && monitor->available)
-    name = [&facts, slide = static_cast<uint64_t>(monitor->slide),
-            end = facts.symbols.address_of("_end").value_or(~uint64_t(0))](uint64_t address) -> std::string {
-      constexpr uint64_t kKernelText = 0xffffffff80000000ull;  // __START_KERNEL_map: below it, no kernel symbol
-      if (address < kKernelText) return {};                   // user space
-      const uint64_t link = address - slide;
-      // Past the image: BPF programs, modules; no symbol of the image names them.
-      if (link > end) return "outside the kernel image: BPF or module code";
-      return facts.symbols.symbolize(link);
-    };
   const fs::path path = out_dir / "dump.json";
   std::ofstream(path) << failure_dump_json(*snap, monitor, name).dump(2) << "\n";
   report.bug_summary = bug_summary(*snap, monitor, name);
@@ -256,10 +262,11 @@ int run_main(RunOptions options, const Environment& env) {
   if (obs.kernel && obs.finished.monitor && !confirm_release(*obs.finished.monitor, obs.kernel->release))
     spdlog::warn("{}", obs.finished.monitor->unavailable);
 
-  RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths);
+  const BacktraceNamer name = kernel_namer(facts, obs);
+  RunReport report = make_run_report(options, kernel, kvm::Topology(*spec), obs, paths, name);
   report.json["host"] = host;
   if (scenario) judge_scenario(*scenario, obs, report, options.junit, options.fail_on_skip);
-  add_failure_dump(report, obs, facts, *options.out_dir);
+  add_failure_dump(report, obs, name, *options.out_dir);
   print_run_summary(std::cout, report);
   write_run_json(report, *options.out_dir / "result.json");
   if (!obs.snapshots.empty()) {

@@ -63,6 +63,13 @@ nlohmann::json cpus_json(const std::vector<guest_kernel::CpuSample>& cpus, const
   return out;
 }
 
+/// " by vCPU 1 at 0x... (symbol)" when a watchpoint hit named the writer, else "".
+std::string writer_text(int32_t vcpu, uint64_t rip, const BacktraceNamer& name) {
+  if (vcpu < 0 || rip == 0) return {};
+  const std::string symbol = name ? name(rip) : std::string();
+  return fmt::format(" by vCPU {} at 0x{}{}", vcpu, kvm::to_hex(rip), symbol.empty() ? "" : " (" + symbol + ")");
+}
+
 }  // namespace
 
 nlohmann::json exit_info_json(const guest_kernel::ScxExitInfo& info, const BacktraceNamer& name) {
@@ -82,7 +89,7 @@ nlohmann::json guest_state_json(const msg::guest_state& state) {
   return {{"available", true}, {"sched_ext", scx_json(state.scx)}, {"cpus", cpus_json(state.cpus, state.scx.jiffies)}};
 }
 
-nlohmann::json monitor_json(const msg::monitor_report& r) {
+nlohmann::json monitor_json(const msg::monitor_report& r, const BacktraceNamer& name) {
   nlohmann::json j = {{"period_ms", r.period_ms}, {"available", r.available}};
   j["unavailable"] = r.unavailable.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.unavailable);
   j["kernel"] = {{"release", r.release},
@@ -111,10 +118,23 @@ nlohmann::json monitor_json(const msg::monitor_report& r) {
   j["samples"] = std::move(samples);
   j["exit_poll_ms"] = r.exit_poll_ms;
   j["exit_watch"] = r.exit_watch;
+  j["watch_path"] = r.watch_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.watch_path);
+  j["watch_path_detail"] = r.watch_path_detail;
+  j["watchpoint_hits"] = r.watchpoint_hits;
+  // The writer, where a watchpoint hit named it (polling alone cannot).
+  auto writer = [&name](nlohmann::json& event, int32_t vcpu, uint64_t rip) {
+    event["vcpu"] = vcpu >= 0 ? nlohmann::json(vcpu) : nlohmann::json(nullptr);
+    event["rip"] = rip ? nlohmann::json("0x" + kvm::to_hex(rip)) : nlohmann::json(nullptr);
+    const std::string symbol = rip && name ? name(rip) : std::string();
+    event["rip_symbol"] = symbol.empty() ? nlohmann::json(nullptr) : nlohmann::json(symbol);
+  };
   auto events = nlohmann::json::array();
-  for (const auto& e : r.exit_events)
-    events.push_back({{"at_s", e.at_s}, {"from", exit_kind_name(e.from)}, {"to", exit_kind_name(e.to)},
-                      {"via", e.via}, {"froze", e.froze}, {"info", exit_info_json(e.info)}});
+  for (const auto& e : r.exit_events) {
+    nlohmann::json event = {{"at_s", e.at_s}, {"from", exit_kind_name(e.from)}, {"to", exit_kind_name(e.to)},
+                            {"via", e.via}, {"froze", e.froze}, {"info", exit_info_json(e.info, name)}};
+    writer(event, e.vcpu, e.rip);
+    events.push_back(std::move(event));
+  }
   j["exit_events"] = std::move(events);
   auto watches = nlohmann::json::array();
   for (const auto& w : r.watches)
@@ -122,14 +142,17 @@ nlohmann::json monitor_json(const msg::monitor_report& r) {
                        {"length", w.length}, {"freeze", w.freeze}, {"changes", w.changes}});
   j["watches"] = std::move(watches);
   auto hits = nlohmann::json::array();
-  for (const auto& e : r.watch_events)
-    hits.push_back({{"slot", e.slot}, {"at_s", e.at_s}, {"old", e.old_value}, {"new", e.new_value}, {"via", e.via},
-                    {"froze", e.froze}});
+  for (const auto& e : r.watch_events) {
+    nlohmann::json event = {{"slot", e.slot}, {"at_s", e.at_s}, {"old", e.old_value}, {"new", e.new_value},
+                            {"via", e.via},   {"froze", e.froze}};
+    writer(event, e.vcpu, e.rip);
+    hits.push_back(std::move(event));
+  }
   j["watch_events"] = std::move(hits);
   return j;
 }
 
-std::vector<std::string> monitor_summary(const msg::monitor_report& r) {
+std::vector<std::string> monitor_summary(const msg::monitor_report& r, const BacktraceNamer& name) {
   std::vector<std::string> out;
   if (!r.available) {
     out.push_back(r.unavailable.empty() ? "monitor unavailable" : r.unavailable);
@@ -186,15 +209,18 @@ std::vector<std::string> monitor_summary(const msg::monitor_report& r) {
   if (!r.exit_events.empty()) {
     std::string kinds = "  sched_ext exit kind (" + r.exit_watch + "): " + exit_kind_name(r.exit_events.front().from);
     for (const auto& e : r.exit_events)
-      kinds += fmt::format(" -> {} at {:.2f} s{}", exit_kind_name(e.to), e.at_s, e.froze ? " (froze)" : "");
+      kinds += fmt::format(" -> {} at {:.2f} s{}{}", exit_kind_name(e.to), e.at_s, writer_text(e.vcpu, e.rip, name),
+                           e.froze ? " (froze)" : "");
     out.push_back(kinds);
   }
+  if (!r.watch_path_detail.empty()) out.push_back("  watchpoints: " + r.watch_path_detail);
   for (const auto& w : r.watches) {
     std::string line = fmt::format("  watch {} {} (0x{}, {} bytes): {} change(s)", w.slot, w.spec, kvm::to_hex(w.address),
                                    w.length, w.changes);
     for (const auto& e : r.watch_events)
       if (e.slot == w.slot) {
-        line += fmt::format(", first at {:.2f} s: {} -> {}", e.at_s, e.old_value, e.new_value);
+        line += fmt::format(", first at {:.2f} s: {} -> {}{}", e.at_s, e.old_value, e.new_value,
+                            writer_text(e.vcpu, e.rip, name));
         break;
       }
     out.push_back(std::move(line));

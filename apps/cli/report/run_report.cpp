@@ -108,7 +108,8 @@ nlohmann::json snapshots_json(const std::vector<msg::snapshot>& snaps) {
 }
 
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,
-                          const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths) {
+                          const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths,
+                          const BacktraceNamer& name) {
   RunReport r;
   std::vector<TopologyMismatch> mismatches;
   judge(r, declared, obs, mismatches);
@@ -138,7 +139,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
   j["perf"] = fin.perf ? perf_json(*fin.perf) : nlohmann::json(nullptr);
-  j["monitor"] = fin.monitor ? monitor_json(*fin.monitor) : nlohmann::json(nullptr);
+  j["monitor"] = fin.monitor ? monitor_json(*fin.monitor, name) : nlohmann::json(nullptr);
   j["perf_off"] = obs.perf_off_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.perf_off_reason);
   j["heartbeats"] = {{"count", obs.heartbeat_at_s.size()},
                      {"last_at_s", obs.heartbeat_at_s.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.heartbeat_at_s.back())}};
@@ -147,7 +148,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
   j["panic_lines"] = fin.panic_lines;
   j["console_tail"] = last_lines(fin.console_tail, kEvidenceLines);
   j["logs"] = {{"console", paths.kernel_log.string()}, {"agent", paths.agent_log.string()}};
-  if (fin.monitor) r.monitor_summary = monitor_summary(*fin.monitor);
+  if (fin.monitor) r.monitor_summary = monitor_summary(*fin.monitor, name);
   r.json = std::move(j);
   return r;
 }

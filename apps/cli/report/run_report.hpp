@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli/base/run_options.hpp"
+#include "apps/cli/report/monitor_json.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/verdict/topology_check.hpp"
 #include "kvm/topology.hpp"
@@ -26,8 +27,10 @@ struct RunReport {
   std::vector<std::string> bug_summary;      ///< a scheduler error's failure dump, readable
 };
 
+/// `name` symbolizes guest kernel addresses (exit backtraces, watchpoint writers) when symbols are known.
 RunReport make_run_report(const RunOptions& options, const std::filesystem::path& kernel,
-                          const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths);
+                          const kvm::Topology& declared, const RunObservation& obs, const VmRunPaths& paths,
+                          const BacktraceNamer& name = {});
 void print_run_summary(std::ostream& out, const RunReport& report);
 /// Every snapshot with its registers (snapshots.json).
 nlohmann::json snapshots_json(const std::vector<msg::snapshot>& snapshots);

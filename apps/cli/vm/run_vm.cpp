@@ -100,6 +100,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.kernel_layout = limits.kernel_layout;
     vm_config.monitor_unavailable = limits.monitor_unavailable;
     vm_config.watches = limits.watches;
+    vm_config.hardware_watchpoints = limits.hardware_watchpoints;
     vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
 

@@ -46,6 +46,7 @@ struct VmRunLimits {
   std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
   std::string monitor_unavailable;
   std::vector<actors::WatchConfig> watches;  ///< run --watch, resolved
+  bool hardware_watchpoints = true;
 };
 
 struct VmRunPaths {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "actors/monitor.hpp"
@@ -33,8 +34,25 @@ caf::behavior booting_bsp(caf::event_based_actor* self, std::shared_ptr<std::ato
   };
 }
 
-/// vCPU 0's stand-in on a booted (synthetic) kernel: answers with its LSTAR, CR3, CR4.
-caf::behavior booted_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs) {
+/// What a vCPU stand-in was told about its debug registers.
+struct DebugLog {
+  std::mutex mutex;
+  std::vector<msg::arm_watchpoint> arms;
+  std::vector<uint32_t> disarms;
+  size_t arm_count() {
+    std::lock_guard lock(mutex);
+    return arms.size();
+  }
+};
+
+/// vCPU 0's stand-in on a booted kernel that also takes arm/disarm: it records them and
+/// answers as KVM would (ok, or `refusal` as the error).
+caf::behavior debugging_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs, std::shared_ptr<DebugLog> log,
+                            std::string refusal) {
+  auto answer = [=](uint32_t slot) {
+    self->send(caf::actor_cast<caf::actor>(self->current_sender()),
+               msg::guest_debug_result{0, slot, refusal.empty(), refusal});
+  };
   return {
       [=](actors::monitor_actor_t monitor) { self->send(monitor, msg::vcpu_started{0, 4242}); },
       [=](msg::cpu_state_query& q) {
@@ -46,7 +64,27 @@ caf::behavior booted_bsp(caf::event_based_actor* self, guest_kernel::LocateInput
         s.cr4 = regs.cr4;
         self->send(caf::actor_cast<caf::actor>(self->current_sender()), s);
       },
+      [=](msg::arm_watchpoint& a) {
+        {
+          std::lock_guard lock(log->mutex);
+          log->arms.push_back(a);
+        }
+        answer(a.slot);
+      },
+      [=](msg::disarm_watchpoint& d) {
+        {
+          std::lock_guard lock(log->mutex);
+          log->disarms.push_back(d.slot);
+        }
+        answer(d.slot);
+      },
   };
+}
+
+/// vCPU 0's stand-in on a booted (synthetic) kernel: answers with its LSTAR, CR3, CR4, and
+/// takes the watchpoints it is given.
+caf::behavior booted_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs) {
+  return debugging_bsp(self, regs, std::make_shared<DebugLog>(), std::string());
 }
 
 struct Fixture {
@@ -61,7 +99,7 @@ struct Fixture {
   msg::monitor_report report_of(const actors::monitor_actor_t& monitor) {
     msg::monitor_report out;
     (*probe)->request(monitor, 5s, msg::monitor_report_atom::value)
-        .receive([&](msg::monitor_report& r) { out = std::move(r); }, [&](caf::error&) { FAIL("no report"); });
+        .receive([&](msg::monitor_report& r) { out = std::move(r); }, [&](caf::error& e) { FAIL("no report: " << caf::to_string(e)); });
     return out;
   }
 };
@@ -94,7 +132,7 @@ TEST_CASE("monitor: it keeps asking vCPU 0 while the kernel has not set LSTAR, t
   mc.locate_window = std::chrono::seconds(1);
   mc.view = std::make_shared<actors::GuestView>();
   std::atomic<int> kicks{0};
-  mc.kick_bsp = [&kicks] { ++kicks; };
+  mc.kick = [&kicks](uint32_t vcpu) { kicks += vcpu == 0 ? 1 : 100; };
   auto monitor = f.sys->spawn(actors::monitor_actor, mc);
   auto bsp = f.sys->spawn(booting_bsp, queries);
   caf::anon_send(bsp, monitor);
@@ -249,6 +287,164 @@ TEST_CASE("monitor: a watched kernel word is polled: each change is an event wit
   CHECK(r.watch_events[0].old_value == 0x1'0000'2468ull);
   CHECK(r.watch_events[0].new_value == 0x1'0000'2469ull);
   CHECK(r.watch_events[0].froze);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+/// A one-vCPU monitor on a synthetic kernel whose exit kind starts at DONE, its vCPU 0 a
+/// debugging_bsp; the exit kind's runtime address.
+struct HardwareRun {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  std::shared_ptr<DebugLog> log = std::make_shared<DebugLog>();
+  actors::monitor_actor_t monitor;
+  caf::actor bsp;
+  uint64_t exit_kind = 0;
+
+  explicit HardwareRun(std::chrono::milliseconds exit_poll, std::string refusal = {}, bool hardware = true) {
+    exit_kind = kernel.image_va(kernel.layout.symbols.scx_exit_kind);
+    kernel.write_u32(exit_kind, 1);
+    mc.layout = kernel.layout;
+    mc.memory = kernel.ram;
+    mc.vcpus = 1;
+    mc.period = 50ms;
+    mc.exit_poll = exit_poll;
+    mc.watch_grace = 100ms;
+    mc.hardware_watchpoints = hardware;
+    mc.hardware_off_reason = "hardware watchpoints off (test)";
+    mc.view = std::make_shared<actors::GuestView>();
+    mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
+    monitor = f.sys->spawn(actors::monitor_actor, mc);
+    bsp = f.sys->spawn(debugging_bsp, kernel.input(), log, std::move(refusal));
+    caf::anon_send(bsp, monitor);
+  }
+  ~HardwareRun() {
+    caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+  }
+  std::string next_freeze(std::chrono::milliseconds within) {
+    std::string trigger = "none";
+    (*f.probe)->receive([&](msg::freeze_request& r) { trigger = r.trigger; }, caf::after(within) >> [] {});
+    return trigger;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("monitor: slot 0 is armed on the exit kind's address; a hit is the event at once, naming the writer's "
+          "vCPU and rip, and an error hit asks for the snapshot before any poll could have seen it") {
+  HardwareRun run(2000ms);  // the poll after the baseline comes 2 s later: only the hit can see the change
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(run.log->arm_count() == 1);
+  {
+    std::lock_guard lock(run.log->mutex);
+    CHECK(run.log->arms[0].slot == 0);
+    CHECK(run.log->arms[0].address == run.exit_kind);
+    CHECK(run.log->arms[0].length == 4);
+    CHECK(run.log->arms[0].kind == msg::watch_kind::write);
+  }
+  run.kernel.set_exit_info(1025, 0, "scx_bpf_error", "qmap: enqueue count reached 500", {0xffffffff81100000ull});
+  run.kernel.write_u32(run.exit_kind, 1025);
+  caf::anon_send(run.monitor, msg::watchpoint_hit{0, 0, run.exit_kind, 0xffffffff81234567ull, 0x1, 0.31});
+  CHECK(run.next_freeze(1s) == "scheduler error ERROR_BPF");
+  auto r = run.f.report_of(run.monitor);
+  REQUIRE(r.exit_events.size() == 1);
+  CHECK(r.exit_events[0].via == "watchpoint");
+  CHECK(r.exit_events[0].vcpu == 0);
+  CHECK(r.exit_events[0].rip == 0xffffffff81234567ull);
+  CHECK(r.exit_events[0].at_s == Approx(0.31));
+  CHECK(r.exit_events[0].info.msg == "qmap: enqueue count reached 500");
+  CHECK(r.exit_events[0].froze);
+  CHECK(r.watch_path == "hardware");
+  CHECK(r.watchpoint_hits == 1);
+  CHECK_THAT(r.watch_path_detail, Catch::StartsWith("hardware watchpoints fired (1 hit(s))"));
+}
+
+TEST_CASE("monitor: where armed watchpoints do not fire, a polled change decides it after the grace: the run says "
+          "so, disarms the slots and goes on polling") {
+  HardwareRun run(5ms);
+  std::this_thread::sleep_for(300ms);
+  REQUIRE(run.log->arm_count() == 1);
+  run.kernel.write_u32(run.exit_kind, 0);  // attach: seen by the poll only
+  std::this_thread::sleep_for(400ms);      // past the 100 ms grace
+  run.kernel.write_u32(run.exit_kind, 1026);
+  CHECK(run.next_freeze(1s) == "scheduler error ERROR_STALL");  // polling still catches the error
+  auto r = run.f.report_of(run.monitor);
+  REQUIRE(r.exit_events.size() == 2);
+  CHECK(r.exit_events[0].via == "poll");
+  CHECK(r.exit_events[0].vcpu == -1);
+  CHECK(r.exit_events[1].via == "poll");
+  CHECK(r.watch_path == "polling");
+  CHECK_THAT(r.watch_path_detail, Catch::StartsWith("hardware watchpoints did not fire on this host (slot 0's word changed"));
+  CHECK_THAT(r.watch_path_detail, Catch::EndsWith("polling every 5 ms"));
+  std::lock_guard lock(run.log->mutex);
+  CHECK(run.log->disarms == std::vector<uint32_t>{0});
+}
+
+TEST_CASE("monitor: a vCPU refusing guest debugging leaves polling, with the vCPU's reason in the report") {
+  HardwareRun run(5ms, "KVM_SET_GUEST_DEBUG: Invalid argument");
+  std::this_thread::sleep_for(300ms);
+  run.kernel.write_u32(run.exit_kind, 0);
+  std::this_thread::sleep_for(100ms);
+  auto r = run.f.report_of(run.monitor);
+  REQUIRE(r.exit_events.size() == 1);
+  CHECK(r.exit_events[0].via == "poll");
+  CHECK(r.watch_path == "polling");
+  CHECK(r.watch_path_detail ==
+        "hardware watchpoints unavailable (vCPU 0 refused watchpoint slot 0: KVM_SET_GUEST_DEBUG: Invalid argument): "
+        "polling every 5 ms");
+}
+
+TEST_CASE("monitor: with hardware watchpoints off nothing is armed and the report says why") {
+  HardwareRun run(5ms, {}, false);
+  std::this_thread::sleep_for(300ms);
+  run.kernel.write_u32(run.exit_kind, 0);
+  std::this_thread::sleep_for(100ms);
+  auto r = run.f.report_of(run.monitor);
+  CHECK(run.log->arm_count() == 0);
+  REQUIRE(r.exit_events.size() == 1);
+  CHECK(r.watch_path == "polling");
+  CHECK(r.watch_path_detail == "hardware watchpoints off (test): polling every 5 ms");
+}
+
+TEST_CASE("monitor: a hit on a watched word the poll already reported names that event's writer") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = 1;
+  mc.period = 50ms;
+  mc.exit_poll = 5ms;
+  mc.watch_grace = 500ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  const uint64_t word = kernel.layout.symbols.jiffies_64;
+  mc.watches.push_back({2, "jiffies_64", "jiffies_64", word, 8, false});
+  auto log = std::make_shared<DebugLog>();
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(debugging_bsp, kernel.input(), log, std::string());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(300ms);
+  {
+    std::lock_guard lock(log->mutex);
+    REQUIRE(log->arms.size() == 2);  // slot 0 (exit kind) and slot 2 (the watch)
+    CHECK(log->arms[1].slot == 2);
+    CHECK(log->arms[1].address == kernel.image_va(word));
+    CHECK(log->arms[1].length == 8);
+  }
+  kernel.write_u64(kernel.image_va(word), 0x1'0000'2469ull);
+  std::this_thread::sleep_for(50ms);  // the poll sees it first here
+  caf::anon_send(monitor, msg::watchpoint_hit{2, 0, kernel.image_va(word), 0xffffffff81000abcull, 0x4, 0.35});
+  std::this_thread::sleep_for(50ms);
+  auto r = f.report_of(monitor);
+  REQUIRE(r.watch_events.size() == 1);
+  CHECK(r.watch_events[0].via == "poll");
+  CHECK(r.watch_events[0].vcpu == 0);
+  CHECK(r.watch_events[0].rip == 0xffffffff81000abcull);
+  CHECK(r.watch_path == "hardware");
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }

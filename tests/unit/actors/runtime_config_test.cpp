@@ -55,7 +55,7 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   caf::actor_system_config cfg;
   caf::actor_system sys{actors::configure_runtime(cfg)};
   using block = caf::id_block::ktstr;
-  CHECK(block::end - block::begin == 29);  // one per message struct in messages/*.hpp
+  CHECK(block::end - block::begin == 31);  // one per message struct in messages/*.hpp
   CHECK(unknown_to(sys, typename caf::detail::il_range<block::begin, block::end>::type{}).empty());
 
   msg::run_finished fin;
@@ -75,6 +75,15 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   REQUIRE(back.perf->vcpus.at(0).samples.size() == 1);
   CHECK(back.perf->vcpus[0].samples[0].counters.at(0).value == 7);
   CHECK(out.get_as<msg::guest_stopped>(2).how == msg::guest_stop::reset);
+
+  // The watchpoint messages (between vCPUs and the monitor).
+  auto hw = round_trip(sys, caf::make_message(msg::watchpoint_hit{2, 1, 0xffffffff82000010ull, 0xffffffff81000abcull, 0x4, 1.5},
+                                              msg::guest_debug_result{1, 2, false, "refused"},
+                                              msg::disarm_watchpoint{3}));
+  REQUIRE(hw.match_elements<msg::watchpoint_hit, msg::guest_debug_result, msg::disarm_watchpoint>());
+  CHECK(hw.get_as<msg::watchpoint_hit>(0).rip == 0xffffffff81000abcull);
+  CHECK(hw.get_as<msg::guest_debug_result>(1).error == "refused");
+  CHECK(hw.get_as<msg::disarm_watchpoint>(2).slot == 3);
 
   fin.perf.reset();  // an absent report stays absent
   auto absent = round_trip(sys, caf::make_message(fin));

@@ -46,7 +46,23 @@ TEST_CASE("failure dump: the scheduler error's snapshot, its exit message, symbo
   REQUIRE(lines.size() >= 5);
   CHECK(lines[0] == "=== BUG SUMMARY ===");
   CHECK(lines[1] == "scheduler error ERROR_STALL at 12.55 s: runnable task stall (init[1] failed to run for 7.552s)");
-  CHECK_THAT(lines[3], Catch::Contains("every vCPU frozen at 12.60 s in 4.0 ms"));
-  CHECK(lines[4] == "  vCPU 0: rip 0xffffffff81001234 (scx_watchdog_workfn+0x1c)");
-  CHECK(lines[5] == "  CPU 0: nr_running 2, running kworker/0:1[7]; runnable: init[1] waiting 600 jiffies");
+  CHECK(lines[3] == "  the exit kind change was seen by poll (the writer is not known)");
+  CHECK_THAT(lines[4], Catch::Contains("every vCPU frozen at 12.60 s in 4.0 ms"));
+  CHECK(lines[5] == "  vCPU 0: rip 0xffffffff81001234 (scx_watchdog_workfn+0x1c)");
+  CHECK(lines[6] == "  CPU 0: nr_running 2, running kworker/0:1[7]; runnable: init[1] waiting 600 jiffies");
+  CHECK(j["exit"]["vcpu"].is_null());
+  CHECK(j["exit"]["rip"].is_null());
+
+  // Caught by slot 0's hardware watchpoint: the writer is named.
+  monitor.exit_events[0].via = "watchpoint";
+  monitor.exit_events[0].vcpu = 1;
+  monitor.exit_events[0].rip = 0xffffffff81001234ull;
+  j = failure_dump_json(snaps[1], &monitor, name);
+  CHECK(j["exit"]["via"] == "watchpoint");
+  CHECK(j["exit"]["vcpu"] == 1);
+  CHECK(j["exit"]["rip"] == "0xffffffff81001234");
+  CHECK(j["exit"]["rip_symbol"] == "scx_watchdog_workfn+0x1c");
+  lines = bug_summary(snaps[1], &monitor, name);
+  CHECK(lines[3] == "  the exit kind was written by vCPU 1 at 0xffffffff81001234 (scx_watchdog_workfn+0x1c) (slot 0 "
+                    "hardware watchpoint)");
 }
