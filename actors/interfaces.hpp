@@ -80,7 +80,8 @@ using freeze_requester = caf::typed_actor<caf::reacts_to<msg::freeze_request>>;
 using monitor_actor_t =
     caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
                      caf::reacts_to<msg::exit_poll_atom>, caf::reacts_to<msg::watchpoint_hit>,
-                     caf::reacts_to<msg::guest_debug_result>, caf::reacts_to<msg::cpu_state>, caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
+                     caf::reacts_to<msg::guest_debug_result>, caf::reacts_to<msg::scenario_step>,
+                     caf::reacts_to<msg::cpu_state>, caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
 
 using freeze_coordinator_actor_t = caf::typed_actor<caf::reacts_to<msg::freeze_request>, caf::reacts_to<msg::parked>,
                                                     caf::reacts_to<msg::freeze_deadline>>;
@@ -89,6 +90,7 @@ using vm_actor_t = caf::typed_actor<caf::reacts_to<msg::guest_stopped>, caf::rea
                                     caf::reacts_to<msg::vcpu_exited>, caf::reacts_to<msg::kernel_panic>,
                                     caf::reacts_to<msg::soft_atom>, caf::reacts_to<msg::hard_atom>,
                                     caf::reacts_to<msg::stall>, caf::reacts_to<msg::freeze_request>,
-                                    caf::reacts_to<msg::stop_atom>, caf::reacts_to<msg::rekick_atom>>;
+                                    caf::reacts_to<msg::stop_atom>, caf::reacts_to<msg::rekick_atom>,
+                                    caf::reacts_to<msg::scenario_step>>;
 
 }  // namespace ktstr::actors

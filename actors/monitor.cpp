@@ -66,10 +66,17 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
     const bool exit_known = s.kernel->layout().scx_exit_kind_known();
     if (!exit_known) r.exit_watch = "not watched: no sched_ext exit kind in this kernel";
     else if (s.config.exit_poll.count() <= 0) r.exit_watch = "not watched (exit poll period 0)";
-    else r.exit_watch = "polling the exit kind every " + std::to_string(s.config.exit_poll.count()) + " ms";
-    for (const auto& w : s.config.watches)
-      r.watches.push_back({w.slot, w.spec, w.symbol, w.link_address + static_cast<uint64_t>(at.slide), w.length,
-                           w.freeze, 0});
+    else
+      r.exit_watch = std::string(s.config.hardware_watchpoints ? "slot 0 hardware watchpoint, and " : "") +
+                     "polling the exit kind every " + std::to_string(s.config.exit_poll.count()) + " ms";
+    for (const auto& w : s.config.watches) {
+      msg::watch_summary summary{w.slot, w.spec, w.symbol, w.link_address + static_cast<uint64_t>(at.slide), w.length,
+                                 w.freeze, 0};
+      summary.from_step = w.from_step ? static_cast<int32_t>(*w.from_step) : -1;
+      summary.when = w.when ? w.when->text() : std::string();
+      summary.active_at_s = s.watch_active[&w - s.config.watches.data()] ? r.located_at_s : -1;
+      r.watches.push_back(std::move(summary));
+    }
     s.watch_values.assign(s.config.watches.size(), std::nullopt);
     const bool anything = s.config.exit_poll.count() > 0 && (exit_known || !s.config.watches.empty());
     if (anything) {
@@ -107,7 +114,9 @@ void aim_slots(state_ptr self) {
     if (const auto at = s.kernel->exit_kind_address()) exit_kind = WatchTarget{*at, 4};
   if (s.path->retarget(0, exit_kind)) send_slot(self, 0, exit_kind);
   const auto slide = static_cast<uint64_t>(s.kernel->located().slide);
-  for (const auto& w : s.config.watches) {
+  for (size_t i = 0; i < s.config.watches.size(); ++i) {
+    const auto& w = s.config.watches[i];
+    if (!s.watch_active[i]) continue;  // a scenario's watch op before its step
     const WatchTarget word{w.link_address + slide, w.length};
     if (s.path->retarget(w.slot, word)) send_slot(self, w.slot, word);
   }
@@ -142,6 +151,7 @@ void name_writer(std::vector<Event>& events, const msg::watchpoint_hit& hit, dou
 void look_at_watch(state_ptr self, size_t i, const msg::watchpoint_hit* hit) {
   auto& s = self->state;
   const auto& w = s.config.watches[i];
+  if (!s.watch_active[i]) return;
   const auto value = s.kernel->read_kernel_value(w.link_address, w.length);
   if (!value.ok) return;
   auto& last = s.watch_values[i];
@@ -163,6 +173,10 @@ void look_at_watch(state_ptr self, size_t i, const msg::watchpoint_hit* hit) {
       s.path->on_polled_change(w.slot, e.at_s, poll_period_s(self));
     }
     ++s.report.watches[i].changes;
+    if (w.when && !w.when->holds(value.value)) {  // counted, not an event
+      last = value.value;
+      return;
+    }
     if (w.freeze && s.config.freezer && s.watch_freezes < kMaxWatchFreezes) {
       ++s.watch_freezes;
       e.froze = true;
@@ -338,6 +352,7 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
   if (s.config.period <= std::chrono::milliseconds(0)) s.config.period = std::chrono::milliseconds(100);
   s.report.period_ms = s.config.period.count();
   s.tids.assign(s.config.vcpus, 0);
+  for (const auto& w : s.config.watches) s.watch_active.push_back(!w.from_step);
   if (!s.config.layout) {
     s.given_up = true;
     s.report.unavailable = s.config.unavailable.empty() ? "monitor unavailable: no kernel layout" : s.config.unavailable;
@@ -361,6 +376,20 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
         }
       },
       [=](const msg::watchpoint_hit& hit) { on_hit(self, hit); },
+      // A scenario's watch ops start with their step: from now on their words are watched
+      // (the first look is the baseline, then armed where the hardware path is on).
+      [=](const msg::scenario_step& step) {
+        auto& st = self->state;
+        for (size_t i = 0; i < st.config.watches.size(); ++i) {
+          const auto& w = st.config.watches[i];
+          if (st.watch_active[i] || !w.from_step || *w.from_step > step.index) continue;
+          st.watch_active[i] = true;
+          if (i < st.watch_values.size()) st.watch_values[i].reset();
+          if (i < st.report.watches.size()) st.report.watches[i].active_at_s = seconds_since(st.config.start);
+          spdlog::info("monitor: watching {} from step {}", w.spec, step.index);
+        }
+        if (st.kernel) aim_slots(self);
+      },
       [=](const msg::guest_debug_result& r) {
         auto& st = self->state;
         if (!st.path) return;

@@ -28,6 +28,7 @@
 #include "actors/watch_path.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/guest_kernel/physical_memory.hpp"
+#include "kvm/guest_kernel/word_condition.hpp"
 
 namespace ktstr::actors {
 
@@ -39,6 +40,8 @@ struct WatchConfig {
   uint64_t link_address = 0;  ///< before the KASLR slide
   uint32_t length = 8;        ///< 1, 2, 4 or 8
   bool freeze = false;        ///< each change also asks for a snapshot
+  std::optional<uint32_t> from_step;  ///< a scenario's watch op: watched from that step's start (scenario_step) on
+  std::optional<guest_kernel::WordCondition> when;  ///< a change is an event only when the new value meets it
 };
 
 struct MonitorConfig {
@@ -83,6 +86,7 @@ struct monitor_state {
   bool error_frozen = false;     ///< an error exit already asked for its snapshot
   std::vector<std::optional<uint64_t>> watch_values;  ///< last value per watch (nullopt: none read yet)
   unsigned watch_freezes = 0;                         ///< snapshots the watches asked for
+  std::vector<bool> watch_active;  ///< per watch: false for a scenario's watch op until its step starts
   std::vector<int32_t> tids;  ///< index = vCPU; 0 = not started
   caf::actor bsp;             ///< vCPU 0's actor: the sender of its vcpu_started
   std::vector<caf::actor> vcpus;   ///< index = vCPU: the senders of vcpu_started (who gets arm/disarm)

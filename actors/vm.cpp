@@ -238,6 +238,9 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
         if (self->state.freeze_coordinator) self->send(self->state.freeze_coordinator, std::move(r));
       },
       [=](msg::stop_atom) { begin_stop(self, end_for_stop_request()); },
+      [=](msg::scenario_step& step) {  // the monitor watches a scenario's watch ops from their step on
+        if (self->state.monitor) self->send(self->state.monitor, step);
+      },
       [=](msg::rekick_atom) {
         auto& st = self->state;
         if (st.exited_count == st.vcpus.size()) return;

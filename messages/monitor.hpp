@@ -77,6 +77,15 @@ struct watch_summary {
   uint32_t length = 0;
   bool freeze = false;
   uint64_t changes = 0;  ///< every change seen, also those past the event bound
+  int32_t from_step = -1;   ///< a scenario's watch op: watched from this step on (-1: from the start)
+  std::string when;         ///< a change is an event only when the new value meets this (">= 100"); empty: every change
+  double active_at_s = -1;  ///< when watching began (-1: never, e.g. its step never started)
+};
+
+/// The guest agent started scenario step `index` (the run forwards it through the vm actor
+/// to the monitor: a scenario's watch op is watched from its step on).
+struct scenario_step {
+  uint32_t index = 0;
 };
 
 /// A sampled field this kernel cannot give, and why.
@@ -172,7 +181,12 @@ typename Inspector::result_type inspect(Inspector& f, watch_event& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, watch_summary& x) {
-  return f(caf::meta::type_name("watch_summary"), x.slot, x.spec, x.symbol, x.address, x.length, x.freeze, x.changes);
+  return f(caf::meta::type_name("watch_summary"), x.slot, x.spec, x.symbol, x.address, x.length, x.freeze, x.changes,
+           x.from_step, x.when, x.active_at_s);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, scenario_step& x) {
+  return f(caf::meta::type_name("scenario_step"), x.index);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_unavailable_field& x) {

@@ -29,6 +29,16 @@ cpuset = { cpus = "1" }
 workers = [ { type = "spin", count = 1 } ]
 )";
 
+// The same, and from its second step on the host watches nr_threads, which that step's
+// spawn makes the guest write (fork.c: copy_process).
+constexpr const char* kWatchStep = R"(
+[[step]]
+hold = 0.3
+[[step]]
+ops = [ { op = "watch", word = "nr_threads:4", when = "> 0" },
+        { op = "spawn", cgroup = "cpu1", workers = [ { type = "sleep", count = 2 } ] } ]
+)";
+
 struct MonitoredRun {
   test::CliResult cli;
   nlohmann::json json;
@@ -85,8 +95,8 @@ TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running o
   if (!kernel) test::skip_test("no cached Debian 6.1 kernel (scripts/fetch-kernel.sh)");
   // total_forks counts every fork: the agent's workers make it change.
   auto r = run_monitored("debian61", {"--kernel", kernel->string(), "--scenario",
-                                      write_scenario("pinned-spinners", kPinnedSpinners).string(), "--watch",
-                                      "total_forks:8"});
+                                      write_scenario("pinned-spinners", std::string(kPinnedSpinners) + kWatchStep).string(),
+                                      "--watch", "total_forks:8"});
   INFO(r.cli.output);
   REQUIRE(r.json.is_object());
   check_located(r.json);
@@ -108,11 +118,44 @@ TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running o
   }
   CHECK_THAT(r.cli.output, Catch::Contains("monitor: "));
   // The watch: forks seen as increases of total_forks, in order.
-  REQUIRE(m["watches"].size() == 1);
+  REQUIRE(m["watches"].size() == 2);
   CHECK(m["watches"][0]["symbol"] == "total_forks");
   CHECK(m["watches"][0]["changes"].get<uint64_t>() >= 1);
+  CHECK(m["watches"][0]["from_step"].is_null());
+  // The scenario's watch op: slot 2, from step 1 on (about 1.8 s into the scenario).
+  CHECK(m["watches"][1]["symbol"] == "nr_threads");
+  CHECK(m["watches"][1]["slot"] == 2);
+  CHECK(m["watches"][1]["from_step"] == 1);
+  CHECK(m["watches"][1]["when"] == "> 0");
+  REQUIRE(m["watches"][1]["active_at_s"].is_number());
+  const double active_at = m["watches"][1]["active_at_s"].get<double>();
+  CHECK(m["watches"][1]["changes"].get<uint64_t>() >= 2);  // two sleepers spawned
   REQUIRE(!m["watch_events"].empty());
-  for (const auto& e : m["watch_events"]) CHECK(e["new"].get<uint64_t>() > e["old"].get<uint64_t>());
+  size_t step_events = 0;
+  for (const auto& e : m["watch_events"]) {
+    if (e["slot"] == 1) CHECK(e["new"].get<uint64_t>() > e["old"].get<uint64_t>());
+    if (e["slot"] == 2) {
+      ++step_events;
+      CHECK(e["at_s"].get<double>() >= active_at);
+    }
+  }
+  CHECK(step_events >= 1);
+  // Hardware watchpoints name each write's writer, inside the kernel image: forks are
+  // counted in copy_process. Where they do not fire, the run says so and polls.
+  INFO(m["watch_path_detail"].dump());
+  if (m["watch_path"] == "hardware") {
+    for (const auto& e : m["watch_events"]) {
+      INFO(e.dump());
+      CHECK(e["via"] == "watchpoint");
+      REQUIRE(e["rip_symbol"].is_string());
+      if (e["slot"] == 1) CHECK_THAT(e["rip_symbol"].get<std::string>(), Catch::StartsWith("copy_process"));
+      CHECK_THAT(e["rip_symbol"].get<std::string>(), !Catch::StartsWith("outside the kernel image"));
+    }
+    CHECK_THAT(r.cli.output, Catch::Contains("(copy_process+0x"));  // the summary names the writer too
+  } else {
+    CHECK(m["watch_path"] == "polling");
+    CHECK_THAT(m["watch_path_detail"].get<std::string>(), Catch::StartsWith("hardware watchpoints"));
+  }
   CHECK(m["exit_watch"] == "not watched: no sched_ext exit kind in this kernel");
 }
 
@@ -147,6 +190,22 @@ TEST_CASE("fixture 6.12 (KASLR on) under scx_simple: scx.nr_running goes non-zer
   REQUIRE(kinds.size() >= 2);
   CHECK(kinds.front() == "NONE");
   CHECK(kinds.back() == "DONE");
+  // Slot 0 was armed on every vCPU and the exit kind changed, so the run decided which path
+  // caught it: the hardware (every event then names its writer) or, where the watchpoints do
+  // not fire (this nested host), polling, saying so.
+  INFO(m["watch_path_detail"].dump());
+  const std::string path = m["watch_path"].is_string() ? m["watch_path"].get<std::string>() : "";
+  if (path == "hardware") {
+    CHECK(m["watchpoint_hits"].get<uint64_t>() >= 2);
+    for (const auto& e : m["exit_events"]) CHECK(e["vcpu"].is_number());
+  } else {
+    CHECK(path == "polling");
+    CHECK_THAT(m["watch_path_detail"].get<std::string>(),
+               Catch::StartsWith("hardware watchpoints did not fire on this host") ||
+                   Catch::StartsWith("hardware watchpoints unavailable"));
+    CHECK_THAT(r.cli.output, Catch::Contains("hardware watchpoints"));
+    for (const auto& e : m["exit_events"]) CHECK(e["via"] == "poll");
+  }
   // The host's findings were judged, and found nothing wrong in a passing run.
   bool judged_stall = false;
   for (const auto& f : r.json["scenario"]["findings"])
@@ -182,6 +241,23 @@ TEST_CASE("scx_qmap -t 2 stalls user threads: the monitor predicts the stall, na
   CHECK((*first)["cpu"].is_number());
   CHECK((*first)["at_ms"].get<double>() < left_enabled_s * 1000);
   CHECK_THAT(r.cli.output, Catch::Contains("predicted stall: pid "));
+  // The watchdog's error is ERROR_STALL naming the stalled task; its dump was taken while
+  // the scheduler was still there: the error event (which froze) comes before the
+  // teardown's -> DONE in the timeline.
+  REQUIRE(r.json.contains("dump"));
+  const auto dump = test::read_json(r.json["dump"].get<std::string>());
+  REQUIRE(dump.is_object());
+  CHECK(dump["trigger"] == "scheduler error ERROR_STALL");
+  CHECK(dump["partial"] == false);
+  CHECK_THAT(dump["exit"]["info"]["msg"].get<std::string>(), Catch::Contains("failed to run for"));
+  double froze_at = -1, done_at = -1;
+  for (const auto& e : r.json["monitor"]["exit_events"]) {
+    if (e["froze"] == true) froze_at = e["at_s"].get<double>();
+    if (e["to"] == "DONE") done_at = e["at_s"].get<double>();
+  }
+  REQUIRE(froze_at > 0);
+  if (done_at > 0) CHECK(froze_at < done_at);
+  CHECK(dump["at_s"].get<double>() >= froze_at);
 }
 
 TEST_CASE("scx_qmap -e 500 calls scx_bpf_error: the host sees ERROR_BPF in guest memory, freezes every vCPU for a "
@@ -212,4 +288,15 @@ TEST_CASE("scx_qmap -e 500 calls scx_bpf_error: the host sees ERROR_BPF in guest
   for (const auto& v : dump["vcpus"])
     if (!v["rip_symbol"].get<std::string>().empty()) symbolized = true;
   CHECK(symbolized);
+  // Caught by slot 0 where the hardware watchpoints fire: the writer is sched_ext's error
+  // path (scx_ops_exit_kind's cmpxchg in scx_ops_error_kind and friends), in the image.
+  INFO(r.json["monitor"]["watch_path_detail"].dump());
+  if (r.json["monitor"]["watch_path"] == "hardware") {
+    CHECK(dump["exit"]["via"] == "watchpoint");
+    REQUIRE(dump["exit"]["rip_symbol"].is_string());
+    CHECK_THAT(dump["exit"]["rip_symbol"].get<std::string>(), Catch::StartsWith("scx_"));
+    CHECK_THAT(r.cli.output, Catch::Contains("the exit kind was written by vCPU "));
+  } else {
+    CHECK(dump["exit"]["via"] == "poll");
+  }
 }

@@ -124,6 +124,20 @@ void add_failure_dump(RunReport& report, const RunObservation& obs, const Backtr
   report.json["dump"] = path.string();
 }
 
+/// The words to watch: every --watch, then the scenario's watch ops (each from its step on).
+std::vector<WatchRequest> watch_requests(const RunOptions& options, const Scenario* scenario) {
+  std::vector<WatchRequest> out;
+  for (const auto& text : options.watches) out.push_back({text});
+  if (!scenario) return out;
+  for (uint32_t i = 0; i < scenario->steps.size(); ++i)
+    for (const auto& op : scenario->steps[i].ops) {
+      if (op.kind != StepOp::Kind::watch) continue;
+      out.push_back({op.word + (op.freeze ? ",freeze" : ""), op.where.file + ":" + std::to_string(op.where.line) + ": " +
+                                                                op.where.field + " watch", i, op.when});
+    }
+  return out;
+}
+
 VmRunLimits run_limits(const RunOptions& options, unsigned extra_s) {
   VmRunLimits limits;
   limits.run_deadline = std::chrono::seconds(options.timeout_s + extra_s);
@@ -193,10 +207,12 @@ int run_main(RunOptions options, const Environment& env) {
   KernelFacts facts;
   if (options.monitor_period_ms > 0) facts = load_kernel_facts(env.cache_dir, kernel, system_map_for(options, kernel));
   std::vector<actors::WatchConfig> watches;
-  if (!options.watches.empty()) {
-    if (options.monitor_period_ms == 0) return refuse(exit_watch, "--watch needs the monitor: --monitor-period 0 turns it off");
-    if (!facts.ok) return refuse(exit_watch, "--watch: the monitor cannot read this kernel: " + facts.why);
-    auto resolved = resolve_watches(options.watches, facts.symbols);
+  const auto requests = watch_requests(options, scenario ? &scenario->scenario : nullptr);
+  if (!requests.empty()) {
+    const std::string who = requests.front().origin == "--watch" ? "--watch" : "the scenario's watch op";
+    if (options.monitor_period_ms == 0) return refuse(exit_watch, who + " needs the monitor: --monitor-period 0 turns it off");
+    if (!facts.ok) return refuse(exit_watch, who + ": the monitor cannot read this kernel: " + facts.why);
+    auto resolved = resolve_watches(requests, facts.symbols);
     if (auto* r = std::get_if<Refusal>(&resolved)) return refuse(r->exit_code, r->line);
     watches = std::get<std::vector<actors::WatchConfig>>(resolved);
   }

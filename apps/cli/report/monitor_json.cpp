@@ -139,7 +139,10 @@ nlohmann::json monitor_json(const msg::monitor_report& r, const BacktraceNamer& 
   auto watches = nlohmann::json::array();
   for (const auto& w : r.watches)
     watches.push_back({{"slot", w.slot}, {"spec", w.spec}, {"symbol", w.symbol}, {"address", "0x" + kvm::to_hex(w.address)},
-                       {"length", w.length}, {"freeze", w.freeze}, {"changes", w.changes}});
+                       {"length", w.length}, {"freeze", w.freeze}, {"changes", w.changes},
+                       {"from_step", w.from_step >= 0 ? nlohmann::json(w.from_step) : nlohmann::json(nullptr)},
+                       {"when", w.when.empty() ? nlohmann::json(nullptr) : nlohmann::json(w.when)},
+                       {"active_at_s", w.active_at_s >= 0 ? nlohmann::json(w.active_at_s) : nlohmann::json(nullptr)}});
   j["watches"] = std::move(watches);
   auto hits = nlohmann::json::array();
   for (const auto& e : r.watch_events) {
@@ -215,8 +218,12 @@ std::vector<std::string> monitor_summary(const msg::monitor_report& r, const Bac
   }
   if (!r.watch_path_detail.empty()) out.push_back("  watchpoints: " + r.watch_path_detail);
   for (const auto& w : r.watches) {
-    std::string line = fmt::format("  watch {} {} (0x{}, {} bytes): {} change(s)", w.slot, w.spec, kvm::to_hex(w.address),
-                                   w.length, w.changes);
+    std::string line = fmt::format("  watch {} {} (0x{}, {} bytes", w.slot, w.spec, kvm::to_hex(w.address), w.length);
+    if (w.from_step >= 0)
+      line += w.active_at_s >= 0 ? fmt::format(", from step {} at {:.2f} s", w.from_step, w.active_at_s)
+                                 : fmt::format(", step {} never started: not watched", w.from_step);
+    if (!w.when.empty()) line += ", events when " + w.when;
+    line += fmt::format("): {} change(s)", w.changes);
     for (const auto& e : r.watch_events)
       if (e.slot == w.slot) {
         line += fmt::format(", first at {:.2f} s: {} -> {}{}", e.at_s, e.old_value, e.new_value,

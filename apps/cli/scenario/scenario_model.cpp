@@ -78,6 +78,7 @@ std::string_view to_string(StepOp::Kind kind) {
     case StepOp::Kind::stop: return "stop";
     case StepOp::Kind::move_tasks: return "move_tasks";
     case StepOp::Kind::set_affinity: return "set_affinity";
+    case StepOp::Kind::watch: return "watch";
   }
   return "?";
 }

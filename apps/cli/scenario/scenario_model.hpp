@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kvm/guest_kernel/word_condition.hpp"
 #include "apps/cli/scenario/assertion_thresholds.hpp"
 #include "apps/protocol/plan.hpp"
 #include "apps/protocol/plan_limits.hpp"
@@ -34,6 +35,8 @@ inline constexpr uint32_t kMaxWorkers = protocol::kMaxWorkers;
 inline constexpr uint32_t kMaxCgroups = protocol::kMaxCgroups;
 inline constexpr uint32_t kMaxSteps = protocol::kMaxSteps;
 inline constexpr uint64_t kMaxDurationMs = protocol::kMaxDurationMs;
+/// watch ops in one scenario: the debug registers' user slots (1-3; --watch shares them).
+inline constexpr size_t kMaxScenarioWatches = 3;
 /// A worker group's count: a group can hold every worker of the run, no more.
 inline constexpr uint32_t kMaxGroupCount = protocol::kMaxWorkers;
 
@@ -85,13 +88,19 @@ struct CgroupDecl {
 };
 
 struct StepOp {
-  enum class Kind { add_cgroup, remove_cgroup, set_cpuset, clear_cpuset, spawn, stop, move_tasks, set_affinity };
+  enum class Kind { add_cgroup, remove_cgroup, set_cpuset, clear_cpuset, spawn, stop, move_tasks, set_affinity, watch };
   Kind kind = Kind::add_cgroup;
   std::string cgroup;                      ///< every op but move_tasks ("from" there)
   std::string to;                          ///< move_tasks
   std::optional<CpusetSpec> cpuset;        ///< add_cgroup, set_cpuset, set_affinity
   std::vector<WorkerGroup> workers;        ///< add_cgroup, spawn
   std::optional<std::string> worker_type;  ///< stop: only workers of this type
+  /// watch (host side, not in the plan): a kernel word the monitor watches from this
+  /// step on, SYMBOL[+OFFSET][:LEN] (apps/cli/base/watch_spec), each change an event (only
+  /// those meeting `when`), and with `freeze` a snapshot.
+  std::string word;
+  bool freeze = false;
+  std::optional<guest_kernel::WordCondition> when;
   SourceRef where;
 };
 std::string_view to_string(StepOp::Kind kind);

@@ -1,6 +1,7 @@
 #include "apps/cli/scenario/scenario_parser.hpp"
 
 #include "apps/cli/base/read_file.hpp"
+#include "apps/cli/base/watch_spec.hpp"
 
 #include "apps/protocol/plan.hpp"
 
@@ -346,6 +347,7 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
       {"stop", {Kind::stop, {"op", "cgroup", "type"}}},
       {"move_tasks", {Kind::move_tasks, {"op", "from", "to"}}},
       {"set_affinity", {Kind::set_affinity, {"op", "cgroup", "cpuset"}}},
+      {"watch", {Kind::watch, {"op", "word", "freeze", "when"}}},
   };
   std::string op_name = op_node->as_string()->get();
   auto it = kOps.find(op_name);
@@ -358,6 +360,19 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
   StepOp op;
   op.kind = it->second.first;
   op.where = f.self();
+  if (op.kind == Kind::watch) {
+    op.word = required_name(f, "word");
+    auto spec = parse_watch_spec(op.word);
+    if (auto* why = std::get_if<std::string>(&spec)) f.fail("word", "\"" + op.word + "\": " + *why);
+    if (std::get<WatchSpec>(spec).freeze) f.fail("word", "write freeze = true, not \",freeze\"");
+    op.freeze = f.boolean("freeze").value_or(false);
+    if (auto when = f.string("when")) {
+      op.when = guest_kernel::parse_word_condition(*when);
+      if (!op.when)
+        f.fail("when", "\"" + *when + "\" is not a condition like \">= 100\" (== != < <= > >=, then a number)");
+    }
+    return op;
+  }
   if (op.kind == Kind::move_tasks) {
     op.cgroup = required_name(f, "from");
     op.to = required_name(f, "to");
@@ -507,6 +522,7 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   }
 
   uint64_t at_ms = 0;
+  size_t watches = 0;
   if (auto* steps = top.array("step")) {
     if (steps->size() > kMaxSteps) top.fail("step", std::to_string(steps->size()) + " steps, at most " + std::to_string(kMaxSteps));
     for (size_t i = 0; i < steps->size(); ++i) {
@@ -529,6 +545,9 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
         auto op_path = indexed(st.field("ops"), j);
         step.ops.push_back(parse_op(st, st.table_at(*ops, j, op_path), op_path, names));
         workers += count_workers(step.ops.back().workers);
+        if (step.ops.back().kind == StepOp::Kind::watch && ++watches > kMaxScenarioWatches)
+          step.ops.back().where.fail("more than " + std::to_string(kMaxScenarioWatches) +
+                                     " watch ops (the debug registers have 3 user slots)");
       }
       at_ms += step.hold_ms;
       if (at_ms > s.duration_ms)

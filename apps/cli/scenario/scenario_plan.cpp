@@ -180,6 +180,7 @@ class PlanBuilder {
   wire::Step build_step(const Step& step) {
     std::vector<wire::Op> ops;
     for (const auto& op : step.ops) {
+      if (op.kind == StepOp::Kind::watch) continue;  // host side: the monitor watches from this step on
       auto path = cgroup_path(op.cgroup);
       auto where = [&](std::string_view key) { return SourceRef{op.where.file, op.where.line, op.where.field + "." + std::string(key)}; };
       switch (op.kind) {
@@ -230,6 +231,7 @@ class PlanBuilder {
           move.to = cgroup_path(op.to);
           break;
         }
+        case StepOp::Kind::watch: break;  // the host's monitor watches; nothing for the guest to do
         case StepOp::Kind::set_affinity: {
           auto workers = running_in(op.cgroup, std::nullopt);
           if (workers.empty()) where("cgroup").fail("no running workers in cgroup \"" + op.cgroup + "\" at this step");

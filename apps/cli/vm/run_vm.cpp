@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
+
 #include "actors/runtime_config.hpp"
 #include "actors/unexpected.hpp"
 #include "actors/vm.hpp"
@@ -34,7 +36,8 @@ void log_scenario_progress(const protocol::AgentEvent& event, double at_s) {
   }
 }
 
-void on_event(RunObservation& obs, const msg::agent_line& line, protocol::AgentEvent& parsed) {
+void on_event(RunObservation& obs, const msg::agent_line& line, protocol::AgentEvent& parsed,
+              const std::function<void(uint32_t)>& step_started) {
   std::visit(
       [&](auto& event) {
         using T = std::decay_t<decltype(event)>;
@@ -55,6 +58,7 @@ void on_event(RunObservation& obs, const msg::agent_line& line, protocol::AgentE
         } else if constexpr (std::is_same_v<T, protocol::AgentError>) {
           record(obs.agent_errors, event.message);
         } else {
+          if constexpr (std::is_same_v<T, protocol::StepEvent>) step_started(event.index);
           log_scenario_progress(event, line.at_s);
           if (obs.scenario_events.size() < kMaxScenarioEvents) obs.scenario_events.emplace_back(event);
           else obs.scenario_events_truncated = true;
@@ -65,10 +69,11 @@ void on_event(RunObservation& obs, const msg::agent_line& line, protocol::AgentE
 
 // Each line through the protocol's stream: parsed, and its seq checked against the last,
 // so a line the console dropped or the guest lost shows as a protocol error.
-void on_agent_line(RunObservation& obs, protocol::AgentStream& stream, const msg::agent_line& line) {
+void on_agent_line(RunObservation& obs, protocol::AgentStream& stream, const msg::agent_line& line,
+                   const std::function<void(uint32_t)>& step_started) {
   for (auto& parsed : stream.line(line.line)) {
     if (auto* err = std::get_if<protocol::ProtocolError>(&parsed)) record(obs.protocol_errors, err->message);
-    else on_event(obs, line, std::get<protocol::AgentEvent>(parsed));
+    else on_event(obs, line, std::get<protocol::AgentEvent>(parsed), step_started);
   }
 }
 
@@ -108,7 +113,9 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     // against a bug in it, so that the CLI never hangs.
     bool finished = false;
     self->receive_while([&] { return !finished; })(
-        [&](msg::agent_line& line) { on_agent_line(obs, agent_stream, line); },
+        [&](msg::agent_line& line) {
+          on_agent_line(obs, agent_stream, line, [&](uint32_t step) { self->send(vm, msg::scenario_step{step}); });
+        },
         [&](msg::snapshot& snap) {
           spdlog::info("freeze {} ({}): {} vCPU(s) parked in {:.1f} ms{}", snap.id, snap.trigger, snap.vcpus.size(),
                        snap.latency_s * 1e3, snap.partial ? " (partial)" : "");

@@ -448,3 +448,59 @@ TEST_CASE("monitor: a hit on a watched word the poll already reported names that
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("monitor: a scenario's watch op is watched only from its step on, and with a condition only changes "
+          "meeting it are events (all are counted)") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = 1;
+  mc.period = 50ms;
+  mc.exit_poll = 5ms;
+  mc.view = std::make_shared<actors::GuestView>();
+  const uint64_t word = kernel.layout.symbols.jiffies_64;
+  actors::WatchConfig w{1, "jiffies_64", "jiffies_64", word, 8, false};
+  w.from_step = 1;
+  w.when = guest_kernel::parse_word_condition(">= 0x100002470");
+  mc.watches.push_back(w);
+  auto log = std::make_shared<DebugLog>();
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(debugging_bsp, kernel.input(), log, std::string());
+  caf::anon_send(bsp, monitor);
+  std::this_thread::sleep_for(300ms);
+  const uint64_t va = kernel.image_va(word);
+  kernel.write_u64(va, 0x1'0000'2469ull);  // before its step: not watched
+  std::this_thread::sleep_for(50ms);
+  caf::anon_send(monitor, msg::scenario_step{0});
+  std::this_thread::sleep_for(50ms);
+  {
+    std::lock_guard lock(log->mutex);
+    REQUIRE(log->arms.size() == 1);  // the exit kind only: step 0 is not the watch's step
+    CHECK(log->arms[0].slot == 0);
+  }
+  caf::anon_send(monitor, msg::scenario_step{1});
+  std::this_thread::sleep_for(50ms);
+  {
+    std::lock_guard lock(log->mutex);
+    REQUIRE(log->arms.size() == 2);  // armed with its step
+    CHECK(log->arms[1].slot == 1);
+    CHECK(log->arms[1].address == va);
+  }
+  kernel.write_u64(va, 0x1'0000'246Full);  // below the condition: counted, no event
+  std::this_thread::sleep_for(50ms);
+  kernel.write_u64(va, 0x1'0000'2471ull);  // meets it
+  std::this_thread::sleep_for(50ms);
+  auto r = f.report_of(monitor);
+  REQUIRE(r.watches.size() == 1);
+  CHECK(r.watches[0].from_step == 1);
+  CHECK(r.watches[0].when == ">= 4294976624");
+  CHECK(r.watches[0].active_at_s > 0.3);
+  CHECK(r.watches[0].changes == 2);
+  REQUIRE(r.watch_events.size() == 1);
+  CHECK(r.watch_events[0].old_value == 0x1'0000'246Full);
+  CHECK(r.watch_events[0].new_value == 0x1'0000'2471ull);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}

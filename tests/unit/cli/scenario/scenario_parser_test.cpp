@@ -195,3 +195,45 @@ TEST_CASE("each kind of bad file names file, line and field") {
 TEST_CASE("an unreadable file is one error line") {
   CHECK_THROWS_WITH(parse_scenario_file("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot read the scenario file");
 }
+
+TEST_CASE("a watch op: a kernel word the host watches from its step on, with an optional condition; not in the "
+          "guest's plan") {
+  const std::string body = std::string(kHeader) +
+                           "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\" } ]\n"  // lines 3-5
+                           "[[step]]\nhold = 0.5\n"                                          // lines 6-7
+                           "[[step]]\n";                                                     // line 8
+  auto s = parse_scenario(body + "ops = [ { op = \"watch\", word = \"total_forks:8\", freeze = true, when = \">= 0x40\" } ]\n",
+                          "t.toml");
+  REQUIRE(s.steps.size() == 2);
+  REQUIRE(s.steps[1].ops.size() == 1);
+  const auto& op = s.steps[1].ops[0];
+  CHECK(op.kind == StepOp::Kind::watch);
+  CHECK(op.word == "total_forks:8");
+  CHECK(op.freeze);
+  REQUIRE(op.when);
+  CHECK(op.when->text() == ">= 64");
+  CHECK(op.when->holds(64));
+  CHECK_FALSE(op.when->holds(63));
+  CHECK(op.where.line == 9);
+  CHECK(op.where.field == "step[1].ops[0]");
+  // The guest's plan has the step (indices match the file) without the watch.
+  auto plan = make_plan(s, ktstr::kvm::Topology(ktstr::kvm::TopologySpec{1, 1, 2, 1}), std::nullopt);
+  REQUIRE(plan["steps"].size() == 2);
+  CHECK(plan["steps"][1]["ops"].empty());
+
+  SECTION("errors name the field") {
+    CHECK(parse_error(body + "ops = [ { op = \"watch\" } ]\n") == "t.toml:9: step[1].ops[0].word: missing");
+    CHECK(parse_error(body + "ops = [ { op = \"watch\", word = \"total_forks:3\" } ]\n") ==
+          "t.toml:9: step[1].ops[0].word: \"total_forks:3\": the length after ':' is 1, 2, 4 or 8 bytes");
+    CHECK(parse_error(body + "ops = [ { op = \"watch\", word = \"total_forks,freeze\" } ]\n") ==
+          "t.toml:9: step[1].ops[0].word: write freeze = true, not \",freeze\"");
+    CHECK(parse_error(body + "ops = [ { op = \"watch\", word = \"total_forks\", when = \"about 3\" } ]\n") ==
+          "t.toml:9: step[1].ops[0].when: \"about 3\" is not a condition like \">= 100\" (== != < <= > >=, then a "
+          "number)");
+    CHECK(parse_error(body + "ops = [ { op = \"watch\", word = \"total_forks\", cgroup = \"a\" } ]\n") ==
+          "t.toml:9: step[1].ops[0].cgroup: unknown key (expected one of: op, word, freeze, when)");
+    CHECK(parse_error(body + "ops = [ { op = \"watch\", word = \"a\" }, { op = \"watch\", word = \"b\" },\n"
+                             "        { op = \"watch\", word = \"c\" }, { op = \"watch\", word = \"d\" } ]\n") ==
+          "t.toml:10: step[1].ops[3]: more than 3 watch ops (the debug registers have 3 user slots)");
+  }
+}

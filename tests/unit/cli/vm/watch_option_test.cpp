@@ -55,7 +55,27 @@ TEST_CASE("run --watch: malformed, unknown, per-CPU, misaligned, past the symbol
   CHECK_THAT(refusal({"total_forks+2:4"}), Catch::Contains("is not aligned to its length 4"));
   CHECK_THAT(refusal({"nr_threads+8:8"}), Catch::Contains("run past the end of nr_threads"));
   CHECK_THAT(refusal({"total_forks", "total_forks", "total_forks", "total_forks"}),
-             Catch::Contains("at most 3 (slots 1-3; slot 0 watches the sched_ext exit kind), 4 given"));
+             Catch::Contains("at most 3 watched words (slots 1-3; slot 0 watches the sched_ext exit kind), 4 given"));
+}
+
+TEST_CASE("a scenario's watch op resolves with its step and condition, and a refusal names its place in the file") {
+  std::vector<WatchRequest> requests{{"total_forks"},
+                                     {"nr_threads:4", "t.toml:9: step[1].ops[0] watch", 1,
+                                      guest_kernel::parse_word_condition("> 3")}};
+  auto r = resolve_watches(requests, symbols());
+  REQUIRE(std::holds_alternative<std::vector<actors::WatchConfig>>(r));
+  const auto& w = std::get<std::vector<actors::WatchConfig>>(r);
+  REQUIRE(w.size() == 2);
+  CHECK_FALSE(w[0].from_step);
+  CHECK(w[1].slot == 2);
+  CHECK(w[1].from_step == 1u);
+  REQUIRE(w[1].when);
+  CHECK(w[1].when->text() == "> 3");
+  requests[1].text = "nosuch:4";
+  auto refused = resolve_watches(requests, symbols());
+  REQUIRE(std::holds_alternative<Refusal>(refused));
+  CHECK(std::get<Refusal>(refused).line == "t.toml:9: step[1].ops[0] watch nosuch:4: no symbol nosuch in this kernel "
+                                           "(see `ktstr-actors kernel inspect`)");
 }
 
 TEST_CASE("run --watch on a real kernel: an unknown symbol is refused before boot with one line and exit 85") {
