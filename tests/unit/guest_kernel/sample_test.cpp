@@ -212,8 +212,14 @@ TEST_CASE("a 6.16-like kernel: the exit kind and the ops name come from *scx_roo
   CHECK_FALSE(x.enable_state.ok);
   CHECK(g.unavailable().count("enable_state") == 1);
   CHECK(g.unavailable().count("exit_kind") == 0);
+  // Slot 0 is aimed at scx_root->exit_kind, and follows scx_root.
+  CHECK(g.exit_kind_address() == sch + 0x200);
+  k.write_u64(k.image_va(s.scx_root), sch + 0x1000);
+  CHECK(g.exit_kind_address() == sch + 0x1200);
+  k.write_u64(k.image_va(s.scx_root), sch);
 
   k.write_u64(k.image_va(s.scx_root), 0);
+  CHECK_FALSE(g.exit_kind_address());  // no scheduler: nothing to watch
   x = g.sample_scx();
   CHECK_FALSE(x.exit_kind.ok);
   CHECK(x.ops_name_ok);
@@ -229,6 +235,7 @@ TEST_CASE("the exit kind and the exit info (kind, code, reason, message, backtra
   using namespace ktstr::guest_kernel::testing;
   SyntheticKernel k;
   auto kernel = GuestKernel::locate(k.layout, k.ram, k.input());
+  CHECK(kernel.exit_kind_address() == k.image_va(k.layout.symbols.scx_exit_kind));  // 6.12: the global
   CHECK(kernel.read_exit_kind().ok);
   CHECK(kernel.read_exit_kind().value == 0);
   auto none = kernel.read_exit_info();
