@@ -170,7 +170,10 @@ class Renderer {
     const size_t shown = std::min<size_t>(a->nelems, limits_.max_array_elems);
     for (size_t i = 0; i < shown; ++i) {
       value(fmt::format("{}[{}]", name, i), a->type, (offset + i * static_cast<uint64_t>(elem)) * 8, 0, depth + 1);
-      if (full()) break;
+      if (full() && i + 1 < a->nelems) {
+        out_.truncated = true;
+        break;
+      }
     }
     if (a->nelems > shown) {
       out_.truncated = true;
@@ -180,7 +183,11 @@ class Renderer {
 
   void composite(const std::string& name, const btf_type* t, uint64_t bit_offset, int depth) {
     const btf_member* m = btf_members(t);
-    for (uint16_t i = 0; i < btf_vlen(t) && !full(); ++i, ++m) {
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++m) {
+      if (full()) {
+        out_.truncated = true;
+        break;
+      }
       const char* n = btf__name_by_offset(btf_, m->name_off);
       value(member_name(name, n), m->type, bit_offset + btf_member_bit_offset(t, i), btf_member_bitfield_size(t, i),
             depth + 1);
@@ -190,7 +197,11 @@ class Renderer {
 
   void datasec(const std::string& name, const btf_type* t, uint64_t offset, int depth) {
     const btf_var_secinfo* v = btf_var_secinfos(t);
-    for (uint16_t i = 0; i < btf_vlen(t) && !full(); ++i, ++v) {
+    for (uint16_t i = 0; i < btf_vlen(t); ++i, ++v) {
+      if (full()) {
+        out_.truncated = true;
+        break;
+      }
       const btf_type* var = btf__type_by_id(btf_, v->type);
       const char* n = var ? btf__name_by_offset(btf_, var->name_off) : nullptr;
       const std::string var_name = member_name(name, n && *n ? n : "?");
