@@ -9,6 +9,17 @@ namespace ktstr::guest_kernel {
 namespace {
 
 constexpr int kMaxDepth = 12;       // nesting of structs and arrays
+constexpr size_t kMaxName = 64;     // bytes of one BTF name shown
+
+/// A name from the (untrusted) BTF string section: printable ASCII only, bounded.
+std::string safe_name(const char* n) {
+  std::string out;
+  for (size_t i = 0; n && n[i] && i < kMaxName; ++i) {
+    const auto c = static_cast<unsigned char>(n[i]);
+    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+  }
+  return out;
+}
 constexpr int kMaxModifiers = 32;   // typedef/const/volatile chains
 
 uint64_t load(std::span<const uint8_t> bytes, size_t offset, size_t size) {
@@ -84,7 +95,7 @@ class Renderer {
 
   std::string member_name(const std::string& prefix, const char* n) const {
     if (!n || !*n) return prefix;  // anonymous struct/union: its members join the outer name
-    return prefix.empty() ? std::string(n) : prefix + "." + n;
+    return prefix.empty() ? safe_name(n) : prefix + "." + safe_name(n);
   }
 
   std::string integer(const btf_type* t, uint64_t bit_offset, uint32_t bitfield) {
@@ -118,12 +129,12 @@ class Renderer {
       const struct btf_enum* e = btf_enum(t);
       for (uint16_t i = 0; i < btf_vlen(t); ++i, ++e)
         if (static_cast<uint32_t>(e->val) == static_cast<uint32_t>(raw))
-          if (const char* n = btf__name_by_offset(btf_, e->name_off); n && *n) return n;
+          if (const char* n = btf__name_by_offset(btf_, e->name_off); n && *n) return safe_name(n);
     } else {
       const struct btf_enum64* e = btf_enum64(t);
       for (uint16_t i = 0; i < btf_vlen(t); ++i, ++e)
         if (btf_enum64_value(e) == raw)
-          if (const char* n = btf__name_by_offset(btf_, e->name_off); n && *n) return n;
+          if (const char* n = btf__name_by_offset(btf_, e->name_off); n && *n) return safe_name(n);
     }
     return std::to_string(raw);
   }

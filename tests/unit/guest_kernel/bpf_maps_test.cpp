@@ -295,5 +295,11 @@ TEST_CASE("btf render: scalars, enums, pointers, bitfields, nested structs, and 
   r = render_btf_value(b, outer, v, {.max_fields = 2});
   CHECK(r.fields.size() == 2);
   CHECK(r.truncated);
+  // Names come from the guest: what is not printable is shown as '?', so the JSON stays valid.
+  const int odd = btf__add_struct(b, "odd", 1);
+  REQUIRE(btf__add_field(b, "bad\xff\x01name", u8, 0, 0) == 0);
+  r = render_btf_value(b, odd, v);
+  REQUIRE(r.fields.size() == 1);
+  CHECK(r.fields[0].name == "bad??name");
   btf__free(b);
 }
