@@ -21,7 +21,9 @@ msg::guest_state GuestView::read() const {
     out.unavailable = unavailable_;
   }
   if (!kernel) return out;
-  return read_guest_state(*kernel);
+  out = read_guest_state(*kernel);
+  out.bpf = kernel->read_bpf_maps();  // at a freeze only: the periodic samples leave it out
+  return out;
 }
 
 msg::guest_state read_guest_state(const guest_kernel::GuestKernel& kernel) {

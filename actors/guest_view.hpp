@@ -17,7 +17,7 @@ class GuestView {
   void set(std::shared_ptr<const guest_kernel::GuestKernel> kernel);
   /// Why nothing is located (yet): said by a freeze that could not read the state.
   void set_unavailable(std::string why);
-  /// Every online CPU's runqueue and the sched_ext globals, or why not.
+  /// Every online CPU's runqueue, the sched_ext globals and the BPF maps, or why not.
   msg::guest_state read() const;
 
  private:
@@ -26,7 +26,8 @@ class GuestView {
   std::string unavailable_ = "monitor unavailable: the kernel was not located in guest memory yet";
 };
 
-/// One look at every online CPU and the sched_ext globals of a located kernel.
+/// One look at every online CPU and the sched_ext globals of a located kernel (not the BPF
+/// maps: GuestView::read adds them at a freeze).
 msg::guest_state read_guest_state(const guest_kernel::GuestKernel& kernel);
 
 }  // namespace ktstr::actors

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kvm/guest_kernel/bpf_maps.hpp"
 #include "kvm/guest_kernel/cpu_sample.hpp"
 
 namespace ktstr::msg {
@@ -27,12 +28,14 @@ struct cpu_state {
 };
 
 /// The guest's scheduler state at one moment: every online CPU's runqueue and the
-/// sched_ext globals; or why it could not be read.
+/// sched_ext globals; or why it could not be read. A freeze also reads the BPF maps
+/// (bpf.ok false with bpf.unavailable saying why, e.g. in a periodic sample: not read).
 struct guest_state {
   bool ok = false;
   std::string unavailable;  ///< when !ok: "monitor unavailable: ..."
   guest_kernel::ScxGlobals scx;
   std::vector<guest_kernel::CpuSample> cpus;
+  guest_kernel::BpfState bpf;
 };
 
 /// One periodic sample, taken without stopping the guest.
@@ -158,12 +161,30 @@ typename Inspector::result_type inspect(Inspector& f, ScxGlobals& x) {
   return f(caf::meta::type_name("scx_globals"), x.jiffies, x.enable_state, x.exit_kind, x.watchdog_timeout,
            x.ops_name_ok, x.ops_name);
 }
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, RenderedField& x) {
+  return f(caf::meta::type_name("rendered_field"), x.name, x.value);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, BpfEntry& x) {
+  return f(caf::meta::type_name("bpf_entry"), x.key, x.value, x.truncated);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, BpfMap& x) {
+  return f(caf::meta::type_name("bpf_map"), x.address, x.id, x.name, x.type, x.type_name, x.key_size, x.value_size,
+           x.max_entries, x.map_flags, x.btf_key_type_id, x.btf_value_type_id, x.btf, x.btf_note, x.entries_walked,
+           x.entries, x.entries_truncated, x.entries_note);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, BpfState& x) {
+  return f(caf::meta::type_name("bpf_state"), x.ok, x.unavailable, x.maps, x.maps_seen, x.problems);
+}
 }  // namespace ktstr::guest_kernel
 
 namespace ktstr::msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_state& x) {
-  return f(caf::meta::type_name("guest_state"), x.ok, x.unavailable, x.scx, x.cpus);
+  return f(caf::meta::type_name("guest_state"), x.ok, x.unavailable, x.scx, x.cpus, x.bpf);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, monitor_sample& x) {

@@ -133,7 +133,10 @@ FieldLookup BtfLayout::member(std::string_view path) const {
     id = f->type_id;
     owner = parts[i];
   }
-  const long long size = btf__resolve_size(btf_, id);
+  long long size = btf__resolve_size(btf_, id);
+  if (size == 0)  // a flexible array member (char key[]): its offset, and one element's size
+    if (const btf_type* a = skip_modifiers(btf_, id); a && btf_is_array(a) && btf_array(a)->nelems == 0)
+      size = btf__resolve_size(btf_, btf_array(a)->type);
   if (size <= 0 || size > UINT32_MAX || bits / 8 > UINT32_MAX) return {{}, p + ": member has no size in BTF"};
   return {{static_cast<uint32_t>(bits / 8), static_cast<uint32_t>(size)}, {}};
 }

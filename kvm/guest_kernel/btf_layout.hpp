@@ -34,7 +34,8 @@ class BtfLayout {
   size_t raw_size() const { return raw_size_; }
   uint32_t type_count() const;
 
-  /// "rq.scx.local_dsq.nr": the first component names a struct or union.
+  /// "rq.scx.local_dsq.nr": the first component names a struct or union. A flexible array
+  /// member ("htab_elem.key", char key[]) resolves to its offset and one element's size.
   FieldLookup member(std::string_view path) const;
   /// The first of several spellings that exists ("rq.cfs.h_nr_queued", "rq.cfs.h_nr_running").
   FieldLookup first_member(std::initializer_list<std::string_view> paths) const;

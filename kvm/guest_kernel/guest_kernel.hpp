@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kvm/guest_kernel/bpf_maps.hpp"
 #include "kvm/guest_kernel/cpu_sample.hpp"
 #include "kvm/guest_kernel/kernel_address_space.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
@@ -75,6 +76,10 @@ class GuestKernel {
   Reading read_exit_kind() const;
   /// *scx_exit_info (6.12-6.15): kind, exit_code, reason, msg (bounded), backtrace (<= 64).
   ScxExitInfo read_exit_info() const;
+  /// Every BPF map in map_idr (at most kBpfMaxMaps): metadata, and the entries of array and
+  /// hash maps rendered with the program's BTF (bpf_maps.hpp: the caps). Slow next to a
+  /// sample (BTF parsing): meant for a freeze, not for every sample.
+  BpfState read_bpf_maps() const;
   /// Reasons for fields this kernel cannot give (from layout.missing and what locate found), by field name:
   /// e.g. {"scx_nr_running", "rq.scx: not in this kernel's BTF"}. Stable names: nr_running, cfs_h_nr_queued, scx_nr_running,
   /// local_dsq_nr, scx_flags, clock, curr, runnable, jiffies, enable_state, exit_kind, watchdog_timeout, ops_name.

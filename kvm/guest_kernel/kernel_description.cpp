@@ -47,6 +47,10 @@ void fill_fields(KernelLayout& layout, const BtfLayout& btf) {
     layout.rq.size = *size;
   else
     layout.missing["rq"] = "no struct rq in BTF";
+  if (auto size = btf.struct_size("bucket"))
+    layout.bpf.bucket_size = *size;
+  else
+    layout.missing["bucket"] = "no struct bucket (BPF hash map) in BTF";
 }
 
 /// Per-CPU placement: zero-based (<= 6.14) iff __per_cpu_start is 0; runqueues from the

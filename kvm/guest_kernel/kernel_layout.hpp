@@ -38,6 +38,7 @@ struct KernelLayout {
     uint64_t scx_ops = 0;                   ///< struct sched_ext_ops (6.12-6.15)
     uint64_t scx_exit_info = 0;             ///< struct scx_exit_info * (6.12-6.15)
     uint64_t scx_root = 0;                  ///< 6.16+
+    uint64_t map_idr = 0;                   ///< struct idr of every BPF map (kernel/bpf/syscall.c)
   } symbols;
 
   /// Per-CPU variables: offset within a CPU's area when `percpu_zero_based` (<= 6.14),
@@ -63,6 +64,21 @@ struct KernelLayout {
   struct ExitInfo {
     Field kind, exit_code, reason, bt, bt_len, msg;
   } exit_info;
+  /// BPF maps (kernel/bpf/): the map_idr xarray, struct bpf_map, the array and hash map
+  /// containers, and the program BTF a map points at. A flexible array member (bpf_array.value,
+  /// htab_elem.key) resolves to its offset and the size of one element.
+  struct Bpf {
+    Field idr_xa_head;                 ///< idr.idr_rt.xa_head
+    Field xa_node_shift, xa_node_slots;
+    Field map_name, map_type, key_size, value_size, max_entries, map_flags, id, btf, btf_key_type_id,
+        btf_value_type_id;
+    Field array_map, array_elem_size, array_value;  ///< bpf_array.{map, elem_size, value}
+    Field btf_data, btf_data_size;                  ///< struct btf
+    Field htab_map, htab_buckets, htab_n_buckets;   ///< struct bpf_htab
+    Field bucket_head;                              ///< bucket.head.first
+    Field elem_hash_node, elem_key;                 ///< htab_elem.{hash_node.next, key}
+    uint32_t bucket_size = 0;                       ///< sizeof(struct bucket)
+  } bpf;
 
   /// What could not be found, and why ("rq.scx: no such member in BTF"): the readers
   /// report the dependent fields as unavailable with this reason.

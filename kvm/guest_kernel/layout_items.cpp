@@ -21,6 +21,7 @@ const std::vector<SymbolItem>& symbol_items() {
       {"scx_ops", {"scx_ops"}, &S::scx_ops},
       {"scx_root", {"scx_root"}, &S::scx_root},
       {"scx_exit_info", {"scx_exit_info"}, &S::scx_exit_info},
+      {"map_idr", {"map_idr"}, &S::map_idr},
   };
   return items;
 }
@@ -54,6 +55,30 @@ const std::vector<FieldItem>& field_items() {
       {"scx_exit_info.bt", {"scx_exit_info.bt"}, [](L& l) -> Field& { return l.exit_info.bt; }},
       {"scx_exit_info.bt_len", {"scx_exit_info.bt_len"}, [](L& l) -> Field& { return l.exit_info.bt_len; }},
       {"scx_exit_info.msg", {"scx_exit_info.msg"}, [](L& l) -> Field& { return l.exit_info.msg; }},
+      {"idr.idr_rt.xa_head", {"idr.idr_rt.xa_head"}, [](L& l) -> Field& { return l.bpf.idr_xa_head; }},
+      {"xa_node.shift", {"xa_node.shift"}, [](L& l) -> Field& { return l.bpf.xa_node_shift; }},
+      {"xa_node.slots", {"xa_node.slots"}, [](L& l) -> Field& { return l.bpf.xa_node_slots; }},
+      {"bpf_map.name", {"bpf_map.name"}, [](L& l) -> Field& { return l.bpf.map_name; }},
+      {"bpf_map.map_type", {"bpf_map.map_type"}, [](L& l) -> Field& { return l.bpf.map_type; }},
+      {"bpf_map.key_size", {"bpf_map.key_size"}, [](L& l) -> Field& { return l.bpf.key_size; }},
+      {"bpf_map.value_size", {"bpf_map.value_size"}, [](L& l) -> Field& { return l.bpf.value_size; }},
+      {"bpf_map.max_entries", {"bpf_map.max_entries"}, [](L& l) -> Field& { return l.bpf.max_entries; }},
+      {"bpf_map.map_flags", {"bpf_map.map_flags"}, [](L& l) -> Field& { return l.bpf.map_flags; }},
+      {"bpf_map.id", {"bpf_map.id"}, [](L& l) -> Field& { return l.bpf.id; }},
+      {"bpf_map.btf", {"bpf_map.btf"}, [](L& l) -> Field& { return l.bpf.btf; }},
+      {"bpf_map.btf_key_type_id", {"bpf_map.btf_key_type_id"}, [](L& l) -> Field& { return l.bpf.btf_key_type_id; }},
+      {"bpf_map.btf_value_type_id", {"bpf_map.btf_value_type_id"}, [](L& l) -> Field& { return l.bpf.btf_value_type_id; }},
+      {"bpf_array.map", {"bpf_array.map"}, [](L& l) -> Field& { return l.bpf.array_map; }},
+      {"bpf_array.elem_size", {"bpf_array.elem_size"}, [](L& l) -> Field& { return l.bpf.array_elem_size; }},
+      {"bpf_array.value", {"bpf_array.value"}, [](L& l) -> Field& { return l.bpf.array_value; }},
+      {"btf.data", {"btf.data"}, [](L& l) -> Field& { return l.bpf.btf_data; }},
+      {"btf.data_size", {"btf.data_size"}, [](L& l) -> Field& { return l.bpf.btf_data_size; }},
+      {"bpf_htab.map", {"bpf_htab.map"}, [](L& l) -> Field& { return l.bpf.htab_map; }},
+      {"bpf_htab.buckets", {"bpf_htab.buckets"}, [](L& l) -> Field& { return l.bpf.htab_buckets; }},
+      {"bpf_htab.n_buckets", {"bpf_htab.n_buckets"}, [](L& l) -> Field& { return l.bpf.htab_n_buckets; }},
+      {"bucket.head.first", {"bucket.head.first"}, [](L& l) -> Field& { return l.bpf.bucket_head; }},
+      {"htab_elem.hash_node.next", {"htab_elem.hash_node.next"}, [](L& l) -> Field& { return l.bpf.elem_hash_node; }},
+      {"htab_elem.key", {"htab_elem.key"}, [](L& l) -> Field& { return l.bpf.elem_key; }},
   };
   return items;
 }

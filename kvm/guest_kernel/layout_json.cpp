@@ -40,6 +40,7 @@ nlohmann::json to_json(const KernelLayout& layout) {
           {"percpu_zero_based", layout.percpu_zero_based},
           {"nr_cpus_max", layout.nr_cpus_max},
           {"rq_size", layout.rq.size},
+          {"bpf_bucket_size", layout.bpf.bucket_size},
           {"fields", fields},
           {"missing", layout.missing}};
 }
@@ -55,6 +56,7 @@ KernelLayout layout_from_json(const nlohmann::json& j) {
   l.percpu_zero_based = required(j, "percpu_zero_based", V::boolean).get<bool>();
   l.nr_cpus_max = required_u32(j, "nr_cpus_max");
   l.rq.size = required_u32(j, "rq_size");
+  l.bpf.bucket_size = required_u32(j, "bpf_bucket_size");
   const auto& fields = required(j, "fields", V::object);
   for (const auto& item : field_items()) {
     const auto& f = required(fields, std::string(item.name).c_str(), V::object);

@@ -1,5 +1,7 @@
 #include "tests/support/synthetic_kernel.hpp"
 
+#include <bpf/btf.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -142,6 +144,17 @@ SyntheticKernel::SyntheticKernel(SyntheticOptions opts) : ram(std::make_shared<S
                       {"scx_ops", "scx_ops: no such symbol"}};
   }
 
+  // BPF: map_idr and made-up struct layouts (not a real kernel's offsets).
+  s.map_idr = data + 0x600;
+  layout.bpf = {.idr_xa_head = f(0x8, 8), .xa_node_shift = f(0x0, 1), .xa_node_slots = f(0x28, 512),
+                .map_name = f(0x68, 16), .map_type = f(0x10, 4), .key_size = f(0x14, 4), .value_size = f(0x18, 4),
+                .max_entries = f(0x1c, 4), .map_flags = f(0x20, 4), .id = f(0x24, 4), .btf = f(0x58, 8),
+                .btf_key_type_id = f(0x40, 4), .btf_value_type_id = f(0x44, 4), .array_map = f(0x0, 0xc0),
+                .array_elem_size = f(0xc8, 4), .array_value = f(0x100, 1), .btf_data = f(0x8, 8),
+                .btf_data_size = f(0x60, 4), .htab_map = f(0x0, 0xc0), .htab_buckets = f(0x110, 8),
+                .htab_n_buckets = f(0x208, 4), .bucket_head = f(0x0, 8), .elem_hash_node = f(0x0, 8),
+                .elem_key = f(0x28, 1), .bucket_size = 16};
+
   // Page tables: the swapper PGD (8 KiB, PTI-style) maps the image with 2 MiB pages, the
   // direct map with one 1 GiB page, and the vmalloc pages below with 4 KiB pages.
   const bool l5 = options.five_level;
@@ -216,6 +229,14 @@ uint64_t SyntheticKernel::pa_of(uint64_t va) const {
   throw std::out_of_range("the synthetic kernel does not map this VA");
 }
 
+uint64_t SyntheticKernel::read_u64(uint64_t va) const {
+  uint8_t raw[8];
+  ram->read(pa_of(va), raw);
+  uint64_t v;
+  std::memcpy(&v, raw, 8);
+  return v;
+}
+
 void SyntheticKernel::write_u64(uint64_t va, uint64_t value) { ram->write_u64(pa_of(va), value); }
 void SyntheticKernel::write_u32(uint64_t va, uint32_t value) { ram->write_u32(pa_of(va), value); }
 void SyntheticKernel::write_string(uint64_t va, const std::string& text) {
@@ -251,6 +272,142 @@ uint64_t SyntheticKernel::set_exit_info(uint32_t kind, int64_t exit_code, const 
   write_string(msg_va, msg);
   write_u64(image_va(layout.symbols.scx_exit_info), info);
   return info;
+}
+
+namespace {
+void check(int libbpf_result) {
+  if (libbpf_result != 0) throw std::runtime_error("libbpf refused a BTF the test builds");
+}
+}  // namespace
+
+
+SchedulerBtf scheduler_btf() {
+  SchedulerBtf p;
+  struct btf* b = btf__new_empty();
+  if (!b) throw std::runtime_error("btf__new_empty failed");
+  p.u64 = btf__add_int(b, "unsigned long long", 8, 0);
+  const int s32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+  p.u32 = btf__add_int(b, "unsigned int", 4, 0);
+  const int ch = btf__add_int(b, "char", 1, BTF_INT_SIGNED);
+  const int comm = btf__add_array(b, p.u32, ch, 8);
+  const int lat = btf__add_array(b, p.u32, s32, 3);
+  const int v1 = btf__add_var(b, "nr_enqueued", BTF_VAR_GLOBAL_ALLOCATED, p.u64);
+  const int v2 = btf__add_var(b, "nr_dispatched", BTF_VAR_GLOBAL_ALLOCATED, p.u64);
+  const int v3 = btf__add_var(b, "comm", BTF_VAR_GLOBAL_ALLOCATED, comm);
+  const int v4 = btf__add_var(b, "lat", BTF_VAR_GLOBAL_ALLOCATED, lat);
+  p.bss = btf__add_datasec(b, ".bss", 40);
+  check(btf__add_datasec_var_info(b, v1, 0, 8));
+  check(btf__add_datasec_var_info(b, v2, 8, 8));
+  check(btf__add_datasec_var_info(b, v3, 16, 8));
+  check(btf__add_datasec_var_info(b, v4, 24, 12));
+  p.task_ctx = btf__add_struct(b, "task_ctx", 16);
+  check(btf__add_field(b, "weight", p.u64, 0, 0));
+  check(btf__add_field(b, "cpu", s32, 64, 0));
+  check(btf__add_field(b, "flags", p.u32, 96, 4));
+  check(btf__add_field(b, "mode", p.u32, 100, 4));
+  uint32_t size = 0;
+  const auto* data = static_cast<const uint8_t*>(btf__raw_data(b, &size));
+  if (!data) throw std::runtime_error("btf__raw_data failed");
+  p.raw.assign(data, data + size);
+  btf__free(b);
+  return p;
+}
+
+
+uint64_t SyntheticKernel::alloc(uint64_t size) {
+  const uint64_t va = page_offset_base + next_task_pa_;
+  next_task_pa_ += (size + 0xFFF) & ~0xFFFull;
+  if (next_task_pa_ > kRamSize) throw std::out_of_range("the synthetic kernel's RAM is used up");
+  return va;
+}
+
+void SyntheticKernel::write_bytes(uint64_t va, const std::vector<uint8_t>& bytes) { ram->write(pa_of(va), bytes); }
+
+uint64_t SyntheticKernel::add_btf(const std::vector<uint8_t>& raw) {
+  const uint64_t btf = alloc(0x100);
+  const uint64_t data = alloc(raw.size());
+  write_bytes(data, raw);
+  write_u64(btf + layout.bpf.btf_data.offset, data);
+  write_u32(btf + layout.bpf.btf_data_size.offset, static_cast<uint32_t>(raw.size()));
+  return btf;
+}
+
+namespace {
+void write_map_header(SyntheticKernel& k, uint64_t map, uint32_t id, const std::string& name, uint32_t type,
+                      uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint64_t btf, uint32_t key_type_id,
+                      uint32_t value_type_id) {
+  const auto& b = k.layout.bpf;
+  k.write_u32(map + b.id.offset, id);
+  k.write_u32(map + b.map_type.offset, type);
+  k.write_u32(map + b.key_size.offset, key_size);
+  k.write_u32(map + b.value_size.offset, value_size);
+  k.write_u32(map + b.max_entries.offset, max_entries);
+  k.write_u64(map + b.btf.offset, btf);
+  k.write_u32(map + b.btf_key_type_id.offset, key_type_id);
+  k.write_u32(map + b.btf_value_type_id.offset, value_type_id);
+  k.write_string(map + b.map_name.offset, name.substr(0, 15));
+}
+}  // namespace
+
+uint64_t SyntheticKernel::add_array_map(uint32_t id, const std::string& name, uint32_t type, uint32_t value_size,
+                                        uint32_t max_entries, uint64_t btf, uint32_t value_type_id,
+                                        const std::vector<std::vector<uint8_t>>& values) {
+  const auto& b = layout.bpf;
+  const uint32_t elem = (value_size + 7) & ~7u;
+  const bool percpu = type == 6;  // BPF_MAP_TYPE_PERCPU_ARRAY
+  const uint64_t array = alloc(b.array_value.offset + uint64_t{max_entries} * (percpu ? 8 : elem));
+  write_map_header(*this, array + b.array_map.offset, id, name, type, 4, value_size, max_entries, btf, 0, value_type_id);
+  write_u32(array + b.array_elem_size.offset, elem);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!percpu) {
+      write_bytes(array + b.array_value.offset + i * elem, values[i]);
+      continue;
+    }
+    // The per-CPU copy of CPU 0: a __percpu pointer that __per_cpu_offset[0] turns into an address.
+    const uint64_t copy = alloc(elem);
+    write_bytes(copy, values[i]);
+    const uint64_t cpu0 = read_u64(image_va(layout.symbols.per_cpu_offset));
+    write_u64(array + b.array_value.offset + 8 * i, copy - cpu0);
+  }
+  return array + b.array_map.offset;
+}
+
+uint64_t SyntheticKernel::add_hash_map(uint32_t id, const std::string& name, uint32_t key_size, uint32_t value_size,
+                                       uint32_t n_buckets, uint64_t btf, uint32_t key_type_id, uint32_t value_type_id,
+                                       const std::vector<HashEntry>& entries) {
+  const auto& b = layout.bpf;
+  const uint64_t htab = alloc(0x400);
+  write_map_header(*this, htab + b.htab_map.offset, id, name, 1, key_size, value_size, 1024, btf, key_type_id,
+                   value_type_id);
+  const uint64_t buckets = alloc(uint64_t{n_buckets} * b.bucket_size);
+  write_u64(htab + b.htab_buckets.offset, buckets);
+  write_u32(htab + b.htab_n_buckets.offset, n_buckets);
+  for (uint32_t i = 0; i < n_buckets; ++i) write_u64(buckets + i * b.bucket_size + b.bucket_head.offset, (i << 1) | 1);
+  for (const auto& e : entries) {
+    const uint64_t elem = alloc(b.elem_key.offset + ((key_size + 7) & ~7u) + value_size);
+    const uint64_t node = elem + b.elem_hash_node.offset;
+    const uint64_t head = buckets + (e.bucket % n_buckets) * b.bucket_size + b.bucket_head.offset;
+    write_u64(node, read_u64(head));  // push front: hlist_nulls_add_head
+    write_u64(head, node);
+    write_bytes(elem + b.elem_key.offset, e.key);
+    write_bytes(elem + b.elem_key.offset + ((key_size + 7) & ~7u), e.value);
+  }
+  return htab + b.htab_map.offset;
+}
+
+uint64_t SyntheticKernel::add_plain_map(uint32_t id, const std::string& name, uint32_t type) {
+  const uint64_t map = alloc(0x200);
+  write_map_header(*this, map, id, name, type, 4, 4, 1, 0, 0, 0);
+  return map;
+}
+
+uint64_t SyntheticKernel::set_map_idr(const std::vector<uint64_t>& maps) {
+  const auto& b = layout.bpf;
+  const uint64_t node = alloc(0x240);
+  write_u32(node + b.xa_node_shift.offset, 0);
+  for (size_t i = 0; i < maps.size() && i < 64; ++i) write_u64(node + b.xa_node_slots.offset + 8 * i, maps[i]);
+  write_u64(image_va(layout.symbols.map_idr) + b.idr_xa_head.offset, node | 2);
+  return node;
 }
 
 void SyntheticKernel::set_runnable(uint32_t cpu, const std::vector<uint64_t>& tasks) {

@@ -70,6 +70,14 @@ struct SyntheticOptions {
   std::string release = "6.12.99-synthetic";
 };
 
+/// A program BTF (built with libbpf) like a sched_ext scheduler's: a .bss DATASEC (u64 nr_enqueued, u64
+/// nr_dispatched, char comm[8], int lat[3]) and struct task_ctx { u64 weight; int cpu; u32 flags:4, mode:4; }.
+struct SchedulerBtf {
+  std::vector<uint8_t> raw;
+  int u32 = 0, u64 = 0, bss = 0, task_ctx = 0;
+};
+SchedulerBtf scheduler_btf();
+
 /// A made-up kernel in 512 MiB of sparse RAM.
 class SyntheticKernel {
  public:
@@ -95,12 +103,35 @@ class SyntheticKernel {
   /// scx_exit_info pointing at it; returns its VA.
   uint64_t set_exit_info(uint32_t kind, int64_t exit_code, const std::string& reason, const std::string& msg,
                          const std::vector<uint64_t>& backtrace);
+  /// BPF maps (bpf_maps.hpp). A program BTF blob in the direct map behind a struct btf;
+  /// returns the struct btf's VA.
+  uint64_t add_btf(const std::vector<uint8_t>& raw);
+  /// A struct bpf_array (ARRAY or PERCPU_ARRAY) holding `values` (value_size bytes each, for
+  /// PERCPU_ARRAY CPU 0's copy); returns the struct bpf_map's VA.
+  uint64_t add_array_map(uint32_t id, const std::string& name, uint32_t type, uint32_t value_size, uint32_t max_entries,
+                         uint64_t btf, uint32_t value_type_id, const std::vector<std::vector<uint8_t>>& values);
+  /// A struct bpf_htab (HASH) with n_buckets buckets; entries go into bucket (index % n_buckets).
+  struct HashEntry {
+    uint32_t bucket;
+    std::vector<uint8_t> key, value;
+  };
+  uint64_t add_hash_map(uint32_t id, const std::string& name, uint32_t key_size, uint32_t value_size, uint32_t n_buckets,
+                        uint64_t btf, uint32_t key_type_id, uint32_t value_type_id, const std::vector<HashEntry>& entries);
+  /// A map of another type (metadata only).
+  uint64_t add_plain_map(uint32_t id, const std::string& name, uint32_t type);
+  /// map_idr holds these maps: one xa_node of shift 0, slot i = maps[i]; returns the node's VA.
+  uint64_t set_map_idr(const std::vector<uint64_t>& maps);
+  /// Zeroed direct-map memory of `size` bytes (8-byte aligned); returns its VA.
+  uint64_t alloc(uint64_t size);
+  void write_bytes(uint64_t va, const std::vector<uint8_t>& bytes);
+
   /// Links rq(cpu)->scx.runnable_list through these tasks, in order.
   void set_runnable(uint32_t cpu, const std::vector<uint64_t>& tasks);
   uint64_t runnable_node(uint64_t task) const { return task + layout.task.scx_runnable_node.offset; }
 
   /// Writes through this kernel's own map of VAs (image, direct map, the vmalloc pages it mapped).
   void write_u64(uint64_t va, uint64_t value);
+  uint64_t read_u64(uint64_t va) const;
   void write_u32(uint64_t va, uint32_t value);
   void write_string(uint64_t va, const std::string& text);
   uint64_t pa_of(uint64_t va) const;

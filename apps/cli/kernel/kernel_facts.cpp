@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kCacheFormat = 1;
+constexpr int kCacheFormat = 2;  // 2: the BPF map layout
 
 /// The symbols as System.map lines: compact, and read back by the System.map parser.
 std::string symbols_text(const guest_kernel::SymbolTable& symbols) {

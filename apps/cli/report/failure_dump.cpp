@@ -21,6 +21,88 @@ std::string named(uint64_t address, const BacktraceNamer& name) {
   return n.empty() ? hex(address) : hex(address) + " (" + n + ")";
 }
 
+constexpr size_t kBpfMapsShown = 24;   // summary lines for maps; dump.json has them all
+constexpr size_t kBpfFieldsShown = 6;  // name=value pairs on a .bss/.data line
+
+nlohmann::json null_if_empty(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+/// A rendered value: its one scalar as a string, else {field path: value}.
+nlohmann::json value_json(const std::vector<guest_kernel::RenderedField>& fields) {
+  if (fields.size() == 1 && fields[0].name.empty()) return fields[0].value;
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& f : fields) j[f.name] = f.value;
+  return j;
+}
+
+nlohmann::json bpf_maps_json(const guest_kernel::BpfState& b) {
+  using namespace guest_kernel;
+  nlohmann::json j = {{"available", b.ok}, {"unavailable", null_if_empty(b.unavailable)}};
+  j["caps"] = {{"maps", kBpfMaxMaps},
+               {"entries_per_map", kBpfMaxEntries},
+               {"fields_per_value", kBpfMaxFieldsPerValue},
+               {"fields_total", kBpfMaxFieldsTotal},
+               {"value_bytes", kBpfMaxValueBytes},
+               {"btf_bytes_per_map", kBpfMaxBtfBytes},
+               {"btf_bytes_total", kBpfMaxBtfTotal},
+               {"hash_buckets_scanned", kBpfMaxBuckets}};
+  j["maps_seen"] = b.maps_seen;
+  j["maps_truncated"] = b.maps_seen > b.maps.size();
+  j["problems"] = b.problems;
+  auto maps = nlohmann::json::array();
+  for (const auto& m : b.maps) {
+    auto entries = nlohmann::json::array();
+    for (const auto& e : m.entries)
+      entries.push_back({{"key", e.key}, {"value", value_json(e.value)}, {"truncated", e.truncated}});
+    maps.push_back({{"id", m.id},
+                    {"name", m.name},
+                    {"type", m.type_name},
+                    {"type_id", m.type},
+                    {"key_size", m.key_size},
+                    {"value_size", m.value_size},
+                    {"max_entries", m.max_entries},
+                    {"map_flags", hex(m.map_flags)},
+                    {"address", hex(m.address)},
+                    {"btf", m.btf},
+                    {"btf_note", null_if_empty(m.btf_note)},
+                    {"entries_walked", m.entries_walked},
+                    {"entries_truncated", m.entries_truncated},
+                    {"entries_note", null_if_empty(m.entries_note)},
+                    {"entries", std::move(entries)}});
+  }
+  j["maps"] = std::move(maps);
+  return j;
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void bpf_summary(const guest_kernel::BpfState& b, std::vector<std::string>& out) {
+  if (!b.ok) {
+    if (!b.unavailable.empty()) out.push_back("BPF maps: " + b.unavailable);
+    return;
+  }
+  out.push_back(fmt::format("BPF maps: {} in map_idr{}", b.maps_seen,
+                            b.maps_seen > b.maps.size() ? fmt::format(", first {} read", b.maps.size()) : ""));
+  for (size_t i = 0; i < b.maps.size() && i < kBpfMapsShown; ++i) {
+    const auto& m = b.maps[i];
+    std::string line = fmt::format("  {} {} key/value {}/{} max {}", protocol::printable_excerpt(m.name, 16), m.type_name,
+                                   m.key_size, m.value_size, m.max_entries);
+    if ((ends_with(m.name, ".bss") || ends_with(m.name, ".data")) && !m.entries.empty()) {
+      const auto& fields = m.entries.front().value;
+      line += ":";
+      for (size_t f = 0; f < fields.size() && f < kBpfFieldsShown; ++f)
+        line += " " + (fields[f].name.empty() ? "" : fields[f].name + "=") + protocol::printable_excerpt(fields[f].value, 40);
+      if (fields.size() > kBpfFieldsShown) line += fmt::format(" (+{} more)", fields.size() - kBpfFieldsShown);
+    } else if (!m.entries_walked && m.entries_note.starts_with("entries not walked")) {
+      line += " (" + m.entries_note + ")";
+    }
+    out.push_back(std::move(line));
+  }
+  if (b.maps.size() > kBpfMapsShown) out.push_back(fmt::format("  (+{} more in dump.json)", b.maps.size() - kBpfMapsShown));
+  for (const auto& p : b.problems) out.push_back("  unreadable: " + protocol::printable_excerpt(p, 160));
+}
+
 }  // namespace
 
 const msg::snapshot* failure_snapshot(const std::vector<msg::snapshot>& snapshots) {
@@ -52,6 +134,7 @@ nlohmann::json failure_dump_json(const msg::snapshot& snap, const msg::monitor_r
   }
   j["vcpus"] = std::move(vcpus);
   j["guest"] = guest_state_json(snap.guest);
+  j["bpf_maps"] = bpf_maps_json(snap.guest.bpf);
   return j;
 }
 
@@ -101,6 +184,7 @@ std::vector<std::string> bug_summary(const msg::snapshot& snap, const msg::monit
     }
     out.push_back(std::move(line));
   }
+  bpf_summary(snap.guest.bpf, out);
   return out;
 }
 

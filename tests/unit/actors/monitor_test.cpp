@@ -152,6 +152,10 @@ TEST_CASE("monitor: it finds a kernel in guest memory from vCPU 0's LSTAR, sampl
           "located kernel with freezes") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
+  const auto program = guest_kernel::testing::scheduler_btf();
+  std::vector<uint8_t> bss(40, 0);
+  bss[0] = 77;  // nr_enqueued
+  kernel.set_map_idr({0, kernel.add_array_map(1, "sched.bss", 2, 40, 1, kernel.add_btf(program.raw), program.bss, {bss})});
   actors::MonitorConfig mc;
   mc.layout = kernel.layout;
   mc.memory = kernel.ram;
@@ -180,6 +184,13 @@ TEST_CASE("monitor: it finds a kernel in guest memory from vCPU 0's LSTAR, sampl
   auto frozen = mc.view->read();
   CHECK(frozen.ok);
   CHECK(frozen.cpus.size() == kernel.options.cpus);
+  // A freeze also reads the BPF maps (the periodic samples do not).
+  REQUIRE(frozen.bpf.ok);
+  REQUIRE(frozen.bpf.maps.size() == 1);
+  CHECK(frozen.bpf.maps[0].name == "sched.bss");
+  REQUIRE(frozen.bpf.maps[0].entries.size() == 1);
+  CHECK(frozen.bpf.maps[0].entries[0].value.at(0).name == "nr_enqueued");
+  CHECK(frozen.bpf.maps[0].entries[0].value.at(0).value == "77");
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }

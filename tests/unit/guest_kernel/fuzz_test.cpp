@@ -69,6 +69,13 @@ void exercise(const GuestKernel& g, uint32_t vcpus) {
   const auto x = g.sample_scx();
   REQUIRE(x.ops_name.size() <= 128);
   (void)g.unavailable();
+  const auto bpf = g.read_bpf_maps();
+  REQUIRE(bpf.maps.size() <= kBpfMaxMaps);
+  for (const auto& m : bpf.maps) {
+    REQUIRE(m.entries.size() <= kBpfMaxEntries);
+    REQUIRE(m.name.size() <= 16);
+    for (const auto& e : m.entries) REQUIRE(e.value.size() <= kBpfMaxFieldsPerValue + 1);
+  }
 }
 
 }  // namespace
@@ -160,4 +167,46 @@ TEST_CASE("a made-up kernel with random words overwritten: locate and samples en
   spdlog::info("guest_kernel fuzz (corrupted kernel): located {} of {}, CPU 0's runnable list flagged {} times, "
                "CPU 1's curr unreadable {} times", located, kIterations, runnable_flagged, curr_unreadable);
   CHECK(located > 0);  // the corruption leaves some kernels locatable, so the samplers ran
+}
+
+TEST_CASE("a made-up kernel's BPF maps with random words overwritten: the map reader ends bounded without crashing") {
+  std::printf("guest_kernel BPF corruption fuzz seed %#x\n", kSeed + 2);
+  std::mt19937_64 rng(kSeed + 2);
+  const auto program = scheduler_btf();
+  int walked = 0;
+  for (int i = 0; i < kIterations / 4; ++i) {
+    CAPTURE(kSeed + 2, i);
+    SyntheticKernel k;
+    const uint64_t btf = k.add_btf(program.raw);
+    std::vector<uint8_t> bss(40, 1), key(4, 2), value(16, 3);
+    const uint64_t a = k.add_array_map(1, "fuzz.bss", 2, 40, 1, btf, program.bss, {bss});
+    const uint64_t h = k.add_hash_map(2, "fuzz_hash", 4, 16, 4, btf, program.u32, program.task_ctx,
+                                      {{0, key, value}, {0, key, value}, {3, key, value}});
+    const uint64_t p = k.add_array_map(3, "fuzz_pcpu", 6, 16, 2, btf, program.task_ctx, {value, value});
+    const uint64_t node = k.set_map_idr({0, a, h, p});
+    const uint64_t data = k.read_u64(btf + k.layout.bpf.btf_data.offset);
+    const uint64_t targets[] = {a, h, p, node, btf, data, k.read_u64(h + k.layout.bpf.htab_buckets.offset)};
+    const int corruptions = 1 + static_cast<int>(rng() % 16);
+    for (int c = 0; c < corruptions; ++c) {
+      const uint64_t at = k.pa_of(targets[rng() % std::size(targets)]) + (rng() % 0x240 & ~3ull);
+      uint64_t value64 = rng();
+      switch (rng() % 5) {
+        case 0: value64 = 0; break;
+        case 1: value64 = targets[rng() % std::size(targets)] | (rng() % 4); break;
+        case 2: value64 = rng() % 70000; break;
+        default: break;
+      }
+      if (rng() & 1) k.ram->write_u32(at, static_cast<uint32_t>(value64));
+      else k.ram->write_u64(at & ~7ull, value64);
+    }
+    const auto g = GuestKernel::locate(k.layout, k.ram, k.input());
+    const uint64_t reads_before = k.ram->reads();
+    const auto start = std::chrono::steady_clock::now();
+    exercise(g, k.options.cpus);
+    const auto s = g.read_bpf_maps();
+    walked += s.maps.size() == 3 ? 1 : 0;
+    REQUIRE(k.ram->reads() - reads_before < 2 * kMaxReadsPerIteration);
+    REQUIRE(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  }
+  CHECK(walked > 0);
 }

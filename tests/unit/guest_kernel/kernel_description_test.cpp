@@ -58,6 +58,26 @@ TEST_CASE("description: the fixture's layout, from kallsyms and from System.map"
   CHECK(l.ops_timeout_ms.offset == 0x118);
   CHECK(l.has_sched_ext());
   CHECK(l.missing.size() == 2);
+  // The BPF maps (read at a freeze): map_idr and the members their reader needs.
+  CHECK(l.symbols.map_idr == map.address_of("map_idr"));
+  CHECK(l.bpf.idr_xa_head.offset == 0x8);
+  CHECK(l.bpf.xa_node_slots.offset == 0x28);
+  CHECK(l.bpf.xa_node_slots.size == 512);
+  CHECK(l.bpf.map_name.offset == 0x58);
+  CHECK(l.bpf.map_name.size == 16);
+  CHECK(l.bpf.map_type.offset == 0x18);
+  CHECK(l.bpf.id.offset == 0x34);
+  CHECK(l.bpf.btf.offset == 0x50);
+  CHECK(l.bpf.btf_value_type_id.offset == 0x48);
+  CHECK(l.bpf.array_elem_size.offset == 0xf0);
+  CHECK(l.bpf.array_value.offset == 0x100);
+  CHECK(l.bpf.array_value.size == 1);  // char value[]: a flexible array member, one element's size
+  CHECK(l.bpf.btf_data.offset == 0);
+  CHECK(l.bpf.btf_data_size.offset == 0x50);
+  CHECK(l.bpf.htab_buckets.offset == 0x190);
+  CHECK(l.bpf.htab_n_buckets.offset == 0x2f8);
+  CHECK(l.bpf.bucket_size == 0x10);
+  CHECK(l.bpf.elem_key.offset == 0x30);
 
   const auto from_map = describe_kernel(kernel->bzimage, kernel->system_map);
   CHECK(from_map.symbol_source == "System.map");

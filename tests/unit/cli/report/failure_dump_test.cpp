@@ -1,6 +1,8 @@
 // The failure dump: which snapshot it is, what dump.json holds and what the BUG SUMMARY says.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "apps/cli/report/failure_dump.hpp"
 
 using namespace ktstr;
@@ -65,4 +67,83 @@ TEST_CASE("failure dump: the scheduler error's snapshot, its exit message, symbo
   lines = bug_summary(snaps[1], &monitor, name);
   CHECK(lines[3] == "  the exit kind was written by vCPU 1 at 0xffffffff81001234 (scx_watchdog_workfn+0x1c) (slot 0 "
                     "hardware watchpoint)");
+}
+
+TEST_CASE("failure dump: the scheduler's BPF maps in dump.json (caps stated) and a short BPF section in the summary") {
+  msg::snapshot snap;
+  snap.trigger = "scheduler error ERROR_BPF";
+  snap.guest.ok = true;
+  auto& bpf = snap.guest.bpf;
+  bpf.ok = true;
+  bpf.maps_seen = 3;
+  bpf.problems.push_back("map_idr entry 0x123400000000 is not a kernel address: skipped");
+  guest_kernel::BpfMap bss;
+  bss.id = 3;
+  bss.name = "scx_qmap.bss";
+  bss.type = 2;
+  bss.type_name = "array";
+  bss.key_size = 4;
+  bss.value_size = 40;
+  bss.max_entries = 1;
+  bss.btf = true;
+  bss.entries_walked = true;
+  bss.entries.push_back({"0", {{"nr_enqueued", "12"}, {"nr_dispatched", "10"}, {"comm", "\"qmap\""}}, false});
+  bpf.maps.push_back(bss);
+  guest_kernel::BpfMap hash;
+  hash.id = 5;
+  hash.name = "task_ctx_stor";
+  hash.type = 1;
+  hash.type_name = "hash";
+  hash.key_size = 4;
+  hash.value_size = 16;
+  hash.max_entries = 1024;
+  hash.entries_walked = true;
+  hash.entries.push_back({"1001", {{"weight", "100"}}, false});
+  hash.entries.push_back({"7", {{"", "0x2a000000"}}, false});
+  bpf.maps.push_back(hash);
+  guest_kernel::BpfMap ring;
+  ring.id = 6;
+  ring.name = "events";
+  ring.type = 27;
+  ring.type_name = "ringbuf";
+  ring.max_entries = 4096;
+  ring.entries_note = "metadata only: entries of a ringbuf map are not read";
+  bpf.maps.push_back(ring);
+
+  const auto j = failure_dump_json(snap, nullptr, {});
+  const auto& b = j["bpf_maps"];
+  CHECK(b["available"] == true);
+  CHECK(b["caps"]["maps"] == guest_kernel::kBpfMaxMaps);
+  CHECK(b["caps"]["entries_per_map"] == guest_kernel::kBpfMaxEntries);
+  CHECK(b["caps"]["btf_bytes_per_map"] == guest_kernel::kBpfMaxBtfBytes);
+  CHECK(b["maps_seen"] == 3);
+  CHECK(b["maps_truncated"] == false);
+  CHECK(b["problems"][0] == "map_idr entry 0x123400000000 is not a kernel address: skipped");
+  REQUIRE(b["maps"].size() == 3);
+  CHECK(b["maps"][0]["name"] == "scx_qmap.bss");
+  CHECK(b["maps"][0]["type"] == "array");
+  CHECK(b["maps"][0]["btf"] == true);
+  CHECK(b["maps"][0]["entries"][0]["key"] == "0");
+  CHECK(b["maps"][0]["entries"][0]["value"]["nr_enqueued"] == "12");
+  CHECK(b["maps"][0]["entries"][0]["value"]["comm"] == "\"qmap\"");
+  CHECK(b["maps"][1]["entries"][0]["value"]["weight"] == "100");
+  CHECK(b["maps"][1]["entries"][1]["value"] == "0x2a000000");  // a scalar value without BTF: the bytes
+  CHECK(b["maps"][2]["entries_walked"] == false);
+  CHECK(b["maps"][2]["entries_note"] == "metadata only: entries of a ringbuf map are not read");
+  CHECK(b["maps"][2]["btf_note"].is_null());
+
+  const auto lines = bug_summary(snap, nullptr, {});
+  auto at = std::find(lines.begin(), lines.end(), "BPF maps: 3 in map_idr");
+  REQUIRE(at != lines.end());
+  CHECK(*(at + 1) == "  scx_qmap.bss array key/value 4/40 max 1: nr_enqueued=12 nr_dispatched=10 comm=\"qmap\"");
+  CHECK(*(at + 2) == "  task_ctx_stor hash key/value 4/16 max 1024");
+  CHECK(*(at + 3) == "  events ringbuf key/value 0/0 max 4096");
+  CHECK(*(at + 4) == "  unreadable: map_idr entry 0x123400000000 is not a kernel address: skipped");
+
+  // No map_idr: said once, in both.
+  snap.guest.bpf = {};
+  snap.guest.bpf.unavailable = "no map_idr in this kernel's symbols";
+  CHECK(failure_dump_json(snap, nullptr, {})["bpf_maps"]["unavailable"] == "no map_idr in this kernel's symbols");
+  const auto without = bug_summary(snap, nullptr, {});
+  CHECK(std::find(without.begin(), without.end(), "BPF maps: no map_idr in this kernel's symbols") != without.end());
 }
