@@ -123,7 +123,8 @@ nlohmann::json failure_dump_json(const msg::snapshot& snap, const msg::monitor_r
                                      {"vcpu", error->vcpu >= 0 ? nlohmann::json(error->vcpu) : nlohmann::json(nullptr)},
                                      {"rip", error->rip ? nlohmann::json(hex(error->rip)) : nlohmann::json(nullptr)},
                                      {"rip_symbol", error->rip && name ? nlohmann::json(name(error->rip)) : nlohmann::json(nullptr)},
-                                     {"info", exit_info_json(error->info, name)}}
+                                     {"info", exit_info_json(error->info, name)},
+                                     {"after_teardown", error->to == guest_kernel::kExitDone}}
                     : nlohmann::json(nullptr);
   if (monitor) j["ops"] = monitor->samples.empty() ? nlohmann::json(nullptr) : nlohmann::json(monitor->samples.back().scx.ops_name);
   auto vcpus = nlohmann::json::array();
@@ -161,6 +162,9 @@ std::vector<std::string> bug_summary(const msg::snapshot& snap, const msg::monit
     out.push_back(error->vcpu >= 0 ? fmt::format("  the exit kind was written by vCPU {} at {} (slot 0 hardware watchpoint)",
                                                  error->vcpu, named(error->rip, name))
                                    : fmt::format("  the exit kind change was seen by {} (the writer is not known)", error->via));
+  if (error && error->to == guest_kernel::kExitDone)
+    out.push_back("  taken after the scheduler's teardown: the exit kind was first seen at DONE (polling missed the "
+                  "error claim), so the scheduler's state is gone");
   out.push_back(fmt::format("every vCPU frozen at {:.2f} s in {:.1f} ms{}", snap.at_s, snap.latency_s * 1e3,
                             snap.partial ? " (partial)" : ""));
   for (const auto& p : snap.vcpus) out.push_back(fmt::format("  vCPU {}: rip {}", p.vcpu, named(p.registers.rip, name)));

@@ -54,6 +54,7 @@ TEST_CASE("failure dump: the scheduler error's snapshot, its exit message, symbo
   CHECK(lines[6] == "  CPU 0: nr_running 2, running kworker/0:1[7]; runnable: init[1] waiting 600 jiffies");
   CHECK(j["exit"]["vcpu"].is_null());
   CHECK(j["exit"]["rip"].is_null());
+  CHECK(j["exit"]["after_teardown"] == false);
 
   // Caught by slot 0's hardware watchpoint: the writer is named.
   monitor.exit_events[0].via = "watchpoint";
