@@ -103,6 +103,14 @@ void bpf_summary(const guest_kernel::BpfState& b, std::vector<std::string>& out)
   for (const auto& p : b.problems) out.push_back("  unreadable: " + protocol::printable_excerpt(p, 160));
 }
 
+/// The exit-kind change that asked for the snapshot (the error claim, or a teardown
+/// whose exit info tells of one): where, when and by whom; the message may come later.
+const msg::scx_exit_event* claim_of(const msg::monitor_report& monitor) {
+  for (const auto& e : monitor.exit_events)
+    if (e.froze) return &e;
+  return scheduler_error(monitor);
+}
+
 }  // namespace
 
 const msg::snapshot* failure_snapshot(const std::vector<msg::snapshot>& snapshots) {
@@ -115,16 +123,17 @@ nlohmann::json failure_dump_json(const msg::snapshot& snap, const msg::monitor_r
                                  const BacktraceNamer& name) {
   nlohmann::json j = {{"trigger", snap.trigger}, {"at_s", snap.at_s},        {"latency_s", snap.latency_s},
                       {"partial", snap.partial}, {"missing", snap.missing}};
-  const auto* error = monitor ? scheduler_error(*monitor) : nullptr;
-  j["exit"] = error ? nlohmann::json{{"at_s", error->at_s},
-                                     {"from", guest_kernel::exit_kind_name(error->from)},
-                                     {"to", guest_kernel::exit_kind_name(error->to)},
-                                     {"via", error->via},
-                                     {"vcpu", error->vcpu >= 0 ? nlohmann::json(error->vcpu) : nlohmann::json(nullptr)},
-                                     {"rip", error->rip ? nlohmann::json(hex(error->rip)) : nlohmann::json(nullptr)},
-                                     {"rip_symbol", error->rip && name ? nlohmann::json(name(error->rip)) : nlohmann::json(nullptr)},
-                                     {"info", exit_info_json(error->info, name)},
-                                     {"after_teardown", error->to == guest_kernel::kExitDone}}
+  const auto* error = monitor ? scheduler_error(*monitor) : nullptr;  // the one that tells the message
+  const auto* claim = monitor ? claim_of(*monitor) : nullptr;          // the one that froze
+  j["exit"] = claim ? nlohmann::json{{"at_s", claim->at_s},
+                                     {"from", guest_kernel::exit_kind_name(claim->from)},
+                                     {"to", guest_kernel::exit_kind_name(claim->to)},
+                                     {"via", claim->via},
+                                     {"vcpu", claim->vcpu >= 0 ? nlohmann::json(claim->vcpu) : nlohmann::json(nullptr)},
+                                     {"rip", claim->rip ? nlohmann::json(hex(claim->rip)) : nlohmann::json(nullptr)},
+                                     {"rip_symbol", claim->rip && name ? nlohmann::json(name(claim->rip)) : nlohmann::json(nullptr)},
+                                     {"info", exit_info_json((error ? error : claim)->info, name)},
+                                     {"after_teardown", claim->to == guest_kernel::kExitDone}}
                     : nlohmann::json(nullptr);
   if (monitor) j["ops"] = monitor->samples.empty() ? nlohmann::json(nullptr) : nlohmann::json(monitor->samples.back().scx.ops_name);
   auto vcpus = nlohmann::json::array();
@@ -158,11 +167,12 @@ std::vector<std::string> bug_summary(const msg::snapshot& snap, const msg::monit
     out.push_back(fmt::format("{} (exit message unavailable{})", snap.trigger,
                               error ? ": " + error->info.unavailable : std::string()));
   }
-  if (error)
-    out.push_back(error->vcpu >= 0 ? fmt::format("  the exit kind was written by vCPU {} at {} (slot 0 hardware watchpoint)",
-                                                 error->vcpu, named(error->rip, name))
-                                   : fmt::format("  the exit kind change was seen by {} (the writer is not known)", error->via));
-  if (error && error->to == guest_kernel::kExitDone)
+  const auto* claim = monitor ? claim_of(*monitor) : nullptr;
+  if (claim)
+    out.push_back(claim->vcpu >= 0 ? fmt::format("  the exit kind was written by vCPU {} at {} (slot 0 hardware watchpoint)",
+                                                 claim->vcpu, named(claim->rip, name))
+                                   : fmt::format("  the exit kind change was seen by {} (the writer is not known)", claim->via));
+  if (claim && claim->to == guest_kernel::kExitDone)
     out.push_back("  taken after the scheduler's teardown: the exit kind was first seen at DONE (polling missed the "
                   "error claim), so the scheduler's state is gone");
   out.push_back(fmt::format("every vCPU frozen at {:.2f} s in {:.1f} ms{}", snap.at_s, snap.latency_s * 1e3,

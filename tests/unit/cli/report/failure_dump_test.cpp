@@ -68,6 +68,36 @@ TEST_CASE("failure dump: the scheduler error's snapshot, its exit message, symbo
   lines = bug_summary(snaps[1], &monitor, name);
   CHECK(lines[3] == "  the exit kind was written by vCPU 1 at 0xffffffff81001234 (scx_watchdog_workfn+0x1c) (slot 0 "
                     "hardware watchpoint)");
+
+  // The usual hardware sequence: the claim froze (its message not written yet), the
+  // teardown's -> DONE tells the message. Where and by whom: the claim; what: the teardown.
+  monitor.exit_events[0].info = {};
+  monitor.exit_events[0].froze = true;
+  msg::scx_exit_event done = e;
+  done.at_s = 12.58;
+  done.from = 1026;
+  done.to = 1;
+  done.via = "watchpoint";
+  done.vcpu = 0;
+  done.rip = 0xffffffff81009999ull;
+  monitor.exit_events.push_back(done);
+  j = failure_dump_json(snaps[1], &monitor, name);
+  CHECK(j["exit"]["to"] == "ERROR_STALL");
+  CHECK(j["exit"]["vcpu"] == 1);
+  CHECK(j["exit"]["rip"] == "0xffffffff81001234");
+  CHECK(j["exit"]["info"]["msg"] == "init[1] failed to run for 7.552s");
+  CHECK(j["exit"]["after_teardown"] == false);
+  // Polling that saw the kind first at DONE: the snapshot came after the teardown, and says so.
+  monitor.exit_events.erase(monitor.exit_events.begin());
+  monitor.exit_events[0].froze = true;
+  monitor.exit_events[0].via = "poll";
+  monitor.exit_events[0].vcpu = -1;
+  monitor.exit_events[0].rip = 0;
+  j = failure_dump_json(snaps[1], &monitor, name);
+  CHECK(j["exit"]["to"] == "DONE");
+  CHECK(j["exit"]["after_teardown"] == true);
+  lines = bug_summary(snaps[1], &monitor, name);
+  CHECK_THAT(lines[4], Catch::StartsWith("  taken after the scheduler's teardown"));
 }
 
 TEST_CASE("failure dump: the scheduler's BPF maps in dump.json (caps stated) and a short BPF section in the summary") {
