@@ -14,5 +14,6 @@ using hard_atom = caf::atom_constant<caf::atom("hard")>;              ///< watch
 using perf_report_atom = caf::atom_constant<caf::atom("perfreport")>;  ///< ask the perf sampler for its perf_report
 using exit_poll_atom = caf::atom_constant<caf::atom("exitpoll")>;  ///< monitor tick: poll the sched_ext exit kind
 using monitor_report_atom = caf::atom_constant<caf::atom("monreport")>;  ///< ask the monitor for its monitor_report
+using orchestrate_atom = caf::atom_constant<caf::atom("orchestr")>;  ///< orchestrator tick: start runs, watch for a stop
 
 }  // namespace ktstr::msg

@@ -6,6 +6,7 @@
 #include <caf/type_id.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/experiment.hpp"
 #include "messages/freeze.hpp"
 #include "messages/guest_io.hpp"
 #include "messages/perf.hpp"
@@ -53,4 +54,8 @@ CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::frozen_for))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::stall))
 // run.hpp
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::run_finished))
+// experiment.hpp
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_started))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_ended))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::experiment_finished))
 CAF_END_TYPE_ID_BLOCK(ktstr)

@@ -13,6 +13,7 @@
 #include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/base/refusal.hpp"
+#include "apps/cli/commands/experiment_command.hpp"
 #include "apps/cli/commands/host_cli.hpp"
 #include "apps/cli/commands/kernel_commands.hpp"
 #include "apps/cli/commands/run_cli.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   auto list = add_list_command(app);
   auto host = add_host_commands(app, env);
   auto kernel = add_kernel_commands(app);
+  auto experiment = add_experiment_command(app);
 
   // Everything after "--" is untouched: the scheduler's arguments (run) or the command
   // (host exec); CLI11 would otherwise read their flags as ours.
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   if (auto rc = run_list_command(*list)) return *rc;
   if (auto rc = run_run_command(*run, after_dashdash, env)) return *rc;
   if (auto rc = run_kernel_commands(*kernel, env)) return *rc;
+  if (auto rc = run_experiment_command(*experiment, env)) return *rc;
   if (auto rc = run_host_commands(*host, after_dashdash, env)) return *rc;
   return exit_usage;
 }

@@ -1,0 +1,51 @@
+// An experiment on live guests (needs /dev/kvm: run inside the nested host here): EEVDF
+// against scx_simple on the fixture 6.12 kernel, one VM after the other, compared.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+
+#include "apps/cli/base/exit_codes.hpp"
+#include "tests/support/cli.hpp"
+#include "tests/support/fixtures.hpp"
+
+using namespace ktstr;
+
+TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel each meet their expectation, and the "
+          "comparison names scx_simple's work and gaps against EEVDF's", "[experiment][scx]") {
+  const auto fixture = test::require_scx_fixture();
+  const auto dir = test::scratch_dir("experiment-ab");
+  const auto file = dir / "ab.toml";
+  std::ofstream(file) << "name = \"ab\"\n"
+                         "[defaults]\n"
+                         "kernel = \"" << fixture.kernel.string() << "\"\n"
+                         "scenario = \"steady\"\n"
+                         "[[vm]]\nname = \"eevdf\"\n"
+                         "[[vm]]\nname = \"simple\"\nscheduler = \"" << (fixture.schedulers / "scx_simple").string() << "\"\n"
+                         "[compare]\nbaseline = \"eevdf\"\nmetrics = [\"work_units\", \"max_gap_ms\", \"off_cpu_spread\"]\n";
+  auto r = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "1", "--out", (dir / "out").string(),
+                          "--json", (dir / "x.json").string()});
+  INFO(r.output);
+  CHECK(r.exit_code == cli::exit_pass);
+  const auto j = test::read_json(dir / "x.json");
+  REQUIRE(j.is_object());
+  REQUIRE(j["vms"].size() == 2);
+  for (const auto& v : j["vms"]) {
+    INFO(v["name"]);
+    CHECK(v["met"] == true);
+    CHECK(v["result"]["verdict"] == "pass");
+    CHECK(v["result"]["kernel"]["path"].is_string());
+  }
+  CHECK(j["vms"][1]["result"]["scenario"]["scheduler"].dump().find("simple") != std::string::npos);
+  std::map<std::string, nlohmann::json> by_metric;
+  for (const auto& c : j["comparisons"])
+    if (c["vm"] == "simple") by_metric[c["metric"].get<std::string>()] = c;
+  REQUIRE(by_metric.count("work_units"));
+  CHECK(by_metric["work_units"]["baseline_mean"].get<double>() > 0);
+  CHECK(by_metric["work_units"]["mean"].get<double>() > 0);
+  CHECK(by_metric["work_units"]["ratio"].is_number());
+  CHECK(by_metric.count("max_gap_ms"));
+  CHECK_THAT(r.output, Catch::Contains("compared with eevdf"));
+  // The progress went to disk as each VM ended.
+  CHECK(test::read_json(dir / "out" / "experiment.json")["finished"] == true);
+}
