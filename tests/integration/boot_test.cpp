@@ -8,6 +8,14 @@
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "apps/cli/process/child_process.hpp"
+
 using namespace ktstr;
 using namespace ktstr::cli;
 
@@ -68,6 +76,27 @@ TEST_CASE("a guest that never reaches the agent ends at the timeout with the con
   // Soft stage at the 5 s deadline (no agent to answer), hard stop 10 s later; a few
   // seconds more for the CLI's own start-up and the report.
   CHECK(r.seconds < 5 + 10 + 5);
+}
+
+TEST_CASE("SIGTERM ends a running VM as a stop request, and its result is still written", "[boot]") {
+  auto dir = test::scratch_dir("sigterm");
+  auto kernel = dir / "halting-bzImage";
+  test::write_file(kernel, test::fake_bzimage());
+  const auto json = dir / "r.json";
+  const pid_t pid = spawn_process(KTSTR_CLI_PATH, {"ktstr-actors", "run", "--host=kvm", "--kernel", kernel.string(),
+                                                   "--timeout", "60", "--out", dir.string(), "--json", json.string()},
+                                  {});
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // booted into the halting kernel by then
+  const auto sent = std::chrono::steady_clock::now();
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(std::chrono::steady_clock::now() - sent < std::chrono::seconds(20));
+  CHECK(WIFEXITED(status));
+  const auto r = test::read_json(json);
+  REQUIRE(r.is_object());
+  CHECK(r["vm_end"]["how"] == "stopped");
+  CHECK(r["vm_end"]["detail"] == "stop requested");
 }
 
 TEST_CASE("a guest kernel panic is detected and its lines printed", "[boot]") {

@@ -148,7 +148,7 @@ std::string experiment_junit(const ExperimentState& s, const std::vector<MetricC
 int experiment_exit_code(const ExperimentState& s, const std::vector<MetricComparison>& comparisons) {
   bool unmet = false, lost = false;
   for (const auto& o : s.outcomes) {
-    if (!o || !o->result) lost = true;
+    if (!o || !o->result || o->interrupted) lost = true;  // a run stopped by the experiment's stop proves nothing
     else if (!o->met) unmet = true;
   }
   if (unmet || fails_on_worse(s, comparisons)) return exit_fail;

@@ -4,7 +4,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <thread>
 
 #include "actors/runtime_config.hpp"
 #include "actors/unexpected.hpp"
@@ -16,6 +21,44 @@ namespace ktstr::cli {
 namespace {
 
 constexpr size_t kMaxRecordedErrors = 20;
+
+std::atomic<bool> g_stop_signal{false};
+void on_stop_signal(int) { g_stop_signal.store(true); }
+
+/// While the VM runs, SIGINT/SIGTERM end it like a stop request (its result is still
+/// written: an experiment's stop, or ^C, loses nothing); the old handlers come back after.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(caf::actor vm) {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+    watcher_ = std::thread([this, vm = std::move(vm)] {
+      while (!done_.load()) {
+        if (g_stop_signal.exchange(false)) {
+          spdlog::warn("signal received: stopping the VM (its result is still written)");
+          caf::anon_send(vm, msg::stop_atom::value);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    });
+  }
+  ~StopOnSignal() {
+    done_.store(true);
+    watcher_.join();
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignal(const StopOnSignal&) = delete;
+  StopOnSignal& operator=(const StopOnSignal&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
 
 void record(std::vector<std::string>& list, std::string text) {
   if (list.size() < kMaxRecordedErrors) list.push_back(std::move(text));
@@ -108,6 +151,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.hardware_watchpoints = limits.hardware_watchpoints;
     vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
+    StopOnSignal stop_on_signal(caf::actor_cast<caf::actor>(vm));
 
     // The vm actor always answers within run + stop deadlines; the margin only guards
     // against a bug in it, so that the CLI never hangs.
