@@ -91,6 +91,7 @@ using vm_actor_t = caf::typed_actor<caf::reacts_to<msg::guest_stopped>, caf::rea
                                     caf::reacts_to<msg::soft_atom>, caf::reacts_to<msg::hard_atom>,
                                     caf::reacts_to<msg::stall>, caf::reacts_to<msg::freeze_request>,
                                     caf::reacts_to<msg::stop_atom>, caf::reacts_to<msg::rekick_atom>,
-                                    caf::reacts_to<msg::scenario_step>>;
+                                    caf::reacts_to<msg::scenario_step>, caf::reacts_to<msg::fault_step>,
+                                    caf::reacts_to<msg::parked>>;
 
 }  // namespace ktstr::actors

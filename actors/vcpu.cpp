@@ -112,8 +112,10 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const wa
     self->receive([&](msg::thaw& t) { thawed = t.freeze_id == f.id; },  // an older thaw is stale
                   [&](msg::stop_atom) { running = false; },
                   [&](msg::freeze& again) {
-                    // Already parked: answer again so the coordinator is never left waiting.
-                    self->send(coordinator, msg::parked{again.id, vcpu.index(), capture(vcpu)});
+                    // Already parked (by a fault's stall, or late): answer whoever asks now,
+                    // so that coordinator is never left waiting; only our own thaw lets go.
+                    self->send(caf::actor_cast<caf::actor>(self->current_sender()),
+                               msg::parked{again.id, vcpu.index(), capture(vcpu)});
                   },
                   [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
                   // Armed while parked: in place before the thaw lets the guest run on.

@@ -24,9 +24,43 @@ double elapsed_s(const vm_state& s) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - s.start).count();
 }
 
+/// Freeze ids of faults: far from the coordinator's (1, 2, 3, ...), so neither thaws the other.
+constexpr uint64_t kFaultFreezeBase = 1ull << 62;
+
+/// Schedules every fault at its time from VM start.
+void schedule_faults(state_ptr self) {
+  auto& s = self->state;
+  for (size_t i = 0; i < s.config.faults.size(); ++i)
+    self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::duration<double>(s.config.faults[i].at_s)),
+                       msg::fault_step{i, false});
+}
+
+/// vcpu_stall: that vCPU alone parks (as in a freeze) until the fault's end thaws it.
+void fault_step(state_ptr self, const msg::fault_step& step) {
+  auto& s = self->state;
+  if (step.index >= s.config.faults.size() || s.end.decided()) return;
+  auto& f = s.config.faults[step.index];
+  if (f.vcpu >= s.vcpus.size()) return;
+  const uint64_t id = kFaultFreezeBase + step.index;
+  if (!step.end) {
+    send_dynamic(self, s.vcpus[f.vcpu], msg::freeze{id});
+    s.kicks[f.vcpu]->kick();
+    f.applied_at_s = elapsed_s(s);
+    spdlog::info("[{:.2f} s] fault {}: vCPU {} stalled for {:.1f} s", f.applied_at_s, f.spec, f.vcpu, f.seconds);
+    self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(f.seconds)),
+                       msg::fault_step{step.index, true});
+  } else {
+    send_dynamic(self, s.vcpus[f.vcpu], msg::thaw{id});
+    f.ended_at_s = elapsed_s(s);
+    spdlog::info("[{:.2f} s] fault {}: vCPU {} runs again", f.ended_at_s, f.spec, f.vcpu);
+  }
+}
+
 void finish(state_ptr self) {
   auto& s = self->state;
   s.result.elapsed_s = elapsed_s(s);
+  s.result.faults = s.config.faults;
   for (size_t i = 0; i < s.exited.size(); ++i)
     if (!s.exited[i]) s.result.stuck_vcpus.push_back(static_cast<uint32_t>(i));
   if (s.machine) {  // partial lines still in the UARTs belong in the logs
@@ -203,6 +237,7 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
                                                        caf::actor_cast<vm_actor_t>(self), s.watchdog, s.start});
   // Without a machine the end is decided already: every handler below then has nothing to do.
   if (!start_machine(self)) finish(self);
+  else schedule_faults(self);
 
   // A vcpu actor that dies without saying goodbye ends the run too.
   self->set_down_handler([self](caf::down_msg& down) {
@@ -238,6 +273,8 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
         if (self->state.freeze_coordinator) self->send(self->state.freeze_coordinator, std::move(r));
       },
       [=](msg::stop_atom) { begin_stop(self, end_for_stop_request()); },
+      [=](const msg::fault_step& step) { fault_step(self, step); },
+      [=](const msg::parked&) {},  // a vCPU stalled by a fault: parked as told
       [=](msg::scenario_step& step) {  // the monitor watches a scenario's watch ops from their step on
         if (self->state.monitor) self->send(self->state.monitor, step);
       },

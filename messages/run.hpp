@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "messages/fault.hpp"
 #include "messages/monitor.hpp"
 #include "messages/perf.hpp"
 
@@ -55,6 +56,7 @@ struct run_finished {
   std::vector<uint32_t> stuck_vcpus;      ///< vCPUs that never left KVM_RUN
   std::optional<perf_report> perf;        ///< absent when no perf sampler ran (or it did not answer)
   std::optional<monitor_report> monitor;  ///< absent when no monitor ran (--monitor-period 0)
+  std::vector<fault_event> faults;        ///< each injected fault with its times
 };
 
 // -- std::optional fields (CAF 0.17 inspects only caf::optional) ---------------
@@ -91,7 +93,7 @@ typename std::enable_if<Inspector::writes_state, typename Inspector::result_type
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_finished& x) {
   return f(caf::meta::type_name("run_finished"), x.how, x.detail, x.elapsed_s, x.console_tail, x.panic_lines,
-           x.stuck_vcpus, x.perf, x.monitor);
+           x.stuck_vcpus, x.perf, x.monitor, x.faults);
 }
 
 }  // namespace ktstr::msg

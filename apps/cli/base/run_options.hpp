@@ -30,6 +30,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> system_map;  ///< the kernel's System.map (default: beside the kernel, if any)
   std::vector<std::string> watches;     ///< --watch SYMBOL[+OFFSET][:LEN][,freeze], at most 3
   bool hardware_watchpoints = true;     ///< also arm the vCPUs' debug registers (polling runs regardless)
+  std::vector<std::string> faults;      ///< --fault KIND:ARGS, injected from the host (apps/cli/vm/fault_option)
   std::string scenario;                 ///< built-in scenario name or scenario file
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")

@@ -61,6 +61,9 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                   "nested software-KVM host) or KVM refuses them, the run says so and relies on polling (every 10 ms)")
       ->check(CLI::IsMember({"on", "off"}))
       ->default_str("on");
+  cmd->add_option("--fault", run.faults,
+                  "inject a fault from the host (repeatable): vcpu_stall:VCPU@AT+SECONDS parks that vCPU alone at AT s "
+                  "after VM start for SECONDS, the others running on (recorded in result.json faults)");
   r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   cmd->add_flag("--fail-on-skip", run.fail_on_skip,
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "

@@ -25,6 +25,7 @@
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
 #include "apps/cli/commands/scenario_run.hpp"
+#include "apps/cli/vm/fault_option.hpp"
 #include "apps/cli/vm/watch_option.hpp"
 #include "apps/cli/verdict/monitor_checks.hpp"
 #include "kvm/error.hpp"
@@ -216,6 +217,12 @@ int run_main(RunOptions options, const Environment& env) {
     if (auto* r = std::get_if<Refusal>(&resolved)) return refuse(r->exit_code, r->line);
     watches = std::get<std::vector<actors::WatchConfig>>(resolved);
   }
+  std::vector<msg::fault_event> faults;
+  if (!options.faults.empty()) {
+    auto parsed = parse_faults(options.faults, kvm::Topology(*spec).cpu_count(), double(options.timeout_s + extra_s));
+    if (auto* r = std::get_if<Refusal>(&parsed)) return refuse(r->exit_code, r->line);
+    faults = std::get<std::vector<msg::fault_event>>(parsed);
+  }
 
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));
   if (options.json) options.json = fs::absolute(*options.json);
@@ -274,6 +281,7 @@ int run_main(RunOptions options, const Environment& env) {
   VmRunLimits limits = run_limits(options, extra_s);
   add_kernel_layout(limits, options, facts);
   limits.watches = watches;
+  limits.faults = faults;
   RunObservation obs = run_vm(machine, paths, limits);
   if (obs.kernel && obs.finished.monitor && !confirm_release(*obs.finished.monitor, obs.kernel->release))
     spdlog::warn("{}", obs.finished.monitor->unavailable);

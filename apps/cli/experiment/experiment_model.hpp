@@ -27,6 +27,7 @@ struct ExperimentVm {
   uint32_t repeat = 1;              ///< runs of this VM (named NAME.1 .. NAME.N when > 1)
   ExpectedOutcome expect = ExpectedOutcome::pass;
   std::string expect_finding;       ///< a failed finding (check or message) must contain this
+  std::vector<std::string> faults;  ///< run --fault specs, e.g. "vcpu_stall:1@5+3"
   SourceRef where;
 };
 

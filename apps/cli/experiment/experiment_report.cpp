@@ -18,6 +18,7 @@ nlohmann::json vm_json(const ExperimentVm& vm) {
           {"scheduler_args", vm.scheduler_args},
           {"scenario", vm.scenario.empty() ? nlohmann::json(nullptr) : nlohmann::json(vm.scenario)},
           {"repeat", vm.repeat},
+          {"faults", vm.faults},
           {"expect", std::string(to_string(vm.expect))},
           {"expect_finding", vm.expect_finding.empty() ? nlohmann::json(nullptr) : nlohmann::json(vm.expect_finding)}};
 }

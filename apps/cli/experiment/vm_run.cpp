@@ -56,6 +56,7 @@ std::vector<VmRun> plan_runs(const Experiment& x, const std::filesystem::path& p
       if (vm.memory_mib) a.insert(a.end(), {"--memory", std::to_string(vm.memory_mib)});
       if (vm.timeout_s) a.insert(a.end(), {"--timeout", std::to_string(vm.timeout_s)});
       if (!vm.scenario.empty()) a.insert(a.end(), {"--scenario", vm.scenario});
+      for (const auto& f : vm.faults) a.insert(a.end(), {"--fault", f});
       if (!vm.scheduler.empty()) {
         a.insert(a.end(), {"--scheduler", vm.scheduler});
         if (!vm.scheduler_args.empty()) {

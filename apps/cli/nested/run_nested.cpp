@@ -41,7 +41,7 @@ bool scenario_is_file(const std::string& scenario) { return scenario.find('/') !
 [[maybe_unused]] void every_option_is_carried(const RunOptions& o) {
   [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
                                 freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, monitor_period_ms,
-                                system_map, watches, hardware_watchpoints, scenario,
+                                system_map, watches, hardware_watchpoints, faults, scenario,
                                 scheduler, scheduler_args, junit, assert_overrides, fail_on_skip] = o;
 }
 
@@ -74,6 +74,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   if (options.system_map) option("system-map", options.system_map->string());
   for (const auto& w : options.watches) option("watch", w);
   if (!options.hardware_watchpoints) option("hardware-watchpoints", "off");
+  for (const auto& f : options.faults) option("fault", f);
   if (!options.scenario.empty()) option("scenario", options.scenario);
   for (const auto& a : options.assert_overrides) option("assert", a);
   if (options.fail_on_skip) argv.push_back("--fail-on-skip");

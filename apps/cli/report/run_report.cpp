@@ -138,6 +138,13 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"agent_powered_off", obs.agent_powered_off},
                  {"stuck_vcpus", fin.stuck_vcpus}};
   j["freezes"] = freezes_json(obs.snapshots);
+  auto faults = nlohmann::json::array();
+  for (const auto& f : fin.faults) {
+    auto t = [](double s) { return s >= 0 ? nlohmann::json(s) : nlohmann::json(nullptr); };
+    faults.push_back({{"kind", f.kind}, {"spec", f.spec}, {"vcpu", f.vcpu}, {"at_s", f.at_s}, {"seconds", f.seconds},
+                      {"applied_at_s", t(f.applied_at_s)}, {"ended_at_s", t(f.ended_at_s)}});
+  }
+  j["faults"] = std::move(faults);
   j["perf"] = fin.perf ? perf_json(*fin.perf) : nlohmann::json(nullptr);
   j["monitor"] = fin.monitor ? monitor_json(*fin.monitor, name) : nlohmann::json(nullptr);
   j["perf_off"] = obs.perf_off_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(obs.perf_off_reason);
@@ -169,6 +176,15 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   const auto& end = j["vm_end"];
   out << "VM ended: " << end["how"].get<std::string>() << " (" << end["detail"].get<std::string>() << ") after "
       << fmt::format("{:.2f}", end["elapsed_s"].get<double>()) << " s\n";
+  for (const auto& f : j["faults"])
+    out << "fault " << f["spec"].get<std::string>() << ": "
+        << (f["applied_at_s"].is_null() ? std::string("not applied (the VM ended first)")
+                                         : fmt::format("vCPU {} stalled from {:.2f} s{}", f["vcpu"].get<uint32_t>(),
+                                                       f["applied_at_s"].get<double>(),
+                                                       f["ended_at_s"].is_null()
+                                                           ? std::string(" until the VM ended")
+                                                           : fmt::format(" to {:.2f} s", f["ended_at_s"].get<double>())))
+        << "\n";
   if (j["freezes"]["count"].get<size_t>() > 0)
     out << "freezes: " << j["freezes"]["count"] << " (" << j["freezes"]["partial"] << " partial), park latency median "
         << fmt::format("{:.1f}", j["freezes"]["latency_median_s"].get<double>() * 1e3) << " ms, max "

@@ -149,6 +149,7 @@ RunObservation run_vm(const kvm::MachineConfig& machine, const VmRunPaths& paths
     vm_config.monitor_unavailable = limits.monitor_unavailable;
     vm_config.watches = limits.watches;
     vm_config.hardware_watchpoints = limits.hardware_watchpoints;
+    vm_config.faults = limits.faults;
     vm_config.observer = caf::actor_cast<actors::run_observer>(self);
     auto vm = system->spawn(actors::vm_actor, std::move(vm_config));
     StopOnSignal stop_on_signal(caf::actor_cast<caf::actor>(vm));

@@ -10,6 +10,7 @@
 #include "actors/monitor.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/machine.hpp"
+#include "messages/fault.hpp"
 #include "messages/freeze.hpp"
 #include "messages/run.hpp"
 
@@ -47,6 +48,7 @@ struct VmRunLimits {
   std::string monitor_unavailable;
   std::vector<actors::WatchConfig> watches;  ///< run --watch, resolved
   bool hardware_watchpoints = true;
+  std::vector<msg::fault_event> faults;      ///< run --fault, checked
 };
 
 struct VmRunPaths {

@@ -37,6 +37,7 @@ args = ["-v"]
 repeat = 3
 expect = "fail"
 expect_finding = "predicted stall"
+faults = ["vcpu_stall:1@5+3"]
 [[matrix]]
 name = "grid"
 topologies = ["1,1,2,1", "1,2,2,1"]
@@ -60,6 +61,7 @@ fail_on_worse = true
   CHECK(x.vms[1].repeat == 3);
   CHECK(x.vms[1].expect == ExpectedOutcome::fail);
   CHECK(x.vms[1].expect_finding == "predicted stall");
+  CHECK(x.vms[1].faults == std::vector<std::string>{"vcpu_stall:1@5+3"});
   CHECK(x.vms[2].name == "grid-1_1_2_1-eevdf");
   CHECK(x.vms[3].name == "grid-1_1_2_1-scx_qmap");
   CHECK(x.vms[3].scheduler == "/opt/scx_qmap");
@@ -78,9 +80,9 @@ TEST_CASE("experiment: each kind of bad file names file, line and field") {
   CHECK(error_of("name = \"e\"\n") == "x.toml:1: no VMs: add [[vm]] tables or a [[matrix]]");
   CHECK(error_of("name = \"e\"\n[[vm]]\nname = \"a\"\ncpus = 3\n") ==
         "x.toml:4: vm[0].cpus: unknown key (expected one of: name, kernel, topology, memory, scheduler, args, scenario, "
-        "timeout, repeat, expect, expect_finding, payload, faults)");
+        "timeout, repeat, expect, expect_finding, faults, payload)");
   CHECK(error_of(vm + "payload = [\"stress-ng\"]\n") ==
-        "x.toml:4: vm[0].payload: not supported yet (payloads and fault injection are planned: docs/experiments.md)");
+        "x.toml:4: vm[0].payload: not supported yet (payloads are planned: docs/experiments.md)");
   CHECK(error_of(vm + "[[vm]]\nname = \"a\"\n") == "x.toml:5: vm[1].name: \"a\" is already a VM of this experiment");
   CHECK(error_of(vm + "expect = \"ok\"\n") == "x.toml:4: vm[0].expect: \"ok\" is not one of: pass, fail, inconclusive, any");
   CHECK(error_of(vm + "repeat = 0\n") == "x.toml:4: vm[0].repeat: 0 is out of range (1..50)");
