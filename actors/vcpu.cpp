@@ -161,7 +161,11 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
       } else {
         reason = kvm::to_string(result.outcome);
         std::optional<msg::vcpu_registers> state;
-        if (result.outcome == RunOutcome::guest_shutdown) state = capture_state(vcpu);
+        if (result.outcome == RunOutcome::guest_shutdown) {
+          state = capture_state(vcpu);
+          state->note = shutdown_state_note(*state);
+          if (!state->note.empty()) spdlog::warn("vcpu {}: {}", index, state->note);
+        }
         self->send(config.vm, msg::guest_stopped{index, guest_stop_of(result.outcome), result.detail, std::move(state)});
       }
       break;

@@ -75,4 +75,11 @@ msg::vcpu_registers capture_state(const kvm::VcpuStateReader& vcpu) {
   return out;
 }
 
+std::string shutdown_state_note(const msg::vcpu_registers& s) {
+  const bool init_state = s.unreadable.empty() && s.rip == 0xfff0 && s.cs == 0xf000 && (s.cr0 & 1) == 0;
+  if (!init_state) return {};
+  return "KVM reset this vCPU after the triple fault (the INIT state: rip 0xfff0, CS 0xf000; KVM on AMD SVM "
+         "re-initializes a vCPU on a shutdown intercept): its state at the fault is lost";
+}
+
 }  // namespace ktstr::actors

@@ -55,6 +55,7 @@ struct vcpu_registers {
   uint32_t mp_state = 0;  ///< KVM_MP_STATE_* (kvm::mp_state_name)
   uint32_t lapic_id = 0;  ///< the local APIC's ID register
   std::vector<std::string> unreadable;  ///< the reads KVM refused, with why
+  std::string note;                     ///< what the state is not (e.g. reset by KVM after a triple fault)
 };
 
 /// Coordinator -> vcpu (followed by a native kick): complete pending I/O, capture
@@ -122,7 +123,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, vcpu_registers& x) {
   return f(caf::meta::type_name("vcpu_registers"), x.gprs, x.rip, x.rflags, x.cr0, x.cr2, x.cr3, x.cr4, x.cr8, x.efer,
            x.apic_base, x.fs_base, x.gs_base, x.cs, x.segments, x.gdt, x.idt, x.events, x.mp_state, x.lapic_id,
-           x.unreadable);
+           x.unreadable, x.note);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, freeze& x) {

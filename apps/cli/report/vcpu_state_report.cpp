@@ -94,7 +94,8 @@ nlohmann::json vcpu_state_json(const msg::parked& p, bool faulting, const Backtr
           {"events", events_json(r.events)},
           {"mp_state", kvm::mp_state_name(r.mp_state)},
           {"lapic_id", r.lapic_id},
-          {"unreadable", r.unreadable}};
+          {"unreadable", r.unreadable},
+          {"note", r.note.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.note)}};
 }
 
 nlohmann::json vcpu_states_json(const msg::run_finished& fin, const BacktraceNamer& name) {
@@ -119,6 +120,7 @@ std::vector<std::string> vcpu_state_summary(const msg::run_finished& fin, const 
                               r.lapic_id, hex(r.idt.base), hex(r.idt.limit), hex(r.gdt.base), hex(r.gdt.limit),
                               pending_events_text(r.events)));
     for (const auto& u : r.unreadable) out.push_back("    unreadable: " + u);
+    if (!r.note.empty()) out.push_back("    note: " + r.note);
   }
   if (fin.faulting_vcpu >= 0) {
     bool have = false;

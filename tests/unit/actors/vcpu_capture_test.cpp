@@ -201,3 +201,16 @@ TEST_CASE("vcpu capture: a faulting vCPU's state survives serialization in guest
   CHECK(back.vcpu_states_missing == std::vector<uint32_t>{2});
   CHECK_FALSE(out.get_as<msg::vcpu_failed>(2).state.has_value());
 }
+
+TEST_CASE("vcpu capture: a state KVM reset after a triple fault (AMD SVM) is named, a real fault's is not", "[capture]") {
+  FakeVcpu vcpu;
+  auto fault = actors::capture_state(vcpu);
+  CHECK(actors::shutdown_state_note(fault).empty());
+  msg::vcpu_registers reset;
+  reset.rip = 0xfff0;
+  reset.cs = 0xf000;
+  reset.cr0 = 0x60000010;
+  CHECK_THAT(actors::shutdown_state_note(reset), Catch::Contains("state at the fault is lost"));
+  reset.cr0 |= 1;  // protected mode: not the INIT state
+  CHECK(actors::shutdown_state_note(reset).empty());
+}
