@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "actors/send_dynamic.hpp"
 #include "actors/unexpected.hpp"
 
@@ -14,17 +16,30 @@ using clock = std::chrono::steady_clock;
 
 double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-void begin(state_ptr self, std::string trigger) {
+bool skipped(const std::vector<uint32_t>& skip, uint32_t vcpu) {
+  return std::find(skip.begin(), skip.end(), vcpu) != skip.end();
+}
+
+void begin(state_ptr self, msg::freeze_request request) {
   auto& s = self->state;
   auto& f = s.current.emplace();
   f.id = s.next_id++;
-  f.trigger = std::move(trigger);
+  f.trigger = std::move(request.trigger);
   f.began = clock::now();
+  f.final = request.final;
+  if (f.final) {
+    s.finished = true;
+    f.skip = std::move(request.skip);
+  }
   for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
+    if (skipped(f.skip, i)) continue;
+    ++f.expected;
     send_dynamic(self, s.config.vcpus[i], msg::freeze{f.id});
     if (s.config.kick) s.config.kick(i);  // a vCPU inside KVM_RUN sees its mailbox only after a kick
   }
-  self->delayed_send(self, s.config.deadline, msg::freeze_deadline{f.id});
+  const auto deadline =
+      request.deadline_ms > 0 ? std::chrono::milliseconds(request.deadline_ms) : s.config.deadline;
+  self->delayed_send(self, deadline, msg::freeze_deadline{f.id});
 }
 
 void complete(state_ptr self, bool deadline_passed) {
@@ -40,7 +55,19 @@ void complete(state_ptr self, bool deadline_passed) {
   snap.partial = deadline_passed;
   for (uint32_t i = 0; i < s.config.vcpus.size(); ++i) {
     if (auto it = f.parked.find(i); it != f.parked.end()) snap.vcpus.push_back(it->second);
-    else snap.missing.push_back(i);
+    else if (!skipped(f.skip, i)) snap.missing.push_back(i);
+  }
+  if (f.final) {
+    // The guest is dead or hung and stops next: nobody is thawed, nothing more is frozen.
+    snap.guest.unavailable = "not read: final freeze before the VM stops";
+    snap.frozen_s = seconds(now - f.began);
+    if (snap.partial)
+      spdlog::warn("final freeze ({}): {} vCPU(s) did not park within the deadline", snap.trigger, snap.missing.size());
+    if (s.config.final_listener) self->send(s.config.final_listener, std::move(snap));
+    else self->send(s.config.observer, std::move(snap));
+    s.current.reset();
+    s.queued.clear();
+    return;
   }
   // Before the thaw, while no vCPU runs: the runqueues cannot change under the read.
   if (deadline_passed) snap.guest.unavailable = "not read: the freeze was partial (some vCPUs kept running)";
@@ -75,9 +102,14 @@ freeze_coordinator_actor_t::behavior_type freeze_coordinator_actor(
   return {
       [=](msg::freeze_request& r) {
         auto& s = self->state;
-        if (s.config.vcpus.empty()) return;
-        if (s.current) s.queued.push_back(std::move(r.trigger));
-        else begin(self, std::move(r.trigger));
+        if (s.config.vcpus.empty() || s.finished) return;
+        if (!s.current) return begin(self, std::move(r));
+        if (!r.final) return s.queued.push_back(std::move(r));
+        // The VM is about to stop: the freeze in flight ends now (partial if some vCPU has
+        // not parked), its thaw is followed at once by the final freeze.
+        s.queued.clear();
+        s.queued.push_back(std::move(r));
+        complete(self, s.current->parked.size() < s.current->expected);
       },
       [=](msg::parked& p) {
         auto& s = self->state;
@@ -85,9 +117,9 @@ freeze_coordinator_actor_t::behavior_type freeze_coordinator_actor(
         if (!s.current || p.freeze_id != s.current->id || p.vcpu >= s.config.vcpus.size()) return;
         auto& f = *s.current;
         if (!f.parked.emplace(p.vcpu, std::move(p)).second) return;
-        if (f.parked.size() == s.config.vcpus.size()) {
+        if (f.parked.size() == f.expected) {
           f.all_parked = clock::now();
-          if (s.config.hold_clock) {
+          if (s.config.hold_clock && !f.final) {
             s.config.hold_clock();
             f.clock_held = true;
           }

@@ -4,6 +4,10 @@
 // a partial snapshot naming the vCPUs that did not park; those that did are thawed.
 // Late or duplicate `parked` are ignored. The guest clock is held across a full freeze
 // (hooks), and the watchdog is told how long the guest stood still.
+// A final freeze (freeze_request::final: the vm actor's evidence before it stops a dead or
+// hung guest) waits only for the vCPUs not skipped, thaws nobody, sends its snapshot to the
+// final listener, and ends the coordinator's work: later requests are ignored. One that
+// arrives while a freeze is in flight completes that freeze at once and follows it.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -27,7 +31,8 @@ struct FreezeCoordinatorConfig {
   /// (empty: no monitor; the snapshot then says so).
   std::function<msg::guest_state()> read_guest_state;
   std::chrono::milliseconds deadline{std::chrono::seconds(30)};
-  run_observer observer;                        ///< receives every snapshot
+  run_observer observer;                        ///< receives every snapshot but a final one
+  final_snapshot_listener final_listener;       ///< receives a final freeze's snapshot (the vm actor)
   frozen_listener watchdog;                     ///< receives frozen_for (may be null)
   /// Planned freezes: (time after start, trigger), e.g. --freeze-at and --snapshots.
   std::vector<std::pair<std::chrono::milliseconds, std::string>> schedule;
@@ -42,11 +47,15 @@ struct freeze_coordinator_state {
     std::chrono::steady_clock::time_point all_parked;  ///< when the last parked came in
     std::map<uint32_t, msg::parked> parked;
     bool clock_held = false;
+    bool final = false;
+    std::vector<uint32_t> skip;   ///< not asked to park (final freezes)
+    size_t expected = 0;          ///< how many parked complete it
   };
   FreezeCoordinatorConfig config;
   uint64_t next_id = 1;
   std::optional<InFlight> current;
-  std::deque<std::string> queued;  ///< triggers that arrived during a freeze
+  std::deque<msg::freeze_request> queued;  ///< requests that arrived during a freeze
+  bool finished = false;                   ///< a final freeze began: nothing more to do
   static constexpr const char* name = "freeze_coordinator";
 };
 

@@ -59,6 +59,10 @@ using watchpoint_listener = caf::typed_actor<caf::reacts_to<msg::watchpoint_hit>
 using run_observer = caf::typed_actor<caf::reacts_to<msg::agent_line>, caf::reacts_to<msg::snapshot>,
                                       caf::reacts_to<msg::run_finished>>;
 
+/// Receives a final freeze's snapshot: every vCPU's state before a dead or hung guest is
+/// stopped (the vm actor).
+using final_snapshot_listener = caf::typed_actor<caf::reacts_to<msg::snapshot>>;
+
 /// Receives every perf sample (optional).
 using perf_sample_listener = caf::typed_actor<caf::reacts_to<msg::perf_sample>>;
 
@@ -92,6 +96,7 @@ using vm_actor_t = caf::typed_actor<caf::reacts_to<msg::guest_stopped>, caf::rea
                                     caf::reacts_to<msg::stall>, caf::reacts_to<msg::freeze_request>,
                                     caf::reacts_to<msg::stop_atom>, caf::reacts_to<msg::rekick_atom>,
                                     caf::reacts_to<msg::scenario_step>, caf::reacts_to<msg::fault_step>,
-                                    caf::reacts_to<msg::parked>>;
+                                    caf::reacts_to<msg::parked>, caf::reacts_to<msg::snapshot>,
+                                    caf::reacts_to<msg::evidence_atom>>;
 
 }  // namespace ktstr::actors

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "actors/unexpected.hpp"
+#include "actors/vcpu_capture.hpp"
 #include "actors/vcpu_watch.hpp"
 #include "kvm/guest_debug.hpp"
 #include "kvm/vcpu_exit.hpp"
@@ -15,25 +17,6 @@
 namespace ktstr::actors {
 
 namespace {
-
-msg::vcpu_registers capture(const kvm::Vcpu& vcpu) {
-  const kvm_regs r = vcpu.regs();
-  const kvm_sregs s = vcpu.sregs();
-  msg::vcpu_registers out;
-  out.gprs = {r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp,
-              r.r8,  r.r9,  r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
-  out.rip = r.rip;
-  out.rflags = r.rflags;
-  out.cr0 = s.cr0;
-  out.cr2 = s.cr2;
-  out.cr3 = s.cr3;
-  out.cr4 = s.cr4;
-  out.efer = s.efer;
-  out.fs_base = s.fs.base;
-  out.gs_base = s.gs.base;
-  out.cs = s.cs.selector;
-  return out;
-}
 
 /// MSR_LSTAR (the kernel's syscall entry: where the monitor finds the KASLR slide), CR3, CR4.
 msg::cpu_state read_cpu_state(const kvm::Vcpu& vcpu, uint64_t id) {
@@ -103,7 +86,7 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const wa
           const msg::freeze& f) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
   vcpu.complete_pending_io();
-  self->send(coordinator, msg::parked{f.id, vcpu.index(), capture(vcpu)});
+  self->send(coordinator, msg::parked{f.id, vcpu.index(), capture_state(vcpu)});
   // After the reply, off the freeze's critical path: the guest sees the pause flag
   // when it runs again, which is only after the thaw this thread has yet to receive.
   (void)vcpu.mark_guest_paused();
@@ -115,7 +98,7 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const wa
                     // Already parked (by a fault's stall, or late): answer whoever asks now,
                     // so that coordinator is never left waiting; only our own thaw lets go.
                     self->send(caf::actor_cast<caf::actor>(self->current_sender()),
-                               msg::parked{again.id, vcpu.index(), capture(vcpu)});
+                               msg::parked{again.id, vcpu.index(), capture_state(vcpu)});
                   },
                   [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
                   // Armed while parked: in place before the thaw lets the guest run on.
@@ -172,18 +155,26 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
         on_debug_exit(self, vcpu, watch, config, result.debug);
         continue;
       }
+      // A death (triple fault, failed entry, internal error): this thread reads its own
+      // state now, before reporting, while KVM still holds it as the exit left it.
       if (result.outcome == RunOutcome::failed) {
         reason = "failed: " + result.detail;
-        self->send(config.vm, msg::vcpu_failed{index, result.detail});
+        self->send(config.vm, msg::vcpu_failed{index, result.detail, capture_state(vcpu)});
       } else {
         reason = kvm::to_string(result.outcome);
-        self->send(config.vm, msg::guest_stopped{index, guest_stop_of(result.outcome), result.detail});
+        std::optional<msg::vcpu_registers> state;
+        if (result.outcome == RunOutcome::guest_shutdown) {
+          state = capture_state(vcpu);
+          state->note = shutdown_state_note(*state);
+          if (!state->note.empty()) spdlog::warn("vcpu {}: {}", index, state->note);
+        }
+        self->send(config.vm, msg::guest_stopped{index, guest_stop_of(result.outcome), result.detail, std::move(state)});
       }
       break;
     }
   } catch (const std::exception& e) {
     reason = std::string("failed: ") + e.what();
-    self->send(config.vm, msg::vcpu_failed{index, e.what()});
+    self->send(config.vm, msg::vcpu_failed{index, e.what(), capture_state(vcpu)});
   }
   // No kick may touch kvm_run once this thread lets go of it.
   config.kick->detach();

@@ -7,6 +7,9 @@
 // parked; answered with guest_debug_result); anything else is logged and dropped. It sends
 // watchpoint_hit to its watch listener when an armed slot fires, hands the guest its own
 // #DBs back (KVM_SET_VCPU_EVENTS) and runs on (actors/vcpu_watch.hpp).
+// Parked and at its own death (triple fault, failed entry, internal error) it captures its
+// state on its own thread (actors/vcpu_capture.hpp): in parked, and in guest_stopped /
+// vcpu_failed, read before it reports.
 // It is a blocking actor (its thread sits in KVM_RUN), and CAF 0.17 has no typed blocking
 // actor, so its handle is a plain caf::actor; what it sends goes through typed handles.
 #include <caf/all.hpp>

@@ -115,16 +115,81 @@ void kick_all(vm_state& s) {
     if (!s.exited[i]) s.kicks[i]->kick();
 }
 
-/// Ends the VM once: the first reason to stop is the one reported.
-void begin_stop(state_ptr self, VmEnd end) {
+/// Stop message and kick to every vCPU, re-kicked until all have left KVM_RUN.
+void stop_vcpus(state_ptr self) {
   auto& s = self->state;
-  if (!s.end.decide(std::move(end))) return;
   s.stop_started = std::chrono::steady_clock::now();
-  spdlog::debug("vm: stopping ({}: {})", msg::to_string(s.end.end().how), s.end.end().detail);
   if (s.exited_count == s.vcpus.size()) return finish(self);
   for (auto& v : s.vcpus) send_dynamic(self, v, msg::stop_atom::value);
   kick_all(s);
   self->delayed_send(self, kRekickPeriod, msg::rekick_atom::value);
+}
+
+/// Every vCPU's state, the faulting one first (its own capture), then the final freeze's
+/// by index; the vCPUs with neither are missing.
+void record_evidence(vm_state& s, const msg::snapshot* snap) {
+  auto& r = s.result;
+  std::vector<bool> have(s.vcpus.size(), false);
+  if (s.faulting && s.faulting->vcpu < have.size()) {
+    have[s.faulting->vcpu] = true;
+    r.vcpu_states.push_back(std::move(*s.faulting));
+  }
+  if (snap)
+    for (const auto& p : snap->vcpus)
+      if (p.vcpu < have.size() && !have[p.vcpu]) {
+        have[p.vcpu] = true;
+        r.vcpu_states.push_back(p);
+      }
+  for (uint32_t i = 0; i < have.size(); ++i)
+    if (!have[i]) r.vcpu_states_missing.push_back(i);
+  spdlog::info("vm: state of {} vCPU(s) recorded before the stop{}", r.vcpu_states.size(),
+               r.vcpu_states_missing.empty() ? std::string() : fmt::format(", {} missing", r.vcpu_states_missing.size()));
+}
+
+/// Freeze first, then stop: asks the freeze coordinator for a final freeze of the vCPUs
+/// still in their loop. False when there is nothing to freeze (the evidence is recorded).
+bool request_evidence(state_ptr self) {
+  auto& s = self->state;
+  std::vector<uint32_t> skip;
+  for (uint32_t i = 0; i < s.vcpus.size(); ++i)
+    if (s.exited[i] || static_cast<int32_t>(i) == s.result.faulting_vcpu) skip.push_back(i);
+  if (!s.freeze_coordinator || skip.size() == s.vcpus.size()) {
+    record_evidence(s, nullptr);
+    return false;
+  }
+  s.collecting_evidence = true;
+  msg::freeze_request request{std::string("vm end: ") + msg::to_string(s.end.end().how), true, std::move(skip),
+                              static_cast<uint32_t>(s.config.evidence_deadline.count())};
+  self->send(s.freeze_coordinator, std::move(request));
+  // The coordinator answers by its deadline; this only guards against it not answering.
+  self->delayed_send(self, s.config.evidence_deadline + std::chrono::seconds(1), msg::evidence_atom::value);
+  return true;
+}
+
+/// The final freeze's snapshot (or none: the guard fired): record, then stop.
+void on_evidence(state_ptr self, const msg::snapshot* snap) {
+  auto& s = self->state;
+  if (!s.collecting_evidence) return;
+  s.collecting_evidence = false;
+  record_evidence(s, snap);
+  stop_vcpus(self);
+}
+
+/// Ends the VM once: the first reason to stop is the one reported. A death or hang is
+/// frozen first (request_evidence), then stopped.
+void begin_stop(state_ptr self, VmEnd end) {
+  auto& s = self->state;
+  if (!s.end.decide(std::move(end))) return;
+  spdlog::debug("vm: stopping ({}: {})", msg::to_string(s.end.end().how), s.end.end().detail);
+  if (wants_vcpu_evidence(s.end.end().how) && request_evidence(self)) return;
+  stop_vcpus(self);
+}
+
+/// A vCPU whose exit ends the guest brings its own state; kept when this is the end's reason.
+void note_faulting(vm_state& s, uint32_t vcpu, std::optional<msg::vcpu_registers>& state) {
+  if (s.end.decided()) return;
+  s.result.faulting_vcpu = static_cast<int32_t>(vcpu);
+  if (state) s.faulting = msg::parked{0, vcpu, std::move(*state)};
 }
 
 void on_vcpu_gone(state_ptr self, uint32_t vcpu) {
@@ -134,6 +199,7 @@ void on_vcpu_gone(state_ptr self, uint32_t vcpu) {
   ++s.exited_count;
   if (s.exited_count == s.vcpus.size()) {
     if (!s.end.decided()) begin_stop(self, end_for_all_vcpus_gone());
+    else if (s.collecting_evidence) on_evidence(self, nullptr);  // nobody is left to park
     else finish(self);
   }
 }
@@ -148,6 +214,7 @@ void spawn_freeze_coordinator(state_ptr self) {
   fc.release_clock = [machine = s.machine, saved] { machine->vm().set_clock(*saved); };
   fc.deadline = s.config.freeze_deadline;
   fc.observer = s.config.observer;
+  fc.final_listener = caf::actor_cast<final_snapshot_listener>(self);
   fc.watchdog = s.watchdog;
   fc.schedule = s.config.freeze_schedule;
   fc.start = s.start;
@@ -244,14 +311,22 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
     auto& st = self->state;
     for (size_t i = 0; i < st.vcpus.size(); ++i) {
       if (st.vcpus[i].address() != down.source || st.exited[i]) continue;
+      std::optional<msg::vcpu_registers> none;
+      note_faulting(st, static_cast<uint32_t>(i), none);  // gone: not asked to park
       begin_stop(self, end_for_vcpu_death(static_cast<uint32_t>(i), to_string(down.reason)));
       on_vcpu_gone(self, static_cast<uint32_t>(i));
     }
   });
 
   return {
-      [=](msg::guest_stopped& g) { begin_stop(self, end_for(g)); },
-      [=](msg::vcpu_failed& f) { begin_stop(self, end_for(f)); },
+      [=](msg::guest_stopped& g) {
+        if (g.how == msg::guest_stop::shutdown) note_faulting(self->state, g.vcpu, g.state);
+        begin_stop(self, end_for(g));
+      },
+      [=](msg::vcpu_failed& f) {
+        note_faulting(self->state, f.vcpu, f.state);
+        begin_stop(self, end_for(f));
+      },
       [=](msg::kernel_panic& p) {
         auto end = end_for(p);
         self->state.result.panic_lines = std::move(p.lines);
@@ -278,6 +353,8 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
       [=](msg::scenario_step& step) {  // the monitor watches a scenario's watch ops from their step on
         if (self->state.monitor) self->send(self->state.monitor, step);
       },
+      [=](msg::snapshot& snap) { on_evidence(self, &snap); },  // the final freeze's
+      [=](msg::evidence_atom) { on_evidence(self, nullptr); },
       [=](msg::rekick_atom) {
         auto& st = self->state;
         if (st.exited_count == st.vcpus.size()) return;

@@ -4,6 +4,9 @@
 // asked for), ends the VM when the guest stops it, panics, fails or runs
 // out of time (stop message + native kick to every vCPU, re-kicked every 10 ms until
 // all have left KVM_RUN or the stop deadline passes), and reports run_finished.
+// A dead or hung guest (triple fault, failed vCPU, panic, stall, deadline) is frozen
+// first: a final freeze, bounded by the evidence deadline, records every vCPU's state
+// (the faulting vCPU's own capture first) in run_finished::vcpu_states, then the stop.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -33,6 +36,7 @@ struct VmConfig {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(0)};   ///< no guest output (0: off)
   std::chrono::milliseconds stop_deadline{std::chrono::seconds(5)};
   std::chrono::milliseconds freeze_deadline{std::chrono::seconds(30)};
+  std::chrono::milliseconds evidence_deadline{std::chrono::seconds(2)};  ///< the final freeze before a death's stop
   std::chrono::milliseconds perf_period{0};  ///< perf sampling period; 0: no sampler
   std::vector<std::pair<std::chrono::milliseconds, std::string>> freeze_schedule;
   std::chrono::milliseconds monitor_period{0};  ///< guest-memory monitor period; 0: no monitor
@@ -59,6 +63,8 @@ struct vm_state {
   std::vector<bool> exited;
   size_t exited_count = 0;
   VmEndLatch end;  ///< decided once the VM is stopping
+  std::optional<msg::parked> faulting;  ///< the vCPU whose exit ended the guest, as it read itself
+  bool collecting_evidence = false;     ///< a final freeze is out: the stop waits for it
   std::chrono::steady_clock::time_point stop_started;
   msg::run_finished result;
   static constexpr const char* name = "vm";

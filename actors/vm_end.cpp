@@ -52,4 +52,15 @@ VmEnd end_for_start_failure(bool no_kvm, const std::string& what) {
   return {no_kvm ? msg::run_end::no_kvm : msg::run_end::vmm_error, what};
 }
 
+bool wants_vcpu_evidence(msg::run_end how) {
+  switch (how) {
+    case msg::run_end::shutdown:
+    case msg::run_end::vcpu_failed:
+    case msg::run_end::panic:
+    case msg::run_end::hang:
+    case msg::run_end::timeout: return true;
+    default: return false;
+  }
+}
+
 }  // namespace ktstr::actors

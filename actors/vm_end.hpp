@@ -35,6 +35,11 @@ VmEnd end_for_all_vcpus_gone();
 /// The machine could not be built: no usable /dev/kvm, or any other VMM error.
 VmEnd end_for_start_failure(bool no_kvm, const std::string& what);
 
+/// A guest death or hang (shutdown, vcpu-failed, panic, hang, timeout): the vm actor
+/// freezes every vCPU and records its state before it stops the VM. Not for a normal end
+/// (power-off, reset, a stop request) or a machine that never started.
+bool wants_vcpu_evidence(msg::run_end how);
+
 /// The first reason to stop is the one reported; later ones are ignored.
 class VmEndLatch {
  public:

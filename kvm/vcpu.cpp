@@ -118,9 +118,20 @@ void Vcpu::set_debugregs(const kvm_debugregs& d) {
   if (::ioctl(fd(), KVM_SET_DEBUGREGS, &d) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_SET_DEBUGREGS", index_));
 }
 
+kvm_mp_state Vcpu::mp_state() const {
+  kvm_mp_state m{};
+  if (::ioctl(fd(), KVM_GET_MP_STATE, &m) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_MP_STATE", index_));
+  return m;
+}
+
+kvm_lapic_state Vcpu::lapic() const {
+  kvm_lapic_state l{};
+  if (::ioctl(fd(), KVM_GET_LAPIC, &l) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_LAPIC", index_));
+  return l;
+}
+
 void Vcpu::setup_lapic_lints() {
-  kvm_lapic_state lapic{};
-  if (::ioctl(fd(), KVM_GET_LAPIC, &lapic) < 0) throw_errno(ErrorKind::kvm, vcpu_op("KVM_GET_LAPIC", index_));
+  kvm_lapic_state lapic = this->lapic();
   auto patch = [&](uint32_t reg, uint32_t mode) {
     uint32_t v;
     std::memcpy(&v, lapic.regs + reg, 4);

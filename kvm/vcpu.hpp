@@ -8,28 +8,29 @@
 
 #include "kvm/fd.hpp"
 #include "kvm/system.hpp"
+#include "kvm/vcpu_state.hpp"
 #include "kvm/vm.hpp"
 
 namespace ktstr::kvm {
 
-class Vcpu {
+class Vcpu : public VcpuStateReader {
  public:
   /// index: Linux logical CPU number; apic_id doubles as the KVM vcpu id.
   Vcpu(const Kvm& kvm, const Vm& vm, uint32_t index, uint32_t apic_id);
-  ~Vcpu();
+  ~Vcpu() override;
   Vcpu(const Vcpu&) = delete;
   Vcpu& operator=(const Vcpu&) = delete;
 
-  uint32_t index() const { return index_; }
+  uint32_t index() const override { return index_; }
   uint32_t apic_id() const { return apic_id_; }
   int fd() const { return fd_.get(); }
   kvm_run* run_page() const { return run_; }
   size_t run_page_size() const { return run_size_; }
 
   void set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
-  kvm_regs regs() const;
+  kvm_regs regs() const override;
   void set_regs(const kvm_regs& regs);
-  kvm_sregs sregs() const;
+  kvm_sregs sregs() const override;
   void set_sregs(const kvm_sregs& sregs);
   void set_fpu(const kvm_fpu& fpu);
   void set_msrs(const std::vector<kvm_msr_entry>& msrs);
@@ -42,11 +43,15 @@ class Vcpu {
   void set_guest_debug(const kvm_guest_debug& debug);
   /// KVM_GET/SET_VCPU_EVENTS: pending and injected exceptions, interrupts, NMIs; how a
   /// guest's own #DB goes back to it.
-  kvm_vcpu_events vcpu_events() const;
+  kvm_vcpu_events vcpu_events() const override;
   void set_vcpu_events(const kvm_vcpu_events& events);
   /// KVM_GET/SET_DEBUGREGS: the guest's own view of DR0-3, DR6 and DR7 (not ours).
   kvm_debugregs debugregs() const;
   void set_debugregs(const kvm_debugregs& regs);
+  /// KVM_GET_MP_STATE: runnable, halted, waiting for INIT/SIPI (kvm/vcpu_state.hpp names them).
+  kvm_mp_state mp_state() const override;
+  /// KVM_GET_LAPIC: the in-kernel local APIC's register page.
+  kvm_lapic_state lapic() const override;
   /// LINT0 as ExtINT (the PIC) and LINT1 as NMI, as firmware leaves them.
   void setup_lapic_lints();
 

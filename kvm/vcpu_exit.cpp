@@ -1,6 +1,8 @@
 #include "kvm/vcpu_exit.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <cstring>
 #include <string>
 
@@ -33,6 +35,21 @@ RunResult after_device(const MachineEvents& events) {
     case GuestRequest::none: break;
   }
   return {RunOutcome::resume, {}};
+}
+
+/// The suberror, named when KVM defines it, and the data words KVM gave with it (for an
+/// emulation failure: the instruction bytes and the exit that led to it).
+std::string internal_error_text(const decltype(kvm_run::internal)& internal) {
+  std::string out = "KVM internal error, suberror " + std::to_string(internal.suberror);
+  switch (internal.suberror) {
+    case KVM_INTERNAL_ERROR_EMULATION: out += " (emulation failure)"; break;
+    case KVM_INTERNAL_ERROR_SIMUL_EX: out += " (exception while delivering an exception)"; break;
+    case KVM_INTERNAL_ERROR_DELIVERY_EV: out += " (event delivery)"; break;
+    default: break;
+  }
+  const uint32_t words = std::min<uint32_t>(internal.ndata, std::size(internal.data));
+  for (uint32_t i = 0; i < words; ++i) out += (i ? " 0x" : ", data 0x") + to_hex(internal.data[i]);
+  return out;
 }
 
 RunResult interrupted(VcpuKick& kick) {
@@ -95,8 +112,7 @@ RunResult dispatch_exit(int err, kvm_run& run_page, size_t run_size, VcpuKick& k
     case KVM_EXIT_FAIL_ENTRY:
       return {RunOutcome::failed,
               "VM entry failed (hardware reason 0x" + to_hex(run->fail_entry.hardware_entry_failure_reason) + ")"};
-    case KVM_EXIT_INTERNAL_ERROR:
-      return {RunOutcome::failed, "KVM internal error, suberror " + std::to_string(run->internal.suberror)};
+    case KVM_EXIT_INTERNAL_ERROR: return {RunOutcome::failed, internal_error_text(run->internal)};
     default: return {RunOutcome::failed, "unexpected exit reason " + std::to_string(run->exit_reason)};
   }
 }

@@ -13,6 +13,7 @@ using soft_atom = caf::atom_constant<caf::atom("soft")>;              ///< watch
 using hard_atom = caf::atom_constant<caf::atom("hard")>;              ///< watchdog: hard stage reached
 using perf_report_atom = caf::atom_constant<caf::atom("perfreport")>;  ///< ask the perf sampler for its perf_report
 using exit_poll_atom = caf::atom_constant<caf::atom("exitpoll")>;  ///< monitor tick: poll the sched_ext exit kind
+using evidence_atom = caf::atom_constant<caf::atom("evidence")>;  ///< vm tick: stop waiting for the final freeze
 using monitor_report_atom = caf::atom_constant<caf::atom("monreport")>;  ///< ask the monitor for its monitor_report
 using orchestrate_atom = caf::atom_constant<caf::atom("orchestr")>;  ///< orchestrator tick: start runs, watch for a stop
 

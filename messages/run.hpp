@@ -5,12 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "messages/fault.hpp"
+#include "messages/freeze.hpp"
 #include "messages/monitor.hpp"
+#include "messages/optional_field.hpp"
 #include "messages/perf.hpp"
 
 namespace ktstr::msg {
@@ -57,43 +57,18 @@ struct run_finished {
   std::optional<perf_report> perf;        ///< absent when no perf sampler ran (or it did not answer)
   std::optional<monitor_report> monitor;  ///< absent when no monitor ran (--monitor-period 0)
   std::vector<fault_event> faults;        ///< each injected fault with its times
+  /// When the guest died or hung (shutdown, vcpu-failed, panic, hang, timeout): every vCPU's
+  /// state, the faulting vCPU first (its own capture right after its exit), then the others
+  /// as a final freeze found them, by index. Empty for a normal end.
+  std::vector<parked> vcpu_states;
+  std::vector<uint32_t> vcpu_states_missing;  ///< vCPUs whose state did not come in time
+  int32_t faulting_vcpu = -1;                 ///< the vCPU whose exit ended the guest; -1: none
 };
-
-// -- std::optional fields (CAF 0.17 inspects only caf::optional) ---------------
-
-/// Reads a present flag, then the value only when it is set.
-template <class T>
-struct optional_field {
-  bool& present;
-  T& value;
-  template <class Inspector>
-  friend typename Inspector::result_type inspect(Inspector& f, optional_field& x) {
-    return x.present ? f(x.value) : f();
-  }
-};
-
-template <class Inspector, class T>
-typename std::enable_if<Inspector::reads_state, typename Inspector::result_type>::type inspect(
-    Inspector& f, std::optional<T>& x) {
-  return x ? f(true, *x) : f(false);
-}
-
-template <class Inspector, class T>
-typename std::enable_if<Inspector::writes_state, typename Inspector::result_type>::type inspect(
-    Inspector& f, std::optional<T>& x) {
-  bool present = false;
-  T value{};
-  optional_field<T> field{present, value};
-  auto result = f(present, field);
-  if (present) x = std::move(value);
-  else x.reset();
-  return result;
-}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_finished& x) {
   return f(caf::meta::type_name("run_finished"), x.how, x.detail, x.elapsed_s, x.console_tail, x.panic_lines,
-           x.stuck_vcpus, x.perf, x.monitor, x.faults);
+           x.stuck_vcpus, x.perf, x.monitor, x.faults, x.vcpu_states, x.vcpu_states_missing, x.faulting_vcpu);
 }
 
 }  // namespace ktstr::msg

@@ -4,7 +4,11 @@
 #include <caf/meta/type_name.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "messages/freeze.hpp"
+#include "messages/optional_field.hpp"
 
 namespace ktstr::msg {
 
@@ -30,12 +34,14 @@ struct guest_stopped {
   uint32_t vcpu = 0;
   guest_stop how = guest_stop::power_off;
   std::string detail;
+  std::optional<vcpu_registers> state;  ///< shutdown: the vCPU's state right after its exit
 };
 
 /// A vCPU's run loop failed (KVM error, bad exit); the VM must end.
 struct vcpu_failed {
   uint32_t vcpu = 0;
   std::string error;
+  std::optional<vcpu_registers> state;  ///< the vCPU's state right after the failure, when readable
 };
 
 /// A vCPU left its loop and released its fd.
@@ -64,11 +70,11 @@ struct pong {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stopped& x) {
-  return f(caf::meta::type_name("guest_stopped"), x.vcpu, x.how, x.detail);
+  return f(caf::meta::type_name("guest_stopped"), x.vcpu, x.how, x.detail, x.state);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, vcpu_failed& x) {
-  return f(caf::meta::type_name("vcpu_failed"), x.vcpu, x.error);
+  return f(caf::meta::type_name("vcpu_failed"), x.vcpu, x.error, x.state);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, vcpu_exited& x) {

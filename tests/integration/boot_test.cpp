@@ -5,6 +5,7 @@
 #include "apps/cli/base/environment.hpp"
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/kernel/kernel_cache.hpp"
+#include "kvm/hex.hpp"
 #include "tests/support/cli.hpp"
 #include "tests/support/fake_bzimage.hpp"
 
@@ -73,6 +74,14 @@ TEST_CASE("a guest that never reaches the agent ends at the timeout with the con
   INFO(r.output);
   CHECK(r.exit_code == exit_guest_timeout);
   CHECK_THAT(r.output, Catch::Contains("never reached the agent"));
+  // Frozen before the stop: the halted BSP's state, no faulting vCPU.
+  const auto j = test::read_json(dir / "result.json");
+  REQUIRE(j.is_object());
+  CHECK(j["vm_end"]["faulting_vcpu"].is_null());
+  REQUIRE_FALSE(j["vm_end"]["vcpu_states"].empty());
+  CHECK(j["vm_end"]["vcpu_states"][0]["vcpu"] == 0);
+  const auto rip = j["vm_end"]["vcpu_states"][0]["rip"].get<std::string>();  // in the hlt; jmp loop
+  CHECK((rip == "0x" + kvm::to_hex(test::kFakeEntry) || rip == "0x" + kvm::to_hex(test::kFakeEntry + 1)));
   // Soft stage at the 5 s deadline (no agent to answer), hard stop 10 s later; a few
   // seconds more for the CLI's own start-up and the report.
   CHECK(r.seconds < 5 + 10 + 5);
@@ -97,6 +106,47 @@ TEST_CASE("SIGTERM ends a running VM as a stop request, and its result is still 
   REQUIRE(r.is_object());
   CHECK(r["vm_end"]["how"] == "stopped");
   CHECK(r["vm_end"]["detail"] == "stop requested");
+}
+
+TEST_CASE("a triple fault records every vCPU's state, the faulting vCPU first (rip at the int3, or KVM's reset named)",
+          "[boot][death]") {
+  auto dir = test::scratch_dir("triple-fault");
+  auto kernel = dir / "triple-fault-bzImage";
+  test::FakeBzImageSpec spec;
+  spec.entry = test::FakeEntry::triple_fault;
+  test::write_file(kernel, test::fake_bzimage(spec));
+  auto r = test::run_cli({"run", "--host=kvm", "--kernel", kernel.string(), "--topology", "1,1,2,1", "--timeout", "20",
+                          "--out", dir.string()});
+  INFO(r.output);
+  CHECK(r.exit_code == exit_guest_timeout);  // never reached the agent
+  const auto j = test::read_json(dir / "result.json");
+  REQUIRE(j.is_object());
+  const auto& end = j["vm_end"];
+  CHECK(end["how"] == "shutdown");
+  CHECK(end["detail"] == "vCPU 0: triple fault");
+  CHECK(end["faulting_vcpu"] == 0);
+  REQUIRE(end["vcpu_states"].size() == 2);  // every vCPU
+  CHECK(end["vcpu_states_missing"].empty());
+  const auto& bsp = end["vcpu_states"][0];
+  CHECK(bsp["vcpu"] == 0);
+  CHECK(bsp["faulting"] == true);
+  CHECK(bsp["unreadable"].empty());
+  // Intel VMX keeps the state at the fault; KVM on AMD SVM (also the nested host's emulated
+  // SVM) re-initializes the vCPU on the shutdown intercept, and the note says so.
+  if (bsp["note"].is_null()) {
+    CHECK(bsp["rip"] == "0x" + kvm::to_hex(test::kFakeTripleFaultRip));
+    CHECK(bsp["idt"]["limit"] == "0x0");
+    CHECK_THAT(r.output, Catch::Contains("vCPU 0 (faulting): rip 0x" + kvm::to_hex(test::kFakeTripleFaultRip)));
+  } else {
+    CHECK(bsp["rip"] == "0xfff0");
+    CHECK_THAT(bsp["note"].get<std::string>(), Catch::Contains("reset this vCPU after the triple fault"));
+    CHECK_THAT(r.output, Catch::Contains("vCPU 0 (faulting): rip 0xfff0"));
+  }
+  const auto& ap = end["vcpu_states"][1];
+  CHECK(ap["vcpu"] == 1);
+  CHECK(ap["faulting"] == false);
+  CHECK(ap["lapic_id"] == 1);
+  CHECK(ap["mp_state"] != "runnable");  // never started: still waiting for INIT/SIPI
 }
 
 TEST_CASE("a guest kernel panic is detected and its lines printed", "[boot]") {

@@ -3,6 +3,9 @@
 // "kernel" that halts forever with interrupts off (hlt; jmp back), so the guest never
 // reaches the agent. It halts rather than spins: under the emulated nested host a vCPU
 // spinning with IF=0 keeps the outer CPU from taking its own interrupts (QEMU TCG SVM).
+// The triple-fault variant loads a zero-limit IDT and executes int3: #BP, #GP and #DF all
+// lie past the IDT's limit, so the BSP triple-faults (KVM_EXIT_SHUTDOWN) with its rip at
+// the int3 (kFakeTripleFaultRip).
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +13,12 @@
 #include <vector>
 
 namespace ktstr::test {
+
+/// The kernel part's 64-bit entry (kvm/boot.cpp: 1 MiB + 0x200) and the fault's rip.
+inline constexpr uint64_t kFakeEntry = 0x100200;
+inline constexpr uint64_t kFakeTripleFaultRip = kFakeEntry + 7;  // lidt [rip+1] is 7 bytes
+
+enum class FakeEntry { halt, triple_fault };
 
 struct FakeBzImageSpec {
   uint16_t protocol = 0x020F;
@@ -19,6 +28,7 @@ struct FakeBzImageSpec {
   bool hdrs = true;
   uint8_t setup_sects = 1;
   size_t kernel_bytes = 4096;
+  FakeEntry entry = FakeEntry::halt;
 };
 
 inline std::vector<uint8_t> fake_bzimage(const FakeBzImageSpec& spec = {}) {
@@ -41,7 +51,12 @@ inline std::vector<uint8_t> fake_bzimage(const FakeBzImageSpec& spec = {}) {
   put32(0x260, 0x100000);    // init_size
   // 64-bit entry at +0x200 of the protected-mode part: hlt; jmp back to the hlt. A kernel
   // part too short to hold it (a truncated image the tests want refused) gets none.
-  if (spec.kernel_bytes >= 0x203) {
+  if (spec.entry == FakeEntry::triple_fault && spec.kernel_bytes >= 0x212) {
+    // lidt [rip+1] (0F 01 1D disp32); int3 (CC); the IDT register image at +0x208: 10
+    // zero bytes (limit 0, base 0), already zero.
+    const uint8_t code[] = {0x0F, 0x01, 0x1D, 0x01, 0x00, 0x00, 0x00, 0xCC};
+    std::memcpy(&b[kernel_offset + 0x200], code, sizeof code);
+  } else if (spec.kernel_bytes >= 0x203) {
     b[kernel_offset + 0x200] = 0xF4;
     b[kernel_offset + 0x201] = 0xEB;
     b[kernel_offset + 0x202] = 0xFD;

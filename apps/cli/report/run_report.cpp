@@ -9,6 +9,7 @@
 
 #include "apps/cli/base/exit_codes.hpp"
 #include "apps/cli/report/perf_json.hpp"
+#include "apps/cli/report/vcpu_state_report.hpp"
 
 namespace ktstr::cli {
 
@@ -136,7 +137,11 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
                  {"detail", fin.detail},
                  {"elapsed_s", fin.elapsed_s},
                  {"agent_powered_off", obs.agent_powered_off},
-                 {"stuck_vcpus", fin.stuck_vcpus}};
+                 {"stuck_vcpus", fin.stuck_vcpus},
+                 {"faulting_vcpu", fin.faulting_vcpu >= 0 ? nlohmann::json(fin.faulting_vcpu) : nlohmann::json(nullptr)},
+                 {"vcpu_states", vcpu_states_json(fin, name)},
+                 {"vcpu_states_missing", fin.vcpu_states_missing}};
+  r.vcpu_states = vcpu_state_summary(fin, name);
   j["freezes"] = freezes_json(obs.snapshots);
   auto faults = nlohmann::json::array();
   for (const auto& f : fin.faults) {
@@ -176,6 +181,7 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   const auto& end = j["vm_end"];
   out << "VM ended: " << end["how"].get<std::string>() << " (" << end["detail"].get<std::string>() << ") after "
       << fmt::format("{:.2f}", end["elapsed_s"].get<double>()) << " s\n";
+  for (const auto& line : r.vcpu_states) out << line << "\n";
   for (const auto& f : j["faults"])
     out << "fault " << f["spec"].get<std::string>() << ": "
         << (f["applied_at_s"].is_null() ? std::string("not applied (the VM ended first)")

@@ -25,6 +25,7 @@ struct RunReport {
   std::string scenario_summary;       ///< per-cgroup results and findings of a scenario run
   std::vector<std::string> monitor_summary;  ///< what the monitor saw, per CPU
   std::vector<std::string> bug_summary;      ///< a scheduler error's failure dump, readable
+  std::vector<std::string> vcpu_states;      ///< every vCPU's state at a guest death or hang, faulting first
 };
 
 /// `name` symbolizes guest kernel addresses (exit backtraces, watchpoint writers) when symbols are known.

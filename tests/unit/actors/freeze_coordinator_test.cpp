@@ -174,3 +174,57 @@ TEST_CASE("a complete freeze carries the guest state read before the thaw; a par
     CHECK(snap.guest.unavailable == "monitor off");
   }
 }
+
+TEST_CASE("a final freeze skips the vCPUs that left, thaws nobody and ends the coordinator's work") {
+  Fixture f({Fake::parks, Fake::never_parks, Fake::parks});
+  (*f.probe)->send(f.coordinator, msg::freeze_request{"vm end: shutdown", true, {1}, 2000});
+  msg::snapshot snap;
+  bool got = false;
+  (*f.probe)->receive([&](msg::snapshot& s) { snap = std::move(s), got = true; },
+                      caf::after(1500ms) >> [] {});  // well before its 2 s deadline: vCPU 1 is not waited for
+  REQUIRE(got);
+  CHECK(snap.trigger == "vm end: shutdown");
+  CHECK_FALSE(snap.partial);
+  CHECK(snap.missing.empty());
+  REQUIRE(snap.vcpus.size() == 2);
+  CHECK(snap.vcpus[0].vcpu == 0);
+  CHECK(snap.vcpus[1].vcpu == 2);
+  CHECK_FALSE(snap.guest.ok);
+  bool thawed = false, another = false, quiet = false;
+  (*f.probe)->send(f.coordinator, msg::freeze_request{"after the end"});
+  (*f.probe)->receive_while([&] { return !thawed && !another && !quiet; })(
+      [&](msg::thaw&, uint32_t) { thawed = true; }, [&](msg::snapshot&) { another = true; },
+      caf::after(400ms) >> [&] { quiet = true; });
+  CHECK_FALSE(thawed);
+  CHECK_FALSE(another);
+}
+
+TEST_CASE("a final freeze is bounded: a vCPU that does not park is named missing at its own deadline") {
+  Fixture f({Fake::parks, Fake::never_parks});
+  const auto began = std::chrono::steady_clock::now();
+  (*f.probe)->send(f.coordinator, msg::freeze_request{"vm end: hang", true, {}, 100});
+  msg::snapshot snap;
+  (*f.probe)->receive([&](msg::snapshot& s) { snap = std::move(s); }, caf::after(5s) >> [] { FAIL("no snapshot"); });
+  CHECK(std::chrono::steady_clock::now() - began < 2s);
+  CHECK(snap.partial);
+  CHECK(snap.missing == std::vector<uint32_t>{1});
+  REQUIRE(snap.vcpus.size() == 1);
+  CHECK(snap.vcpus[0].registers.rip == 0x1000);
+}
+
+TEST_CASE("a final request during a freeze completes that freeze at once and follows it") {
+  Fixture f({Fake::parks, Fake::never_parks});
+  (*f.probe)->send(f.coordinator, msg::freeze_request{"periodic"});
+  (*f.probe)->send(f.coordinator, msg::freeze_request{"vm end: panic", true, {1}, 1000});
+  std::vector<msg::snapshot> snaps;
+  (*f.probe)->receive_while([&] { return snaps.size() < 2; })(
+      [&](msg::snapshot& s) { snaps.push_back(std::move(s)); }, [&](msg::thaw&, uint32_t) {},
+      caf::after(5s) >> [&] { FAIL("no second snapshot"); });
+  REQUIRE(snaps.size() == 2);
+  CHECK(snaps[0].trigger == "periodic");
+  CHECK(snaps[0].partial);
+  CHECK(snaps[1].trigger == "vm end: panic");
+  CHECK_FALSE(snaps[1].partial);
+  REQUIRE(snaps[1].vcpus.size() == 1);
+  CHECK(snaps[1].vcpus[0].vcpu == 0);
+}

@@ -147,7 +147,13 @@ TEST_CASE("exit dispatch: entry failures, internal errors and unknown exits fail
   e.run.internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
   r = e.dispatch();
   CHECK(r.outcome == RunOutcome::failed);
-  CHECK(r.detail == "KVM internal error, suberror " + std::to_string(KVM_INTERNAL_ERROR_EMULATION));
+  CHECK(r.detail == "KVM internal error, suberror 1 (emulation failure)");
+  e.run.internal.ndata = 2;  // the words KVM gives with it are in the detail
+  e.run.internal.data[0] = 0x20;
+  e.run.internal.data[1] = 0xcc0f;
+  CHECK(e.dispatch().detail == "KVM internal error, suberror 1 (emulation failure), data 0x20 0xcc0f");
+  e.run.internal.ndata = 1000;  // never past the array
+  CHECK(e.dispatch().detail.size() < 400);
 
   e.run.exit_reason = 9999;
   r = e.dispatch();
