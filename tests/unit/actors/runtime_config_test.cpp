@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "tests/support/message_round_trip.hpp"
+
 #include <caf/all.hpp>
 #include <caf/binary_deserializer.hpp>
 #include <caf/binary_serializer.hpp>
@@ -35,15 +37,7 @@ std::vector<std::string> unknown_to(const caf::actor_system& sys, caf::detail::i
   return unknown;
 }
 
-caf::message round_trip(caf::actor_system& sys, const caf::message& in) {
-  std::vector<char> buf;
-  caf::binary_serializer sink{sys, buf};
-  if (auto err = sink(const_cast<caf::message&>(in))) FAIL("serialize: " << sys.render(err));
-  caf::message out;
-  caf::binary_deserializer source{sys, buf};
-  if (auto err = source(out)) FAIL("deserialize: " << sys.render(err));
-  return out;
-}
+using test::round_trip;
 
 }  // namespace
 
