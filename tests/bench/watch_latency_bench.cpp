@@ -26,6 +26,7 @@
 
 #include "actors/monitor.hpp"
 #include "actors/runtime_config.hpp"
+#include "tests/support/stand_in_vcpu.hpp"
 #include "tests/support/synthetic_kernel.hpp"
 
 using namespace ktstr;
@@ -33,28 +34,6 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
-
-/// vCPU 0 on the made-up kernel: its registers, and arm/disarm taken.
-caf::behavior stand_in_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs) {
-  return {
-      [=](actors::monitor_actor_t monitor) { self->send(monitor, msg::vcpu_started{0, 1}); },
-      [=](msg::cpu_state_query& q) {
-        msg::cpu_state s;
-        s.id = q.id;
-        s.ok = true;
-        s.lstar = regs.lstar;
-        s.cr3 = regs.cr3;
-        s.cr4 = regs.cr4;
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()), s);
-      },
-      [=](msg::arm_watchpoint& a) {
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()), msg::guest_debug_result{0, a.slot, true, {}});
-      },
-      [=](msg::disarm_watchpoint& d) {
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()), msg::guest_debug_result{0, d.slot, true, {}});
-      },
-  };
-}
 
 /// One error write to the freeze request, in microseconds; negative when none came.
 double one_sample(caf::actor_system& sys, bool hardware) {
@@ -73,7 +52,7 @@ double one_sample(caf::actor_system& sys, bool hardware) {
   mc.view = std::make_shared<actors::GuestView>();
   mc.freezer = caf::actor_cast<actors::freeze_requester>(probe);
   auto monitor = sys.spawn(actors::monitor_actor, mc);
-  auto bsp = sys.spawn(stand_in_bsp, kernel.input());
+  auto bsp = sys.spawn(test::debugging_bsp, kernel.input(), std::make_shared<test::DebugLog>(), std::string());
   caf::anon_send(bsp, monitor);
   // Located and the baseline read, then the write lands at a random phase of the poll.
   std::this_thread::sleep_for(200ms + std::chrono::microseconds(std::rand() % 10000));

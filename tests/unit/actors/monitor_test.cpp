@@ -11,6 +11,7 @@
 
 #include "actors/monitor.hpp"
 #include "actors/runtime_config.hpp"
+#include "tests/support/stand_in_vcpu.hpp"
 #include "tests/support/synthetic_kernel.hpp"
 
 using namespace ktstr;
@@ -34,55 +35,11 @@ caf::behavior booting_bsp(caf::event_based_actor* self, std::shared_ptr<std::ato
   };
 }
 
-/// What a vCPU stand-in was told about its debug registers.
-struct DebugLog {
-  std::mutex mutex;
-  std::vector<msg::arm_watchpoint> arms;
-  std::vector<uint32_t> disarms;
-  size_t arm_count() {
-    std::lock_guard lock(mutex);
-    return arms.size();
-  }
-};
-
-/// vCPU 0's stand-in on a booted kernel that also takes arm/disarm: it records them and
-/// answers as KVM would (ok, or `refusal` as the error).
-caf::behavior debugging_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs, std::shared_ptr<DebugLog> log,
-                            std::string refusal) {
-  auto answer = [=](uint32_t slot) {
-    self->send(caf::actor_cast<caf::actor>(self->current_sender()),
-               msg::guest_debug_result{0, slot, refusal.empty(), refusal});
-  };
-  return {
-      [=](actors::monitor_actor_t monitor) { self->send(monitor, msg::vcpu_started{0, 4242}); },
-      [=](msg::cpu_state_query& q) {
-        msg::cpu_state s;
-        s.id = q.id;
-        s.ok = true;
-        s.lstar = regs.lstar;
-        s.cr3 = regs.cr3;
-        s.cr4 = regs.cr4;
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()), s);
-      },
-      [=](msg::arm_watchpoint& a) {
-        {
-          std::lock_guard lock(log->mutex);
-          log->arms.push_back(a);
-        }
-        answer(a.slot);
-      },
-      [=](msg::disarm_watchpoint& d) {
-        {
-          std::lock_guard lock(log->mutex);
-          log->disarms.push_back(d.slot);
-        }
-        answer(d.slot);
-      },
-  };
-}
-
 /// vCPU 0's stand-in on a booted (synthetic) kernel: answers with its LSTAR, CR3, CR4, and
 /// takes the watchpoints it is given.
+using test::debugging_bsp;
+using test::DebugLog;
+
 caf::behavior booted_bsp(caf::event_based_actor* self, guest_kernel::LocateInput regs) {
   return debugging_bsp(self, regs, std::make_shared<DebugLog>(), std::string());
 }
@@ -103,6 +60,20 @@ struct Fixture {
     return out;
   }
 };
+
+/// A monitor of `kernel` (its layout, RAM, and `vcpus` vCPUs, all of them when 0), sampling
+/// every `period` and looking at the exit kind every `exit_poll`.
+actors::MonitorConfig config_for(const guest_kernel::testing::SyntheticKernel& kernel, std::chrono::milliseconds period,
+                                 std::chrono::milliseconds exit_poll = 10ms, uint32_t vcpus = 0) {
+  actors::MonitorConfig mc;
+  mc.layout = kernel.layout;
+  mc.memory = kernel.ram;
+  mc.vcpus = vcpus ? vcpus : kernel.options.cpus;
+  mc.period = period;
+  mc.exit_poll = exit_poll;
+  mc.view = std::make_shared<actors::GuestView>();
+  return mc;
+}
 
 }  // namespace
 
@@ -156,12 +127,7 @@ TEST_CASE("monitor: it finds a kernel in guest memory from vCPU 0's LSTAR, sampl
   std::vector<uint8_t> bss(40, 0);
   bss[0] = 77;  // nr_enqueued
   kernel.set_map_idr({0, kernel.add_array_map(1, "sched.bss", 2, 40, 1, kernel.add_btf(program.raw), program.bss, {bss})});
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
-  mc.memory = kernel.ram;
-  mc.vcpus = kernel.options.cpus;
-  mc.period = 20ms;
-  mc.view = std::make_shared<actors::GuestView>();
+  auto mc = config_for(kernel, 20ms);
   auto monitor = f.sys->spawn(actors::monitor_actor, mc);
   auto bsp = f.sys->spawn(booted_bsp, kernel.input());
   caf::anon_send(bsp, monitor);
@@ -199,13 +165,8 @@ TEST_CASE("monitor: a guest whose banner does not name the image's release leave
           "that reason, never sampling") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
+  auto mc = config_for(kernel, 20ms);
   mc.layout->release = "6.1.0-57-amd64";  // the image the layout came from is not what booted
-  mc.memory = kernel.ram;
-  mc.vcpus = kernel.options.cpus;
-  mc.period = 20ms;
-  mc.view = std::make_shared<actors::GuestView>();
   auto monitor = f.sys->spawn(actors::monitor_actor, mc);
   auto bsp = f.sys->spawn(booted_bsp, kernel.input());
   caf::anon_send(bsp, monitor);
@@ -226,13 +187,7 @@ TEST_CASE("monitor: an error exit kind seen by the poll is an event with the ker
   guest_kernel::testing::SyntheticKernel kernel;
   // As at boot: no scheduler ever ran, the exit kind reads DONE.
   kernel.write_u32(kernel.image_va(kernel.layout.symbols.scx_exit_kind), 1);
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
-  mc.memory = kernel.ram;
-  mc.vcpus = kernel.options.cpus;
-  mc.period = 50ms;
-  mc.exit_poll = 5ms;
-  mc.view = std::make_shared<actors::GuestView>();
+  auto mc = config_for(kernel, 50ms, 5ms);
   mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
   auto monitor = f.sys->spawn(actors::monitor_actor, mc);
   auto bsp = f.sys->spawn(booted_bsp, kernel.input());
@@ -272,13 +227,7 @@ TEST_CASE("monitor: a watched kernel word is polled: each change is an event wit
           "freeze a snapshot request") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
-  mc.memory = kernel.ram;
-  mc.vcpus = kernel.options.cpus;
-  mc.period = 50ms;
-  mc.exit_poll = 5ms;
-  mc.view = std::make_shared<actors::GuestView>();
+  auto mc = config_for(kernel, 50ms, 5ms);
   mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
   const uint64_t word = kernel.layout.symbols.jiffies_64;
   mc.watches.push_back({1, "jiffies_64,freeze", "jiffies_64", word, 8, true});
@@ -318,15 +267,10 @@ struct HardwareRun {
   explicit HardwareRun(std::chrono::milliseconds exit_poll, std::string refusal = {}, bool hardware = true) {
     exit_kind = kernel.image_va(kernel.layout.symbols.scx_exit_kind);
     kernel.write_u32(exit_kind, 1);
-    mc.layout = kernel.layout;
-    mc.memory = kernel.ram;
-    mc.vcpus = 1;
-    mc.period = 50ms;
-    mc.exit_poll = exit_poll;
+    mc = config_for(kernel, 50ms, exit_poll, 1);
     mc.watch_grace = 100ms;
     mc.hardware_watchpoints = hardware;
     mc.hardware_off_reason = "hardware watchpoints off (test)";
-    mc.view = std::make_shared<actors::GuestView>();
     mc.freezer = caf::actor_cast<actors::freeze_requester>(*f.probe);
     monitor = f.sys->spawn(actors::monitor_actor, mc);
     bsp = f.sys->spawn(debugging_bsp, kernel.input(), log, std::move(refusal));
@@ -424,14 +368,8 @@ TEST_CASE("monitor: with hardware watchpoints off nothing is armed and the repor
 TEST_CASE("monitor: a hit on a watched word the poll already reported names that event's writer") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
-  mc.memory = kernel.ram;
-  mc.vcpus = 1;
-  mc.period = 50ms;
-  mc.exit_poll = 5ms;
+  auto mc = config_for(kernel, 50ms, 5ms, 1);
   mc.watch_grace = 500ms;
-  mc.view = std::make_shared<actors::GuestView>();
   const uint64_t word = kernel.layout.symbols.jiffies_64;
   mc.watches.push_back({2, "jiffies_64", "jiffies_64", word, 8, false});
   auto log = std::make_shared<DebugLog>();
@@ -464,13 +402,7 @@ TEST_CASE("monitor: a scenario's watch op is watched only from its step on, and 
           "meeting it are events (all are counted)") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
-  actors::MonitorConfig mc;
-  mc.layout = kernel.layout;
-  mc.memory = kernel.ram;
-  mc.vcpus = 1;
-  mc.period = 50ms;
-  mc.exit_poll = 5ms;
-  mc.view = std::make_shared<actors::GuestView>();
+  auto mc = config_for(kernel, 50ms, 5ms, 1);
   const uint64_t word = kernel.layout.symbols.jiffies_64;
   actors::WatchConfig w{1, "jiffies_64", "jiffies_64", word, 8, false};
   w.from_step = 1;
