@@ -114,9 +114,7 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
   try {
     root = toml::parse(text, file);
   } catch (const toml::parse_error& e) {
-    const auto line = e.source().begin.line;
-    throw ScenarioError(file + (line ? ":" + std::to_string(line) : std::string()) + ": syntax: " +
-                        std::string(e.description()));
+    throw ScenarioError(syntax_error_line(e, file));
   }
   Fields top(file, root, "", {"name", "description", "jobs", "defaults", "vm", "matrix", "compare"});
   Experiment x;

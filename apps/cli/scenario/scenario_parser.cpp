@@ -266,14 +266,6 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
   return op;
 }
 
-std::string syntax_error_line(const toml::parse_error& e, const std::string& file) {
-  const auto& begin = e.source().begin;
-  std::string msg = file;
-  if (begin.line > 0) msg += ':' + std::to_string(begin.line);
-  msg += ": syntax: ";
-  msg += e.description();
-  return msg;
-}
 
 }  // namespace
 

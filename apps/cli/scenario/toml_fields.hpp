@@ -167,4 +167,14 @@ class Fields {
 
 inline std::string indexed(const std::string& base, size_t i) { return base + "[" + std::to_string(i) + "]"; }
 
+/// A TOML syntax error as one line: "FILE:LINE: syntax: what".
+inline std::string syntax_error_line(const toml::parse_error& e, const std::string& file) {
+  const auto& begin = e.source().begin;
+  std::string msg = file;
+  if (begin.line > 0) msg += ':' + std::to_string(begin.line);
+  msg += ": syntax: ";
+  msg += e.description();
+  return msg;
+}
+
 }  // namespace ktstr::cli::toml_fields
