@@ -163,6 +163,15 @@ class MapReader {
     return located_.per_cpu_offset[0];
   }
 
+  /// A per-CPU map's values are read in CPU 0's copy: `cpu0` gets its per-CPU offset (left
+  /// empty for other maps). False, the note saying why, when that offset is unknown.
+  bool per_cpu_base(BpfMap& m, std::optional<uint64_t>& cpu0) {
+    if (!percpu_type(m)) return true;
+    cpu0 = cpu0_offset();
+    if (!cpu0) m.entries_note = "entries not walked: CPU 0's per-CPU offset is unknown";
+    return cpu0.has_value();
+  }
+
   void read_array(BpfMap& m) {
     if (!l_.array_elem_size.present() || !l_.array_value.present()) {
       m.entries_note = "entries not walked: bpf_array.elem_size or bpf_array.value is not in the kernel's BTF";
@@ -180,14 +189,8 @@ class MapReader {
       return;
     }
     std::optional<uint64_t> cpu0;
-    if (percpu_type(m)) {
-      cpu0 = cpu0_offset();
-      if (!cpu0) {
-        m.entries_note = "entries not walked: CPU 0's per-CPU offset is unknown";
-        return;
-      }
-      m.entries_note = "values of CPU 0 only";
-    }
+    if (!per_cpu_base(m, cpu0)) return;
+    if (cpu0) m.entries_note = "values of CPU 0 only";
     const struct btf* b = btf_for(m);
     const uint32_t shown = std::min<uint64_t>(m.max_entries, kBpfMaxEntries);
     m.entries_walked = true;
@@ -230,13 +233,7 @@ class MapReader {
       return;
     }
     std::optional<uint64_t> cpu0;
-    if (percpu_type(m)) {
-      cpu0 = cpu0_offset();
-      if (!cpu0) {
-        m.entries_note = "entries not walked: CPU 0's per-CPU offset is unknown";
-        return;
-      }
-    }
+    if (!per_cpu_base(m, cpu0)) return;
     const struct btf* b = btf_for(m);
     m.entries_walked = true;
     std::vector<std::string> notes;
