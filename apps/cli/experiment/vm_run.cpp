@@ -73,7 +73,6 @@ std::vector<VmRun> plan_runs(const Experiment& x, const std::filesystem::path& p
 VmOutcome judge_run(const ExperimentVm& vm, const VmRun& run, int exit_code, int signal, double elapsed_s,
                     const std::string& error, bool interrupted) {
   VmOutcome o;
-  o.started = error.empty() && !(interrupted && exit_code < 0 && signal == 0 && elapsed_s == 0);
   o.interrupted = interrupted;
   o.exit_code = exit_code;
   o.signal = signal;
@@ -87,7 +86,9 @@ VmOutcome judge_run(const ExperimentVm& vm, const VmRun& run, int exit_code, int
   if (!error.empty()) {
     o.why = "not started: " + error;
   } else if (!o.result) {
-    o.why = interrupted && !o.started ? "not run: the experiment was interrupted"
+    // A run the stop skipped ends with nothing: no exit, no signal, no time.
+    const bool never_ran = interrupted && exit_code < 0 && signal == 0 && elapsed_s == 0;
+    o.why = never_ran ? "not run: the experiment was interrupted"
             : signal ? fmt::format("no result: the run was ended by signal {}{}", signal, interrupted ? " (interrupted)" : "")
                      : fmt::format("no result: the run exited {} without writing {}", exit_code, run.result_json.string());
   } else {

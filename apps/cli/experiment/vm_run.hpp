@@ -30,7 +30,6 @@ std::vector<VmRun> plan_runs(const Experiment& x, const std::filesystem::path& p
 
 /// How a run ended, as the experiment reports it.
 struct VmOutcome {
-  bool started = false;
   bool interrupted = false;     ///< the experiment was stopped before or while it ran
   int exit_code = -1;
   int signal = 0;
