@@ -24,6 +24,7 @@ packages=(
   libspdlog-dev libfmt-dev catch2 libcli11-dev nlohmann-json3-dev
   libtomlplusplus-dev libarchive-dev libbenchmark-dev
   qemu-system-x86 cpio xz-utils zstd kmod
+  stress-ng rt-tests
 )
 if ((kernel_build)); then
   packages+=(linux-source-6.12 dwarves bc flex bison libelf-dev libssl-dev clang-19 llvm-19)
