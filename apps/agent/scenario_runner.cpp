@@ -12,6 +12,7 @@
 
 #include "cgroups.hpp"
 #include "apps/protocol/plan.hpp"
+#include "payload_runner.hpp"
 #include "scheduler_runner.hpp"
 #include "sysfs_text.hpp"
 #include "workers/worker_context.hpp"
@@ -52,13 +53,21 @@ bool in_cgroup_tree(const std::string& cgroup, const std::string& root) {
 class Run {
  public:
   Run(const Plan& plan, AgentChannel& ch, const std::atomic<bool>& stop, const ScenarioOptions& opt)
-      : plan_(plan), ch_(ch), stop_(stop), opt_(opt), cg_(opt.cgroup_root), ws_(&cg_, plan.checkpoint_us, plan.usable_cpus) {}
+      : plan_(plan),
+        ch_(ch),
+        stop_(stop),
+        opt_(opt),
+        cg_(opt.cgroup_root),
+        ws_(&cg_, plan.checkpoint_us, plan.usable_cpus),
+        payloads_(&cg_, plan.payloads) {}
 
   void run() {
     if (plan_.rt_runtime_us)
       if (auto e = write_file(opt_.rt_runtime_path, std::to_string(*plan_.rt_runtime_us)); !e.empty()) error("rt_runtime_us: " + e);
     if (plan_.scheduler && !start_scheduler()) return done(0);
-    bool needs_cgroups = !plan_.cgroups.empty() || std::any_of(plan_.workers.begin(), plan_.workers.end(), [](auto& w) { return !w.cgroup.empty(); });
+    bool needs_cgroups = !plan_.cgroups.empty() ||
+                         std::any_of(plan_.workers.begin(), plan_.workers.end(), [](auto& w) { return !w.cgroup.empty(); }) ||
+                         std::any_of(plan_.payloads.begin(), plan_.payloads.end(), [](auto& p) { return !p.cgroup.empty(); });
     if (needs_cgroups)
       if (auto e = cg_.check_root()) error("cgroups: " + *e);
     for (const auto& c : plan_.cgroups) {
@@ -76,16 +85,18 @@ class Run {
     if (!late.empty()) ws_.request_stop(late);
     report_ended();
 
-    bool early = false;
-    for (size_t s = 0; s < plan_.steps.size() && !early; ++s) {
-      early = !wait_until(t0_ + static_cast<int64_t>(plan_.steps[s].at_ms) * 1'000'000);
-      if (!early) run_step(s);
+    Wait waited = Wait::reached;
+    for (size_t s = 0; s < plan_.steps.size() && waited == Wait::reached; ++s) {
+      waited = wait_until(t0_ + static_cast<int64_t>(plan_.steps[s].at_ms) * 1'000'000);
+      if (waited == Wait::reached) run_step(s);
     }
-    if (!early) early = !wait_until(t0_ + static_cast<int64_t>(plan_.duration_ms) * 1'000'000);
-    if (early) error("stopped early by the host at " + std::to_string(whole_ms(mono_ns() - t0_)) + " ms");
+    if (waited == Wait::reached) waited = wait_until(t0_ + static_cast<int64_t>(plan_.duration_ms) * 1'000'000);
+    if (waited == Wait::host_stop) error("stopped early by the host at " + std::to_string(whole_ms(mono_ns() - t0_)) + " ms");
 
     std::vector<Reaped> others;
     ws_.stop_and_wait(ws_.live(), &others);
+    payloads_.consume(others);
+    payloads_.stop_all(&others);
     watch_scheduler(others);
     report_ended();
     if (sched_) {
@@ -201,22 +212,28 @@ class Run {
 
   void report_ended() {
     for (auto i : ws_.take_ended()) ch_.emit(ws_.report(i, t0_));
+    for (auto& r : payloads_.take_ended(t0_)) ch_.emit(r);
   }
 
   void tick() {
+    payloads_.start_due(t0_, mono_ns());
     auto reaped = reap_children();
     ws_.collect(reaped);
+    payloads_.consume(reaped);
     watch_scheduler(reaped);
     report_ended();
   }
 
-  /// Sleeps to the absolute deadline in ticks; false when the host asked to stop.
-  bool wait_until(int64_t deadline) {
+  enum class Wait { reached, host_stop, payloads_ended };
+  /// Sleeps to the absolute deadline in ticks, or until the host asks to stop, or until a
+  /// payload-only scenario's payloads all ended.
+  Wait wait_until(int64_t deadline) {
     for (;;) {
       tick();
-      if (stop_) return false;
+      if (stop_) return Wait::host_stop;
+      if (plan_.end_with_payloads && payloads_.all_ended()) return Wait::payloads_ended;
       int64_t now = mono_ns();
-      if (now >= deadline) return true;
+      if (now >= deadline) return Wait::reached;
       sleep_until_ns(std::min(deadline, now + kTickNs));
     }
   }
@@ -260,6 +277,7 @@ class Run {
         case Op::Kind::remove_cgroup: {
           std::vector<Reaped> others;
           ws_.stop_and_wait(live_in_tree(op.cgroup), &others);
+          payloads_.consume(others);
           watch_scheduler(others);
           report_ended();
           add(op, op.cgroup, cg_.remove(op.cgroup));
@@ -281,6 +299,7 @@ class Run {
             if (auto i = ws_.find(id); i && !ws_.at(*i).reaped) which.push_back(*i);
           std::vector<Reaped> others;
           ws_.stop_and_wait(which, &others);
+          payloads_.consume(others);
           watch_scheduler(others);
           report_ended();
           break;
@@ -326,6 +345,7 @@ class Run {
   const ScenarioOptions& opt_;
   Cgroups cg_;
   WorkerSet ws_;
+  PayloadSet payloads_;
   std::unique_ptr<SchedulerRunner> sched_;
   bool sched_died_ = false, sched_ejected_ = false, sched_killed_ = false;
   int64_t sched_start_ns_ = 0;

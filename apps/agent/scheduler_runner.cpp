@@ -1,7 +1,6 @@
 #include "scheduler_runner.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,15 +16,16 @@ namespace ktstr::agent {
 using namespace protocol;  // the plan's types (apps/protocol/plan.hpp)
 
 SchedulerRunner::SchedulerRunner(SchedulerSpec spec, std::string sched_ext_root, int console_fd)
-    : spec_(std::move(spec)), root_(std::move(sched_ext_root)), console_fd_(console_fd) {}
+    : spec_(std::move(spec)),
+      root_(std::move(sched_ext_root)),
+      output_(kTailLines, kLineBytes, console_fd, "scheduler: ") {}
 
 SchedulerRunner::~SchedulerRunner() {
   if (pid_ > 0 && !exited_) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
-  reader_stop_ = true;
-  if (reader_.joinable()) reader_.join();
+  output_.stop();
 }
 
 std::optional<std::string> SchedulerRunner::unsupported_reason() const {
@@ -62,53 +62,14 @@ std::optional<std::string> SchedulerRunner::start() {
     ::_exit(127);
   }
   ::close(out[1]);
-  reader_ = std::thread([this, fd = out[0]] { read_output(fd); });
+  output_.start(out[0]);
   return std::nullopt;
-}
-
-void SchedulerRunner::add_line(std::string line) {
-  if (console_fd_ >= 0) {
-    std::string copy = "scheduler: " + line + "\n";
-    [[maybe_unused]] auto n = ::write(console_fd_, copy.data(), copy.size());
-  }
-  if (line.size() > kLineBytes) line.resize(kLineBytes);
-  std::lock_guard lock(mutex_);
-  tail_.push_back(std::move(line));
-  if (tail_.size() > kTailLines) tail_.pop_front();
-}
-
-void SchedulerRunner::read_output(int fd) {
-  std::string partial;
-  char buf[4096];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, 100);
-    if (r == 0) {
-      if (reader_stop_) break;
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    partial.append(buf, static_cast<size_t>(n));
-    for (size_t nl; (nl = partial.find('\n')) != std::string::npos; partial.erase(0, nl + 1)) add_line(partial.substr(0, nl));
-    if (partial.size() > 4096) {  // a runaway line: cut it
-      add_line(partial);
-      partial.clear();
-    }
-  }
-  if (!partial.empty()) add_line(partial);
-  ::close(fd);
 }
 
 std::string SchedulerRunner::state() const { return read_text(root_ + "/state").value_or(""); }
 std::string SchedulerRunner::ops() const { return read_text(root_ + "/root/ops").value_or(""); }
 
-std::vector<std::string> SchedulerRunner::output() const {
-  std::lock_guard lock(mutex_);
-  return {tail_.begin(), tail_.end()};
-}
+std::vector<std::string> SchedulerRunner::output() const { return output_.lines(); }
 
 bool SchedulerRunner::consume(std::vector<Reaped>& reaped) {
   if (pid_ <= 0 || exited_) return false;
@@ -142,8 +103,7 @@ void SchedulerRunner::stop(std::vector<Reaped>* others) {
       ::usleep(5000);
     }
   }
-  reader_stop_ = true;
-  if (reader_.joinable()) reader_.join();
+  output_.stop();
 }
 
 }  // namespace ktstr::agent

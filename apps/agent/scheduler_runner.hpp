@@ -4,15 +4,12 @@
 // exiting or being ejected, stopped at the end (SIGINT, SIGKILL after 2 s).
 #include <sys/types.h>
 
-#include <atomic>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "agent_channel.hpp"
+#include "child_output.hpp"
 #include "apps/protocol/plan.hpp"
 #include "workers/worker_set.hpp"
 
@@ -46,19 +43,12 @@ class SchedulerRunner {
   void stop(std::vector<Reaped>* others = nullptr);
 
  private:
-  void read_output(int fd);
-  void add_line(std::string line);
-
   protocol::SchedulerSpec spec_;
   std::string root_;
-  int console_fd_;
   pid_t pid_ = -1;
   bool exited_ = false;
   std::string exit_status_;
-  std::thread reader_;
-  std::atomic<bool> reader_stop_{false};
-  mutable std::mutex mutex_;
-  std::deque<std::string> tail_;
+  ChildOutput output_;
 };
 
 }  // namespace ktstr::agent

@@ -327,6 +327,30 @@ WorkerReport parse_worker_report(const json& line, uint64_t seq) {
   return r;
 }
 
+PayloadReport parse_payload(const json& line, uint64_t seq) {
+  const std::string at = "payload: ";
+  PayloadReport r;
+  r.seq = seq;
+  r.id = required_u32(line, "id", at);
+  r.name = required_string(line, "name", at);
+  r.pid = optional_u32(line, "pid", at);
+  r.started_ms = required_ms(line, "started_ms", at);
+  r.ended_ms = required_ms(line, "ended_ms", at);
+  if (const json* v = optional_field(line, "exit_code")) r.exit_code = static_cast<uint32_t>(unsigned_value(*v, 255, at + "exit_code"));
+  if (const json* v = optional_field(line, "signal")) {
+    r.signal = static_cast<uint32_t>(unsigned_value(*v, 64, at + "signal"));
+    if (*r.signal == 0) fail(at + "signal 0 is no signal");
+  }
+  if (r.exit_code && r.signal) fail(at + "both exit_code and signal");
+  const json& stopped = required_field(line, "stopped", at);
+  if (!stopped.is_boolean()) fail(at + "stopped must be a boolean, got " + type_of(stopped));
+  r.stopped = stopped.get<bool>();
+  r.error = optional_string(line, "error", at);
+  if (!r.error && !r.exit_code && !r.signal) fail(at + "neither exit_code, signal nor error");
+  if (const json* output = optional_field(line, "output")) r.output = string_array(*output, at + "output");
+  return r;
+}
+
 ScenarioDone parse_scenario_done(const json& line, uint64_t seq) {
   const std::string at = "scenario_done: ";
   return ScenarioDone{seq, required_ms(line, "wall_ms", at),
@@ -359,6 +383,7 @@ AgentEvent parse_event(const json& line) {
   if (name == "scenario_started") return parse_scenario_started(line, seq);
   if (name == "step") return parse_step(line, seq);
   if (name == "worker_report") return parse_worker_report(line, seq);
+  if (name == "payload") return parse_payload(line, seq);
   if (name == "scenario_done") return parse_scenario_done(line, seq);
   fail("unknown event \"" + printable_excerpt(name) + "\"");
 }
@@ -388,7 +413,7 @@ uint64_t event_seq(const AgentEvent& event) {
 std::string_view event_name(const AgentEvent& event) {
   static constexpr std::string_view kNames[] = {"boot_done",   "kernel",           "topology",  "power_off",
                                                 "heartbeat",   "agent_error",      "scheduler", "scenario_started",
-                                                "step",        "worker_report",    "scenario_done"};
+                                                "step",        "worker_report",    "payload",   "scenario_done"};
   static_assert(std::size(kNames) == std::variant_size_v<AgentEvent>);
   return kNames[event.index()];
 }

@@ -160,6 +160,22 @@ struct WorkerReport {
   bool operator==(const WorkerReport&) const = default;
 };
 
+/// A payload of the plan ended (or could not start). Times since t0.
+struct PayloadReport {
+  uint64_t seq = 0;
+  uint32_t id = 0;
+  std::string name;
+  std::optional<uint32_t> pid;          ///< absent: it never started
+  double started_ms = 0, ended_ms = 0;
+  std::optional<uint32_t> exit_code;    ///< 0..255 when it exited
+  std::optional<uint32_t> signal;       ///< 1..64 when a signal ended it
+  bool stopped = false;                 ///< the agent ended it: the scenario's end or the host's stop
+  std::optional<std::string> error;     ///< why it could not start
+  std::vector<std::string> output;      ///< the last lines of its stdout and stderr
+
+  bool operator==(const PayloadReport&) const = default;
+};
+
 struct ScenarioDone {
   uint64_t seq = 0;
   double wall_ms = 0;
@@ -169,7 +185,8 @@ struct ScenarioDone {
 };
 
 using AgentEvent = std::variant<BootDone, KernelInfo, TopologyReport, PowerOff, Heartbeat, AgentError,
-                                SchedulerEvent, ScenarioStarted, StepEvent, WorkerReport, ScenarioDone>;
+                                SchedulerEvent, ScenarioStarted, StepEvent, WorkerReport, PayloadReport,
+                                ScenarioDone>;
 
 /// Why a line is not a valid event; the message names the event and field.
 struct ProtocolError {

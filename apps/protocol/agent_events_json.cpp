@@ -70,6 +70,19 @@ Json fields(const StepEvent& e) {
 
 Json fields(const WorkerReport& r) { return worker_report_fields(r); }
 
+Json fields(const PayloadReport& r) {
+  Json out = {{"id", r.id}, {"name", r.name}};
+  if (r.pid) out["pid"] = *r.pid;
+  out["started_ms"] = r.started_ms;
+  out["ended_ms"] = r.ended_ms;
+  if (r.exit_code) out["exit_code"] = *r.exit_code;
+  if (r.signal) out["signal"] = *r.signal;
+  out["stopped"] = r.stopped;
+  if (r.error) out["error"] = *r.error;
+  if (!r.output.empty()) out["output"] = r.output;
+  return out;
+}
+
 Json fields(const ScenarioDone& e) { return {{"wall_ms", e.wall_ms}, {"errors", e.errors}}; }
 
 }  // namespace

@@ -109,6 +109,19 @@ struct SchedulerSpec {
   bool operator==(const SchedulerSpec&) const = default;
 };
 
+/// A payload: a real program (stress-ng, hackbench, ...) the agent runs beside or instead
+/// of the built-in workers, from t0 + start_ms, in `cgroup`, its stdout and stderr kept.
+struct PayloadSpec {
+  uint32_t id = 0;
+  std::string name;   ///< a cgroup component's characters: names it in events and results
+  std::string path;   ///< absolute, in the guest
+  std::vector<std::string> args;
+  std::string cgroup;  ///< empty: the agent's own cgroup
+  uint64_t start_ms = 0;
+
+  bool operator==(const PayloadSpec&) const = default;
+};
+
 struct Plan {
   std::string name;
   uint64_t duration_ms = 0;
@@ -119,6 +132,10 @@ struct Plan {
   std::vector<Step> steps;
   std::optional<SchedulerSpec> scheduler;
   std::optional<long long> rt_runtime_us;
+  std::vector<PayloadSpec> payloads;
+  /// The scenario ends when every payload has ended (a payload-only scenario), at the latest
+  /// at duration_ms.
+  bool end_with_payloads = false;
 
   bool operator==(const Plan&) const = default;
 };

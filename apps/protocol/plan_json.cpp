@@ -90,6 +90,12 @@ json to_json(const Plan& plan) {
                         {"args", plan.scheduler->args},
                         {"enable_timeout_ms", plan.scheduler->enable_timeout_ms}};
   if (plan.rt_runtime_us) out["rt_runtime_us"] = *plan.rt_runtime_us;
+  json payloads = json::array();
+  for (const auto& p : plan.payloads)
+    payloads.push_back({{"id", p.id}, {"name", p.name}, {"path", p.path}, {"args", p.args}, {"cgroup", p.cgroup},
+                        {"start_ms", p.start_ms}});
+  out["payloads"] = std::move(payloads);
+  out["end_with_payloads"] = plan.end_with_payloads;
   return out;
 }
 

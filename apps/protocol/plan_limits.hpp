@@ -77,6 +77,9 @@ inline constexpr std::size_t kMaxNameBytes = 128;     ///< scenario name, cgroup
 inline constexpr std::size_t kMaxOpsPerStep = 256;    ///< plan ops of one step (add_cgroup with workers is two)
 inline constexpr std::size_t kMaxSchedulerArgs = 64;  ///< the scheduler's arguments (after --)
 inline constexpr std::size_t kMaxSchedulerArgBytes = 4096;  ///< each of them
+inline constexpr std::size_t kMaxPayloads = 16;       ///< payloads of one run (each a reader thread in the agent)
+inline constexpr std::size_t kMaxPayloadArgs = 64;    ///< a payload's arguments (argv[0] not counted)
+inline constexpr std::size_t kMaxPayloadArgBytes = 4096;  ///< each of them
 
 // Plan fields the host sets itself (not from the scenario file); the host checks its
 // constants against these at compile time.

@@ -357,6 +357,49 @@ PlanResult parse_plan(std::string_view text) {
       plan.scheduler = std::move(spec);
     }
   }
+  if (const J* ps = ck.field(root, "", "payloads", false); ps && !ps->is_null()) {
+    if (!ps->is_array() || ps->size() > limits::kMaxPayloads) {
+      ck.fail(".payloads", "not a list of at most " + std::to_string(limits::kMaxPayloads) + " payloads");
+    } else {
+      std::set<uint32_t> payload_ids;
+      for (size_t i = 0; i < ps->size(); ++i) {
+        const J& p = (*ps)[i];
+        const auto where = ".payloads[" + std::to_string(i) + "]";
+        if (!p.is_object()) {
+          ck.fail(where, "not an object");
+          continue;
+        }
+        PayloadSpec spec;
+        spec.id = static_cast<uint32_t>(ck.integer(p, where, "id", 0, 1'000'000));
+        if (!payload_ids.insert(spec.id).second) ck.fail(where + ".id", "duplicate payload id " + std::to_string(spec.id));
+        spec.name = ck.string(p, where, "name");
+        if (!valid_cgroup_component(spec.name)) ck.fail(where + ".name", "not a name of [A-Za-z0-9_.-]");
+        spec.path = ck.string(p, where, "path");
+        if (spec.path.empty() || spec.path[0] != '/') ck.fail(where + ".path", "not an absolute path");
+        if (const J* a = ck.field(p, where, "args", false); a && !a->is_null()) {
+          if (!a->is_array() || a->size() > limits::kMaxPayloadArgs) {
+            ck.fail(where + ".args", "not a list of at most " + std::to_string(limits::kMaxPayloadArgs) + " strings");
+          } else {
+            for (const auto& x : *a) {
+              if (!x.is_string() || x.get<std::string>().size() > limits::kMaxPayloadArgBytes ||
+                  x.get<std::string>().find('\0') != std::string::npos)
+                ck.fail(where + ".args", "not a string of at most " + std::to_string(limits::kMaxPayloadArgBytes) + " bytes");
+              else spec.args.push_back(x.get<std::string>());
+            }
+          }
+        }
+        spec.cgroup = ck.is_null_or_missing(p, "cgroup") ? std::string() : ck.cgroup_path(p, where, "cgroup", true);
+        if (!spec.cgroup.empty() && !all_cgroups.count(spec.cgroup)) ck.fail(where + ".cgroup", "unknown cgroup " + spec.cgroup);
+        spec.start_ms = static_cast<uint64_t>(ck.integer(p, where, "start_ms", 0, kMaxDurationMs, 0));
+        plan.payloads.push_back(std::move(spec));
+      }
+    }
+  }
+  if (const J* e = ck.field(root, "", "end_with_payloads", false); e && !e->is_null()) {
+    if (!e->is_boolean()) ck.fail(".end_with_payloads", "not a boolean");
+    else plan.end_with_payloads = e->get<bool>();
+  }
+  if (plan.end_with_payloads && plan.payloads.empty()) ck.fail(".end_with_payloads", "true without payloads");
   result.errors = std::move(ck.errors);
   if (result.errors.empty()) result.plan = std::move(plan);
   return result;

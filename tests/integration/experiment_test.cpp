@@ -11,8 +11,9 @@
 
 using namespace ktstr;
 
-TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel each meet their expectation, and the "
-          "comparison names scx_simple's work and gaps against EEVDF's", "[experiment][scx]") {
+TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel, with a hackbench payload beside the workers, "
+          "each meet their expectation, and the comparison names scx_simple's work, gaps and hackbench time against "
+          "EEVDF's", "[experiment][scx][payload]") {
   const auto fixture = test::require_scx_fixture();
   const auto dir = test::scratch_dir("experiment-ab");
   const auto file = dir / "ab.toml";
@@ -20,9 +21,11 @@ TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel each meet 
                          "[defaults]\n"
                          "kernel = \"" << fixture.kernel.string() << "\"\n"
                          "scenario = \"steady\"\n"
+                         "payload = [\"hackbench\", \"-g\", \"1\", \"-l\", \"50\"]\n"
                          "[[vm]]\nname = \"eevdf\"\n"
                          "[[vm]]\nname = \"simple\"\nscheduler = \"" << (fixture.schedulers / "scx_simple").string() << "\"\n"
-                         "[compare]\nbaseline = \"eevdf\"\nmetrics = [\"work_units\", \"max_gap_ms\", \"off_cpu_spread\"]\n";
+                         "[compare]\nbaseline = \"eevdf\"\nmetrics = [\"work_units\", \"max_gap_ms\", \"off_cpu_spread\", "
+                         "\"payload.hackbench.time_s\"]\n";
   auto r = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "1", "--out", (dir / "out").string(),
                           "--json", (dir / "x.json").string()});
   INFO(r.output);
@@ -35,6 +38,14 @@ TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel each meet 
     CHECK(v["met"] == true);
     CHECK(v["result"]["verdict"] == "pass");
     CHECK(v["result"]["kernel"]["path"].is_string());
+    // The real program ran in the guest beside the workers and ended by itself.
+    const auto& payloads = v["result"]["scenario"]["payloads"];
+    REQUIRE(payloads.size() == 1);
+    INFO(payloads.dump());
+    CHECK(payloads[0]["name"] == "hackbench");
+    CHECK(payloads[0]["exit_code"] == 0);
+    CHECK(payloads[0]["stopped"] == false);
+    CHECK(payloads[0]["metrics"]["time_s"].get<double>() > 0);
   }
   CHECK(j["vms"][1]["result"]["scenario"]["scheduler"].dump().find("simple") != std::string::npos);
   std::map<std::string, nlohmann::json> by_metric;
@@ -45,6 +56,8 @@ TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel each meet 
   CHECK(by_metric["work_units"]["mean"].get<double>() > 0);
   CHECK(by_metric["work_units"]["ratio"].is_number());
   CHECK(by_metric.count("max_gap_ms"));
+  REQUIRE(by_metric.count("payload.hackbench.time_s"));
+  CHECK(by_metric["payload.hackbench.time_s"]["ratio"].is_number());
   CHECK_THAT(r.output, Catch::Contains("compared with eevdf"));
   // The progress went to disk as each VM ended.
   CHECK(test::read_json(dir / "out" / "experiment.json")["finished"] == true);

@@ -34,6 +34,7 @@ struct RunOptions {
   std::string scenario;                 ///< built-in scenario name or scenario file
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
+  std::vector<std::string> payloads;               ///< --payload "PROGRAM ARGS...": command lines (command_words)
   std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
   std::vector<std::string> assert_overrides;       ///< KEY=VALUE over the scenario's [assert]
   bool fail_on_skip = false;                       ///< a skipped scenario exits exit_skip, not exit_pass

@@ -69,6 +69,12 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "
                 "while testing nothing");
   cmd->add_option("--scheduler", r->scheduler, "sched_ext scheduler binary to test (its arguments after --)");
+  cmd->add_option("--payload", run.payloads,
+                  "run a real program in the guest (repeatable), as a command line: \"hackbench -g 4 -l 200\" "
+                  "(quotes as in sh); the program is found in PATH or by path, copied into the guest with its shared "
+                  "libraries; beside the --scenario's workers, or alone (then the run ends when the payloads end, at "
+                  "most 60 s); its exit code, last output and metrics (hackbench, stress-ng --metrics-brief, "
+                  "cyclictest) are in result.json scenario.payloads; exit 88 when it cannot run");
   cmd->add_option("--junit", r->junit, "also write the scenario's checks as JUnit XML to FILE");
   cmd->add_option("--assert", run.assert_overrides,
                   "KEY=VALUE over the scenario's [assert] (max_gap_ms, fairness_spread_pct, "

@@ -20,6 +20,7 @@
 #include "apps/cli/guest/kernel_cmdline.hpp"
 #include "apps/cli/vm/perf_choice.hpp"
 #include "apps/cli/nested/run_nested.hpp"
+#include "apps/cli/base/command_words.hpp"
 #include "apps/cli/report/failure_dump.hpp"
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
@@ -187,6 +188,21 @@ int run_main(RunOptions options, const Environment& env) {
     return refuse(e.exit_code, e.what());
   }
   const unsigned extra_s = scenario ? scenario_extra_seconds(*scenario) : 0;
+  // The payloads' programs as found here: a nested run inside finds the same files, and
+  // reads them and their libraries there.
+  std::vector<fs::path> payload_files;
+  if (scenario) {
+    const size_t first_cli = scenario->payloads.size() - options.payloads.size();  // --payload ones come last
+    for (size_t i = 0; i < options.payloads.size(); ++i) {
+      auto words = split_command(options.payloads[i]).words;  // checked by prepare_scenario
+      words.at(0) = scenario->payloads.at(first_cli + i).host.string();
+      options.payloads[i] = join_command(words);
+    }
+    for (const auto& p : scenario->payloads) {
+      payload_files.push_back(p.host);
+      for (const auto& lib : p.libraries) payload_files.push_back(lib.host_path);
+    }
+  }
   // Option values that cannot work: refused here, before an output directory, a VM or a
   // nested host exists.
   if (auto refusal = check_run_options(options, extra_s, host_memory_mib()))
@@ -234,7 +250,7 @@ int run_main(RunOptions options, const Environment& env) {
   // the device node opens; `host probe` and scripts/test.sh ask the same question.
   if (options.host == HostMode::nested) {
     std::cout << "host: nested software-KVM host (requested)" << std::endl;
-    return run_nested(options, kernel, extra_s, env);
+    return run_nested(options, kernel, extra_s, env, {}, payload_files);
   }
   const kvm::HostProbe& probe = kvm::probe_host(machine.kvm_device);
   spdlog::debug("host probe: {} ({})", kvm::to_string(probe.verdict), probe.reason);
@@ -243,7 +259,7 @@ int run_main(RunOptions options, const Environment& env) {
     std::cout << "host: nested software-KVM host (" << probe.reason << ")" << std::endl;
     // The run inside records why it is there (result.json host.outer_probe).
     return run_nested(options, kernel, extra_s, env,
-                      {std::string(kOuterProbeEnv) + "=" + probe_json(probe).dump()});
+                      {std::string(kOuterProbeEnv) + "=" + probe_json(probe).dump()}, payload_files);
   }
   if (emulated && options.force_kvm) {
     spdlog::warn("--force-kvm: using {} although {}", machine.kvm_device, probe.reason);
@@ -266,6 +282,7 @@ int run_main(RunOptions options, const Environment& env) {
     if (scenario) {
       contents.plan_json = scenario->plan.dump();
       contents.scheduler = scenario->scheduler;
+      contents.payloads = scenario->payloads;
       std::ofstream(*options.out_dir / "plan.json") << scenario->plan.dump(2) << "\n";
     }
     machine.initrd = build_guest_initramfs(*options.out_dir / "initramfs.cpio", contents);

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +20,9 @@
 #include "apps/cli/report/scenario_report.hpp"
 #include "apps/cli/verdict/scenario_results.hpp"
 #include "apps/cli/guest/shared_libraries.hpp"
+#include "apps/cli/guest/payload_program.hpp"
+#include "apps/cli/base/command_words.hpp"
+#include "apps/protocol/guest_paths.hpp"
 
 namespace ktstr::cli {
 
@@ -81,10 +86,62 @@ void apply_override(AssertionThresholds& t, const std::string& text) {
                                          "rq_clock_stuck_ms, imbalance_ms)");
 }
 
+/// The scenario `run --payload` runs when no --scenario is given.
+Scenario payload_only_scenario() {
+  Scenario s;
+  s.file = "--payload";
+  s.name = "payload";
+  s.description = "the --payload programs alone";
+  s.duration_ms = kPayloadOnlyDurationMs;
+  s.where = {"--payload", 0, ""};
+  return s;
+}
+
+/// Each --payload command line as a payload of the scenario (the agent's cgroup, from t0).
+void add_command_line_payloads(Scenario& scenario, const std::vector<std::string>& command_lines) {
+  for (const auto& text : command_lines) {
+    auto split = split_command(text);
+    if (!split.error.empty()) throw ScenarioInputError(exit_payload, "--payload \"" + text + "\": " + split.error);
+    if (split.words.empty() || split.words[0].empty())
+      throw ScenarioInputError(exit_payload, "--payload \"" + text + "\": no program");
+    if (split.words.size() - 1 > protocol::kMaxPayloadArgs)
+      throw ScenarioInputError(exit_payload, "--payload " + split.words[0] + ": " + std::to_string(split.words.size() - 1) +
+                                                 " arguments, at most " + std::to_string(protocol::kMaxPayloadArgs));
+    for (const auto& w : split.words)
+      if (w.size() > protocol::kMaxPayloadArgBytes)
+        throw ScenarioInputError(exit_payload, "--payload " + split.words[0] + ": an argument longer than " +
+                                                   std::to_string(protocol::kMaxPayloadArgBytes) + " bytes");
+    PayloadDecl decl;
+    decl.command = std::move(split.words);
+    decl.where = {"--payload", 0, ""};
+    scenario.payloads.push_back(std::move(decl));
+  }
+  if (scenario.payloads.size() > protocol::kMaxPayloads)
+    throw ScenarioInputError(exit_payload, std::to_string(scenario.payloads.size()) + " payloads, at most " +
+                                               std::to_string(protocol::kMaxPayloads));
+}
+
+/// Every payload's program found on the host and checked, with where it lands in the guest.
+std::vector<GuestPayload> resolve_payloads(const Scenario& scenario) {
+  std::vector<GuestPayload> out;
+  const char* path_env = std::getenv("PATH");
+  for (size_t i = 0; i < scenario.payloads.size(); ++i) {
+    const PayloadDecl& decl = scenario.payloads[i];
+    try {
+      PayloadProgram program = resolve_payload_program(decl.command.at(0), decl.base_dir, path_env ? path_env : "");
+      out.push_back({protocol::guest_payload_path(i, decl.command.at(0)), program.host, std::move(program.libraries)});
+    } catch (const PayloadProgramError& e) {
+      const std::string where = decl.where.line ? decl.where.file + ":" + std::to_string(decl.where.line) + ": " : "";
+      throw ScenarioInputError(exit_payload, where + e.what());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, const kvm::Topology& topology) {
-  if (options.scenario.empty() && !options.scheduler) {
+  if (options.scenario.empty() && !options.scheduler && options.payloads.empty()) {
     if (!options.assert_overrides.empty())
       throw ScenarioInputError(exit_usage, "--assert applies to a scenario: give --scenario or --scheduler");
     return std::nullopt;
@@ -110,7 +167,10 @@ std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, cons
                               kSchedulerEnableTimeoutMs};
   }
   try {
-    prepared.scenario = resolve_scenario(options.scenario.empty() ? kDefaultScenario : options.scenario);
+    if (options.scenario.empty() && !options.payloads.empty()) prepared.scenario = payload_only_scenario();
+    else prepared.scenario = resolve_scenario(options.scenario.empty() ? kDefaultScenario : options.scenario);
+    add_command_line_payloads(prepared.scenario, options.payloads);
+    prepared.payloads = resolve_payloads(prepared.scenario);
     prepared.plan = make_plan(prepared.scenario, topology, in_plan);
   } catch (const ScenarioError& e) {
     throw ScenarioInputError(exit_scenario, e.what());

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli/base/run_options.hpp"
+#include "apps/cli/guest/guest_image.hpp"
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_model.hpp"
@@ -26,12 +27,16 @@ struct PreparedScenario {
   Scenario scenario;
   nlohmann::json plan;
   std::optional<std::filesystem::path> scheduler;  ///< host path of the scheduler under test
+  std::vector<GuestPayload> payloads;               ///< the plan's payloads, in plan order, resolved on the host
 };
 
 /// The default scenario when only --scheduler is given.
 inline constexpr const char* kDefaultScenario = "steady";
 
-/// nullopt when the run has neither --scenario nor --scheduler. Throws ScenarioInputError.
+/// nullopt when the run has neither --scenario, --scheduler nor --payload. --payload alone
+/// (or with --scheduler) runs a payload-only scenario ("payload": no workers, ends with its
+/// payloads, at most kPayloadOnlyDurationMs); with --scenario the payloads run beside its
+/// workers. Throws ScenarioInputError (exit_payload for a payload that cannot run).
 std::optional<PreparedScenario> prepare_scenario(const RunOptions& options, const kvm::Topology& topology);
 
 /// Seconds the run needs beyond booting: the scenario's duration plus the scheduler's

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <set>
+
+#include "apps/cli/verdict/payload_metrics.hpp"
 
 namespace ktstr::cli {
 
@@ -99,6 +102,20 @@ const std::vector<std::string>& known_metrics() {
   return kNames;
 }
 
+std::vector<std::string> payload_metric_names(const std::vector<const nlohmann::json*>& results) {
+  std::set<std::string> names;
+  for (const auto* r : results) {
+    if (!r || !r->is_object() || !r->contains("scenario") || !(*r)["scenario"].is_object() ||
+        !(*r)["scenario"].contains("payloads") || !(*r)["scenario"]["payloads"].is_array())
+      continue;
+    for (const auto& p : (*r)["scenario"]["payloads"])
+      if (p.is_object() && p.contains("name") && p["name"].is_string() && p.contains("metrics") && p["metrics"].is_object())
+        for (const auto& [key, value] : p["metrics"].items())
+          if (value.is_number()) names.insert(std::string(kPayloadMetricPrefix) + p["name"].get<std::string>() + "." + key);
+  }
+  return {names.begin(), names.end()};
+}
+
 std::optional<double> metric_of(const nlohmann::json& r, const std::string& metric) {
   if (!r.is_object()) return std::nullopt;
   if (metric == "work_units") return over_workers(r, "work_units", true);
@@ -122,6 +139,23 @@ std::optional<double> metric_of(const nlohmann::json& r, const std::string& metr
           c["off_cpu_pct"].contains("spread") && c["off_cpu_pct"]["spread"].is_number())
         worst = std::max(worst.value_or(0), c["off_cpu_pct"]["spread"].get<double>());
     return worst;
+  }
+  if (metric.starts_with(kPayloadMetricPrefix)) {
+    // "payload.<payload name>.<metric>": the run's payload of that name, the metric its
+    // tool's parser found (scenario.payloads[].metrics).
+    const std::string rest = metric.substr(kPayloadMetricPrefix.size());
+    if (!r.contains("scenario") || !r["scenario"].is_object() || !r["scenario"].contains("payloads") ||
+        !r["scenario"]["payloads"].is_array())
+      return std::nullopt;
+    for (const auto& p : r["scenario"]["payloads"]) {
+      if (!p.is_object() || !p.contains("name") || !p["name"].is_string() || !p.contains("metrics") || !p["metrics"].is_object())
+        continue;
+      const std::string name = p["name"].get<std::string>() + ".";
+      if (!rest.starts_with(name)) continue;
+      const std::string key = rest.substr(name.size());
+      if (p["metrics"].contains(key) && p["metrics"][key].is_number()) return p["metrics"][key].get<double>();
+    }
+    return std::nullopt;
   }
   if (metric == "boot_s") {
     if (r.contains("boot") && r["boot"].is_object() && r["boot"].contains("host_to_agent_s") &&
@@ -155,7 +189,11 @@ std::vector<MetricComparison> compare_vms(const std::vector<ComparisonInput>& vm
   for (const auto& vm : vms)
     if (vm.vm == baseline) base = &vm;
   if (!base) return out;
-  const auto& names = metrics.empty() ? known_metrics() : metrics;
+  std::vector<std::string> names = metrics;
+  if (names.empty()) {
+    names = known_metrics();
+    for (const auto& m : payload_metric_names(base->results)) names.push_back(m);
+  }
   for (const auto& metric : names) {
     const auto info = std::find_if(metric_infos().begin(), metric_infos().end(),
                                    [&](const MetricInfo& m) { return m.name == metric; });
@@ -181,7 +219,9 @@ std::vector<MetricComparison> compare_vms(const std::vector<ComparisonInput>& vm
         c.welch = welch_test(c.values, base_values);
         c.significant = c.welch && c.welch->p < 0.05;
       }
-      const bool higher_better = info != metric_infos().end() && info->higher_is_better;
+      const bool higher_better = info != metric_infos().end()
+                                     ? info->higher_is_better
+                                     : metric.starts_with(kPayloadMetricPrefix) && payload_metric_higher_is_better(metric);
       const double limit = worse_pct / 100.0;
       if (c.ratio) {
         const double change = *c.ratio - 1;  // + : larger than the baseline

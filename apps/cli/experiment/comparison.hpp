@@ -5,6 +5,7 @@
 // than the baseline by more than the threshold is a "worse" finding.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,12 @@ struct MetricInfo {
 /// Every metric a comparison knows, in report order.
 const std::vector<MetricInfo>& metric_infos();
 const std::vector<std::string>& known_metrics();
+
+/// Payload metrics are named "payload.<payload name>.<metric>" (e.g. payload.hackbench.time_s),
+/// from result.json scenario.payloads[].metrics; a bogo-ops rate is better higher, the rest lower.
+inline constexpr std::string_view kPayloadMetricPrefix = "payload.";
+/// The payload metrics found in these results, sorted.
+std::vector<std::string> payload_metric_names(const std::vector<const nlohmann::json*>& results);
 
 /// A metric of one run's result.json; nullopt when the run has none (no scenario, no workers).
 std::optional<double> metric_of(const nlohmann::json& result, const std::string& metric);

@@ -28,6 +28,7 @@ struct ExperimentVm {
   ExpectedOutcome expect = ExpectedOutcome::pass;
   std::string expect_finding;       ///< a failed finding (check or message) must contain this
   std::vector<std::string> faults;  ///< run --fault specs, e.g. "vcpu_stall:1@5+3"
+  std::vector<std::string> payload; ///< a program and its arguments run in the guest (run --payload); empty: none
   SourceRef where;
 };
 

@@ -20,21 +20,13 @@ constexpr size_t kMaxExperimentFileBytes = 256 * 1024;
 // The keys a VM may set, in a [[vm]], in [defaults] and as a [[matrix]]'s scalars.
 const std::vector<std::string_view> kVmKeys = {"name",    "kernel",  "topology", "memory",  "scheduler",      "args",
                                                "scenario", "timeout", "repeat",   "expect",  "expect_finding",
-                                               "faults"};
-// Planned, not built yet: named so a file using them gets a clear line, not "unknown key".
-const std::vector<std::string_view> kNotYet = {"payload"};
+                                               "faults", "payload"};
 
 std::vector<std::string_view> with(std::vector<std::string_view> keys, std::initializer_list<std::string_view> more) {
   keys.insert(keys.end(), more.begin(), more.end());
-  keys.insert(keys.end(), kNotYet.begin(), kNotYet.end());
   return keys;
 }
 
-void refuse_not_yet(const Fields& f) {
-  for (auto key : kNotYet)
-    if (f.has(key))
-      f.fail(key, "not supported yet (payloads are planned: docs/experiments.md)");
-}
 
 std::string resolved_path(const std::string& base_dir, const std::string& path) {
   if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
@@ -42,17 +34,6 @@ std::string resolved_path(const std::string& base_dir, const std::string& path) 
 }
 
 bool is_path(const std::string& s) { return s.find('/') != std::string::npos || s.ends_with(".toml"); }
-
-std::vector<std::string> string_list(const Fields& f, std::string_view key) {
-  std::vector<std::string> out;
-  const auto* a = f.array(key);
-  if (!a) return out;
-  for (const auto& item : *a) {
-    if (!item.is_string()) f.fail(key, "expected strings, got " + std::string(type_name(item)));
-    out.push_back(item.as_string()->get());
-  }
-  return out;
-}
 
 ExpectedOutcome expected(const Fields& f, const std::string& text) {
   static const std::map<std::string, ExpectedOutcome> kNames = {{"pass", ExpectedOutcome::pass},
@@ -73,13 +54,18 @@ void apply_vm_keys(const Fields& f, ExperimentVm& vm, const std::string& base_di
   }
   if (auto v = f.integer("memory", 64, 1 << 20)) vm.memory_mib = static_cast<uint32_t>(*v);
   if (auto v = f.string("scheduler")) vm.scheduler = *v == "eevdf" || v->empty() ? std::string() : resolved_path(base_dir, *v);
-  if (f.has("args")) vm.scheduler_args = string_list(f, "args");
+  if (f.has("args")) vm.scheduler_args = f.strings("args");
   if (auto v = f.string("scenario")) vm.scenario = is_path(*v) ? resolved_path(base_dir, *v) : *v;
   if (auto v = f.integer("timeout", 1, 24 * 3600)) vm.timeout_s = static_cast<uint32_t>(*v);
   if (auto v = f.integer("repeat", 1, kMaxRepeat)) vm.repeat = static_cast<uint32_t>(*v);
   if (auto v = f.string("expect")) vm.expect = expected(f, *v);
   if (auto v = f.string("expect_finding")) vm.expect_finding = *v;
-  if (f.has("faults")) vm.faults = string_list(f, "faults");  // checked by the run (exit 87) against its topology
+  if (f.has("faults")) vm.faults = f.strings("faults");  // checked by the run (exit 87) against its topology
+  if (f.has("payload")) {  // the program is found and checked by the run (exit 88)
+    vm.payload = f.strings("payload");
+    if (vm.payload.empty() || vm.payload[0].empty()) f.fail("payload", "a payload needs a program: [\"hackbench\", ...]");
+    if (vm.payload[0].find('/') != std::string::npos) vm.payload[0] = resolved_path(base_dir, vm.payload[0]);
+  }
 }
 
 void check_name(const Fields& f, const std::string& name) {
@@ -127,7 +113,6 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
   ExperimentVm defaults;
   if (const auto* d = top.table("defaults")) {
     Fields df(file, *d, "defaults", with(kVmKeys, {}));
-    refuse_not_yet(df);
     if (df.has("name")) df.fail("name", "a default name would give every VM the same name");
     apply_vm_keys(df, defaults, base_dir);
   }
@@ -140,7 +125,6 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
     for (size_t i = 0; i < vms->size(); ++i) {
       const auto path = indexed("vm", i);
       Fields f(file, top.table_at(*vms, i, path), path, with(kVmKeys, {}));
-      refuse_not_yet(f);
       ExperimentVm vm = defaults;
       vm.where = f.self();
       if (!f.has("name")) f.fail("name", "missing");
@@ -154,7 +138,6 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
     for (size_t i = 0; i < matrices->size(); ++i) {
       const auto path = indexed("matrix", i);
       Fields f(file, top.table_at(*matrices, i, path), path, with(kVmKeys, {"topologies", "schedulers", "scenarios", "kernels"}));
-      refuse_not_yet(f);
       ExperimentVm base = defaults;
       base.where = f.self();
       if (!f.has("name")) f.fail("name", "missing (the prefix of the cells' names)");
@@ -163,7 +146,7 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
       apply_vm_keys(f, base, base_dir);
       // Each axis: its list, or the one value the VM keys gave.
       auto axis = [&](std::string_view key, const std::string& single) {
-        auto values = string_list(f, key);
+        auto values = f.strings(key);
         if (f.has(key) && values.empty()) f.fail(key, "empty list");
         return values.empty() ? std::vector<std::string>{single} : values;
       };
@@ -205,10 +188,10 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
     if (!f.has("baseline")) f.fail("baseline", "missing (the name of the VM the others are compared with)");
     cmp.baseline = *f.string("baseline");
     if (!names.count(cmp.baseline)) f.fail("baseline", "\"" + cmp.baseline + "\" is not a VM of this experiment");
-    cmp.metrics = string_list(f, "metrics");
+    cmp.metrics = f.strings("metrics");
     for (const auto& m : cmp.metrics)
-      if (!contains(known_metrics(), m))
-        f.fail("metrics", "unknown metric \"" + m + "\" (one of: " + one_of(known_metrics()) + ")");
+      if (!contains(known_metrics(), m) && !m.starts_with(kPayloadMetricPrefix))
+        f.fail("metrics", "unknown metric \"" + m + "\" (one of: " + one_of(known_metrics()) + ", or payload.NAME.METRIC)");
     if (auto w = f.number("worse_pct", 0, 1000)) cmp.worse_pct = *w;
     cmp.fail_on_worse = f.boolean("fail_on_worse").value_or(false);
     x.compare = std::move(cmp);

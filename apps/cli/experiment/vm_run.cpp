@@ -1,5 +1,7 @@
 #include "apps/cli/experiment/vm_run.hpp"
 
+#include "apps/cli/base/command_words.hpp"
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -57,6 +59,7 @@ std::vector<VmRun> plan_runs(const Experiment& x, const std::filesystem::path& p
       if (vm.timeout_s) a.insert(a.end(), {"--timeout", std::to_string(vm.timeout_s)});
       if (!vm.scenario.empty()) a.insert(a.end(), {"--scenario", vm.scenario});
       for (const auto& f : vm.faults) a.insert(a.end(), {"--fault", f});
+      if (!vm.payload.empty()) a.insert(a.end(), {"--payload", join_command(vm.payload)});
       if (!vm.scheduler.empty()) {
         a.insert(a.end(), {"--scheduler", vm.scheduler});
         if (!vm.scheduler_args.empty()) {

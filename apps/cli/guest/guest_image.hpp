@@ -1,23 +1,32 @@
 #pragma once
 // The guest's initramfs: the agent as /init, the directories it mounts on and, for a
-// scenario run, the plan (/ktstr/plan.json) and the scheduler under test with every
-// shared library it needs at the path the guest's loader will look for it.
+// scenario run, the plan (/ktstr/plan.json), the scheduler under test and the payloads,
+// with every shared library they need at the path the guest's loader will look for it.
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "apps/cli/guest/shared_libraries.hpp"
 #include "apps/protocol/guest_paths.hpp"
 
 namespace ktstr::cli {
 
 // Where the plan and the scheduler land in the guest: apps/protocol/guest_paths.hpp.
 
+/// A payload's program and where it lands in the guest (protocol::guest_payload_path).
+struct GuestPayload {
+  std::string guest_path;
+  std::filesystem::path host;
+  std::vector<GuestFile> libraries;
+};
+
 struct GuestImageContents {
   std::filesystem::path agent;                        ///< the agent binary, /init (agent_binary())
   std::optional<std::string> plan_json;               ///< the scenario plan, if any
   std::optional<std::filesystem::path> scheduler;     ///< host path of the scheduler under test
+  std::vector<GuestPayload> payloads;                 ///< programs the plan runs
 };
 
 /// The agent binary to place into guest images: $KTSTR_AGENT (`env_agent`), else the one

@@ -42,7 +42,7 @@ bool scenario_is_file(const std::string& scenario) { return scenario.find('/') !
   [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
                                 freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, monitor_period_ms,
                                 system_map, watches, hardware_watchpoints, faults, scenario,
-                                scheduler, scheduler_args, junit, assert_overrides, fail_on_skip] = o;
+                                scheduler, scheduler_args, payloads, junit, assert_overrides, fail_on_skip] = o;
 }
 
 }  // namespace
@@ -77,6 +77,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   for (const auto& f : options.faults) option("fault", f);
   if (!options.scenario.empty()) option("scenario", options.scenario);
   for (const auto& a : options.assert_overrides) option("assert", a);
+  for (const auto& p : options.payloads) option("payload", p);
   if (options.fail_on_skip) argv.push_back("--fail-on-skip");
   if (options.scheduler) {
     option("scheduler", options.scheduler->string());
@@ -101,7 +102,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
 }
 
 int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra_s, const Environment& env,
-               const std::vector<std::string>& extra_env) {
+               const std::vector<std::string>& extra_env, const std::vector<fs::path>& run_files) {
   NestedRunInputs inputs;
   inputs.self = fs::read_symlink("/proc/self/exe");
   inputs.kernel = kernel;
@@ -118,6 +119,7 @@ int run_nested(const RunOptions& options, const fs::path& kernel, unsigned extra
     }
   }
   if (scenario_is_file(options.scenario)) files.emplace_back(options.scenario);
+  files.insert(files.end(), run_files.begin(), run_files.end());
   for (const fs::path& file : files) {
     inputs.also_read.push_back(file);
     std::error_code ec;

@@ -37,8 +37,10 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
 /// exit code (exit_codes.hpp). `options` has its paths made absolute by run_main; `kernel`
 /// is the resolved kernel file; `extra_s` the scenario's time on top of --timeout.
 /// `env` is this process's environment (the nested host's QEMU, outer kernel, agent);
-/// `extra_env` (NAME=VALUE) reaches the inner run.
+/// `extra_env` (NAME=VALUE) reaches the inner run; `run_files` are files the run reads that
+/// its options do not name (the payloads' programs and libraries), made readable inside.
 int run_nested(const RunOptions& options, const std::filesystem::path& kernel, unsigned extra_s,
-               const Environment& env, const std::vector<std::string>& extra_env = {});
+               const Environment& env, const std::vector<std::string>& extra_env = {},
+               const std::vector<std::filesystem::path>& run_files = {});
 
 }  // namespace ktstr::cli

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "apps/cli/verdict/payload_metrics.hpp"
+
 namespace ktstr::cli {
 
 namespace {
@@ -29,6 +31,34 @@ json worker_json(const protocol::WorkerReport& r, const ScenarioResults& results
   const PlannedWorker* planned = results.plan.worker(r.id);
   j["policy"] = planned ? json(planned->policy) : json(nullptr);
   j["off_cpu_pct"] = or_null(off_cpu_pct(r));
+  return j;
+}
+
+/// A planned payload with what the agent reported (null fields: no report) and the
+/// metrics its tool's parser found in the output.
+json payload_json(const PlannedPayload& planned, const ScenarioResults& results) {
+  std::vector<std::string> argv = {planned.program};
+  argv.insert(argv.end(), planned.args.begin(), planned.args.end());
+  json j = {{"id", planned.id},          {"name", planned.name},   {"argv", argv},
+            {"cgroup", planned.cgroup},  {"planned_start_ms", planned.start_ms},
+            {"reported", false},         {"pid", nullptr},         {"started_ms", nullptr},
+            {"ended_ms", nullptr},       {"wall_s", nullptr},      {"exit_code", nullptr},
+            {"signal", nullptr},         {"stopped", nullptr},     {"error", nullptr},
+            {"output_tail", json::array()}, {"metrics", json::object()}};
+  auto it = results.payloads.find(planned.id);
+  if (it == results.payloads.end()) return j;
+  const protocol::PayloadReport& r = it->second;
+  j["reported"] = true;
+  j["pid"] = or_null(r.pid);
+  j["started_ms"] = r.started_ms;
+  j["ended_ms"] = r.ended_ms;
+  j["wall_s"] = (r.ended_ms - r.started_ms) / 1000;
+  j["exit_code"] = or_null(r.exit_code);
+  j["signal"] = or_null(r.signal);
+  j["stopped"] = r.stopped;
+  j["error"] = or_null(r.error);
+  j["output_tail"] = r.output;
+  for (const auto& [name, value] : payload_metrics(planned.program, r.output)) j["metrics"][name] = value;
   return j;
 }
 
@@ -90,6 +120,22 @@ ScenarioReport make_scenario_report(const ScenarioResults& results, const Assert
   report.verdict = overall_verdict(report.findings);
   report.exit_code = exit_code_for(report.verdict);
   report.cgroups = summarize_cgroups(results);
+  for (const auto& planned : results.plan.payloads) {
+    auto it = results.payloads.find(planned.id);
+    if (it == results.payloads.end()) {
+      report.payloads.push_back("payload " + planned.name + ": no report");
+      continue;
+    }
+    const protocol::PayloadReport& r = it->second;
+    std::string line = "payload " + planned.name + ": ";
+    if (r.error) line += "did not run (" + protocol::printable_excerpt(*r.error, 120) + ")";
+    else if (r.stopped) line += "stopped at the scenario's end";
+    else if (r.signal) line += fmt::format("signal {}", *r.signal);
+    else line += fmt::format("exit {}", r.exit_code.value_or(0));
+    line += fmt::format(" after {:.1f} s", (r.ended_ms - r.started_ms) / 1000);
+    for (const auto& [name, value] : payload_metrics(planned.program, r.output)) line += fmt::format("; {} {:g}", name, value);
+    report.payloads.push_back(std::move(line));
+  }
   return report;
 }
 
@@ -115,6 +161,7 @@ void print_scenario_summary(std::ostream& out, const ScenarioReport& report) {
     print_indented(out, f.message, fmt::format("{} [{}] ", verdict_name(f.verdict), check_name(f.check)).c_str(),
                    "    ");
   }
+  for (const auto& p : report.payloads) out << "  " << p << '\n';
   out << "scenario verdict: " << verdict_name(report.verdict) << '\n';
 }
 
@@ -160,6 +207,8 @@ json scenario_report_json(const ScenarioReport& report, const ScenarioResults& r
     missing.push_back({{"id", w->id}, {"name", w->name}, {"cgroup", w->cgroup}});
   json events = json::array();
   for (const auto& e : results.scheduler_events) events.push_back(scheduler_event_json(e));
+  json payloads = json::array();
+  for (const auto& planned : results.plan.payloads) payloads.push_back(payload_json(planned, results));
   json steps = json::array();
   for (const auto& s : results.steps)
     steps.push_back({{"index", s.index},
@@ -184,6 +233,7 @@ json scenario_report_json(const ScenarioReport& report, const ScenarioResults& r
           {"cgroups", std::move(cgroups)},
           {"workers", std::move(workers)},
           {"missing_workers", std::move(missing)},
+          {"payloads", std::move(payloads)},
           {"scheduler", {{"path", or_null(results.plan.scheduler_path)}, {"events", std::move(events)}}},
           {"timing",
            {{"planned_duration_ms", results.plan.duration_ms},

@@ -36,6 +36,8 @@ struct ScenarioReport {
   int exit_code = 0;
   std::vector<Finding> findings;
   std::vector<CgroupSummary> cgroups;
+  /// One line per payload: how it ended and its metrics ("payload hackbench: exit 0 after 1.8 s; time_s 1.803").
+  std::vector<std::string> payloads;
   /// Extra JUnit <property> name/value pairs after the verdict (e.g. how the host ran KVM).
   std::vector<std::pair<std::string, std::string>> properties;
 };

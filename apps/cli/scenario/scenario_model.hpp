@@ -112,6 +112,20 @@ struct Step {
   SourceRef where;
 };
 
+/// A payload: a real program run in the guest beside (or instead of) the workers
+/// (docs/scenarios.md [[payload]], `run --payload`).
+struct PayloadDecl {
+  std::string name;                  ///< names it in results; default: the program's file name
+  std::vector<std::string> command;  ///< argv; [0] a program on the host's PATH, or a path
+  std::string cgroup;                ///< a cgroup of the file's [[cgroup]], or empty: the agent's
+  uint64_t start_ms = 0;
+  std::string base_dir;              ///< where a relative program path is found (the file's directory)
+  SourceRef where;
+};
+
+/// A scenario without workers runs its payloads alone and ends when they end, at most this long.
+inline constexpr uint64_t kPayloadOnlyDurationMs = 60'000;
+
 struct Scenario {
   std::string file;  ///< as given to the parser, used in every error
   std::string name;
@@ -124,6 +138,7 @@ struct Scenario {
   AssertionThresholds thresholds;
   std::vector<CgroupDecl> cgroups;
   std::vector<Step> steps;
+  std::vector<PayloadDecl> payloads;
   SourceRef where;  ///< the file itself (line 1)
 };
 

@@ -7,6 +7,7 @@
 #include "apps/protocol/plan.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -291,7 +292,7 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   }
   Fields top(file, root, "",
              {"name", "description", "duration", "duration_s", "expect", "reserve_cpus", "rt_throttle", "assert",
-              "cgroup", "step"});
+              "cgroup", "step", "payload"});
   Scenario s;
   s.file = file;
   s.where = {file, 1, ""};
@@ -366,6 +367,39 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
     }
   }
 
+  if (auto* payloads = top.array("payload")) {
+    if (payloads->size() > protocol::kMaxPayloads)
+      top.fail("payload", std::to_string(payloads->size()) + " payloads, at most " + std::to_string(protocol::kMaxPayloads));
+    const std::string base_dir = std::filesystem::path(file).parent_path().string();
+    for (size_t i = 0; i < payloads->size(); ++i) {
+      auto path = indexed("payload", i);
+      Fields p(file, top.table_at(*payloads, i, path), path, {"name", "cmd", "cgroup", "start_s"});
+      PayloadDecl decl;
+      decl.where = p.self();
+      decl.base_dir = base_dir;
+      decl.command = p.strings("cmd");
+      if (decl.command.empty() || decl.command[0].empty()) p.fail("cmd", "a payload needs a program: cmd = [\"hackbench\", ...]");
+      if (decl.command.size() - 1 > protocol::kMaxPayloadArgs)
+        p.fail("cmd", std::to_string(decl.command.size() - 1) + " arguments, at most " + std::to_string(protocol::kMaxPayloadArgs));
+      for (const auto& a : decl.command)
+        if (a.size() > protocol::kMaxPayloadArgBytes || a.find('\0') != std::string::npos)
+          p.fail("cmd", "an argument longer than " + std::to_string(protocol::kMaxPayloadArgBytes) + " bytes or with a NUL");
+      if (auto name = p.string("name")) {
+        if (!protocol::valid_cgroup_component(*name) || name->size() > protocol::kMaxNameBytes)
+          p.fail("name", "\"" + *name + "\" must be made of [A-Za-z0-9_.-], at most " + std::to_string(protocol::kMaxNameBytes) + " bytes");
+        decl.name = *name;
+      }
+      if (auto cgroup = p.string("cgroup")) {
+        names.check_alive(p, "cgroup", *cgroup);  // one of the [[cgroup]]s (the payloads are read before the steps)
+        decl.cgroup = *cgroup;
+      }
+      if (auto start = p.number("start_s", 0, 3600)) {
+        decl.start_ms = static_cast<uint64_t>(std::llround(*start * 1000));
+        if (decl.start_ms >= s.duration_ms) p.fail("start_s", "not before the end of the scenario");
+      }
+      s.payloads.push_back(std::move(decl));
+    }
+  }
   uint64_t at_ms = 0;
   size_t watches = 0;
   if (auto* steps = top.array("step")) {
@@ -402,7 +436,8 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
       s.steps.push_back(std::move(step));
     }
   }
-  if (workers == 0) top.self().fail("no workers: declare some in [[cgroup]] workers or a spawn step");
+  if (workers == 0 && s.payloads.empty())
+    top.self().fail("no workers: declare some in [[cgroup]] workers or a spawn step (or run [[payload]]s alone)");
   if (workers > kMaxWorkers) top.self().fail(std::to_string(workers) + " workers, at most " + std::to_string(kMaxWorkers));
   if (names.created() > kMaxCgroups)
     top.self().fail(std::to_string(names.created()) + " cgroups, at most " + std::to_string(kMaxCgroups));

@@ -1,9 +1,14 @@
 #include "apps/cli/scenario/scenario_plan.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <stdexcept>
+
+#include "apps/protocol/guest_paths.hpp"
 
 namespace ktstr::cli {
 
@@ -14,6 +19,16 @@ namespace wire = protocol;  // the plan's structure (apps/protocol/plan.hpp)
 
 constexpr std::string_view kCgroupPrefix = "workload/";
 std::string cgroup_path(const std::string& name) { return std::string(kCgroupPrefix) + name; }
+
+/// A payload's default name: its program's file name, as a plan name allows it.
+std::string payload_default_name(const std::string& program) {
+  std::string name = std::filesystem::path(program).filename().string();
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) c = '_';
+  if (name.empty() || name == "." || name == "..") name = "payload";
+  if (name.size() > protocol::kMaxNameBytes) name.resize(protocol::kMaxNameBytes);
+  return name;
+}
 
 // The longest plan string made from a name the parser allows (kMaxNameBytes): a worker
 // "<cgroup>-llc<N>.<type>.<index>" in "workload/<cgroup>-llc<N>" must fit the agent's bound.
@@ -84,12 +99,37 @@ class PlanBuilder {
       add_workers(decl.name, decl.workers, 0, plan.workers);
     }
     for (const auto& step : s_.steps) plan.steps.push_back(build_step(step));
+    add_payloads(plan);
     plan.scheduler = scheduler;
     if (!s_.rt_throttle) plan.rt_runtime_us = -1;
     return plan;
   }
 
  private:
+  /// The payloads, each named uniquely (a repeated name gets "-2", "-3", ...); a plan
+  /// without any worker, spawned ones included, ends with its payloads.
+  void add_payloads(wire::Plan& plan) const {
+    std::set<std::string> taken;
+    for (size_t i = 0; i < s_.payloads.size(); ++i) {
+      const PayloadDecl& decl = s_.payloads[i];
+      wire::PayloadSpec p;
+      p.id = static_cast<uint32_t>(i);
+      const std::string base = decl.name.empty() ? payload_default_name(decl.command.at(0)) : decl.name;
+      p.name = base;
+      for (int n = 2; !taken.insert(p.name).second; ++n) p.name = base + "-" + std::to_string(n);
+      p.path = protocol::guest_payload_path(i, decl.command.at(0));
+      if (p.path.size() > protocol::kMaxPlanString) decl.where.fail("the program's file name is too long for the guest");
+      p.args.assign(decl.command.begin() + 1, decl.command.end());
+      if (!decl.cgroup.empty()) p.cgroup = cgroup_path(decl.cgroup);
+      p.start_ms = decl.start_ms;
+      plan.payloads.push_back(std::move(p));
+    }
+    bool any_worker = !plan.workers.empty();
+    for (const auto& step : plan.steps)
+      for (const auto& op : step.ops) any_worker = any_worker || !op.spawn.empty();
+    plan.end_with_payloads = !plan.payloads.empty() && !any_worker;
+  }
+
   std::optional<std::vector<uint32_t>> cpuset(const std::optional<CpusetSpec>& spec, const std::string& owner) const {
     if (!spec) return std::nullopt;
     return resolve_cpuset(*spec, t_, usable_, owner);

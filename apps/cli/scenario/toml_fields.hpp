@@ -144,6 +144,18 @@ class Fields {
     return n->as_array();
   }
 
+  /// An array of strings (absent: empty).
+  std::vector<std::string> strings(std::string_view key) const {
+    std::vector<std::string> out;
+    const auto* a = array(key);
+    if (!a) return out;
+    for (const auto& item : *a) {
+      if (!item.is_string()) fail(key, "expected strings, got " + std::string(type_name(item)));
+      out.push_back(item.as_string()->get());
+    }
+    return out;
+  }
+
   const toml::table* table(std::string_view key) const {
     auto* n = find(key);
     if (!n) return nullptr;

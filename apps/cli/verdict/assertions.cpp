@@ -93,6 +93,7 @@ std::string_view check_name(CheckKind check) {
     case CheckKind::predicted_stall: return "predicted_stall";
     case CheckKind::rq_clock: return "rq_clock";
     case CheckKind::imbalance: return "imbalance";
+    case CheckKind::payload: return "payload";
   }
   return "unknown";
 }
@@ -353,6 +354,41 @@ std::vector<Finding> check_run(const ScenarioResults& results) {
   return out;
 }
 
+std::vector<Finding> check_payloads(const ScenarioResults& results) {
+  if (results.plan.payloads.empty()) return {finding(CheckKind::payload, Verdict::skip, "no payloads in this scenario")};
+  std::vector<Finding> out;
+  for (const PlannedPayload& planned : results.plan.payloads) {
+    const std::string who = "payload " + planned.name;
+    auto add = [&](Verdict verdict, std::string message, std::optional<double> at_ms) {
+      Finding f = finding(CheckKind::payload, verdict, std::move(message));
+      if (!planned.cgroup.empty()) f.cgroup = planned.cgroup;
+      f.at_ms = at_ms;
+      out.push_back(std::move(f));
+    };
+    auto it = results.payloads.find(planned.id);
+    if (it == results.payloads.end()) {
+      // Without scenario_done the run check already says the scenario never finished.
+      if (results.done) add(Verdict::fail, who + " never reported", std::nullopt);
+      continue;
+    }
+    const protocol::PayloadReport& r = it->second;
+    const double ran_s = (r.ended_ms - r.started_ms) / 1000;
+    const std::string tail = r.output.empty() ? "" : "; last output: " + shown(r.output.back());
+    if (r.error) {
+      add(r.stopped ? Verdict::inconclusive : Verdict::fail, who + " did not run: " + shown(*r.error), r.started_ms);
+    } else if (r.stopped) {
+      add(Verdict::pass, fmt::format("{} still ran at the scenario's end and was stopped after {:.1f} s", who, ran_s), r.ended_ms);
+    } else if (r.signal) {
+      add(Verdict::fail, fmt::format("{} was killed by signal {} after {:.1f} s{}", who, *r.signal, ran_s, tail), r.ended_ms);
+    } else if (r.exit_code && *r.exit_code != 0) {
+      add(Verdict::fail, fmt::format("{} exited {} after {:.1f} s{}", who, *r.exit_code, ran_s, tail), r.ended_ms);
+    } else {
+      add(Verdict::pass, fmt::format("{} exited 0 after {:.1f} s", who, ran_s), r.ended_ms);
+    }
+  }
+  return out;
+}
+
 std::vector<Finding> evaluate(const ScenarioResults& results, const AssertionThresholds& thresholds) {
   std::vector<Finding> all;
   auto add = [&](std::vector<Finding> part) {
@@ -379,6 +415,7 @@ std::vector<Finding> evaluate(const ScenarioResults& results, const AssertionThr
     for (CheckKind kind : {CheckKind::predicted_stall, CheckKind::rq_clock, CheckKind::imbalance})
       all.push_back(finding(kind, Verdict::skip, "sched_ext is not supported by the guest kernel"));
   }
+  add(check_payloads(results));
   return all;
 }
 

@@ -18,11 +18,12 @@ enum class Verdict { skip = 0, pass = 1, inconclusive = 2, fail = 3 };
 std::string_view verdict_name(Verdict verdict);
 
 /// The last three judge what the host read from guest memory (apps/cli/verdict/monitor_checks.hpp).
-enum class CheckKind { starvation, fairness, gap, isolation, throughput, scheduler, run, predicted_stall, rq_clock, imbalance };
+/// payload: how the scenario's real programs ended.
+enum class CheckKind { starvation, fairness, gap, isolation, throughput, scheduler, run, predicted_stall, rq_clock, imbalance, payload };
 inline constexpr CheckKind kAllChecks[] = {CheckKind::starvation,      CheckKind::fairness,  CheckKind::gap,
                                            CheckKind::isolation,       CheckKind::throughput, CheckKind::scheduler,
                                            CheckKind::run,             CheckKind::predicted_stall,
-                                           CheckKind::rq_clock,        CheckKind::imbalance};
+                                           CheckKind::rq_clock,        CheckKind::imbalance, CheckKind::payload};
 std::string_view check_name(CheckKind check);
 
 struct Finding {
@@ -42,6 +43,10 @@ std::vector<Finding> check_isolation(const ScenarioResults& results, const Asser
 std::vector<Finding> check_throughput(const ScenarioResults& results, const AssertionThresholds& thresholds);
 std::vector<Finding> check_scheduler(const ScenarioResults& results);
 std::vector<Finding> check_run(const ScenarioResults& results);
+/// Each payload: passed when it exited 0 or was stopped at the scenario's end; failed when
+/// it exited non-zero, a signal ended it or it could not start; missing reports fail once
+/// the scenario finished.
+std::vector<Finding> check_payloads(const ScenarioResults& results);
 
 /// Every check in kAllChecks order.
 std::vector<Finding> evaluate(const ScenarioResults& results, const AssertionThresholds& thresholds);

@@ -27,6 +27,11 @@ const PlannedWorker* ScenarioPlan::worker(uint32_t id) const {
   return it == workers.end() ? nullptr : &*it;
 }
 
+const PlannedPayload* ScenarioPlan::payload(uint32_t id) const {
+  auto it = std::find_if(payloads.begin(), payloads.end(), [&](auto& p) { return p.id == id; });
+  return it == payloads.end() ? nullptr : &*it;
+}
+
 const PlannedCgroup* ScenarioPlan::cgroup(const std::string& path) const {
   auto it = std::find_if(cgroups.begin(), cgroups.end(), [&](auto& c) { return c.path == path; });
   return it == cgroups.end() ? nullptr : &*it;
@@ -51,6 +56,8 @@ ScenarioPlan scenario_plan(const protocol::Plan& plan) {
       for (const auto& w : op.spawn) out.workers.push_back(planned(w));
     }
   if (plan.scheduler) out.scheduler_path = plan.scheduler->path;
+  for (const auto& p : plan.payloads)
+    out.payloads.push_back({p.id, p.name, p.path, p.args, p.cgroup, static_cast<double>(p.start_ms)});
   return out;
 }
 
@@ -97,6 +104,8 @@ void ScenarioCollector::feed(const protocol::AgentEvent& event) {
           else protocol_problem("more than " + std::to_string(protocol::kMaxListEntries) + " step events");
         } else if constexpr (std::is_same_v<T, protocol::WorkerReport>) {
           add_report(e);
+        } else if constexpr (std::is_same_v<T, protocol::PayloadReport>) {
+          add_payload(e);
         } else if constexpr (std::is_same_v<T, protocol::ScenarioDone>) {
           if (results_.done) return protocol_problem("scenario_done came twice (seq " + std::to_string(e.seq) + ")");
           results_.done = e;
@@ -122,6 +131,16 @@ void ScenarioCollector::add_report(const protocol::WorkerReport& report) {
     protocol_problem(who + ": name, cgroup or type differ from the plan's \"" + planned->name + "\" in " +
                      planned->cgroup + " (" + planned->type + ")");
   results_.reports.emplace(report.id, report);
+}
+
+void ScenarioCollector::add_payload(const protocol::PayloadReport& report) {
+  const std::string who = "payload report for payload " + std::to_string(report.id) + " (\"" +
+                          protocol::printable_excerpt(report.name) + "\")";
+  const PlannedPayload* planned = results_.plan.payload(report.id);
+  if (!planned) return protocol_problem(who + ": no such payload in the plan");
+  if (results_.payloads.count(report.id)) return protocol_problem(who + " came twice; the first is kept");
+  if (report.name != planned->name) protocol_problem(who + ": the plan names it \"" + planned->name + "\"");
+  results_.payloads.emplace(report.id, report);
 }
 
 std::string format_cpu_list(std::vector<uint32_t> cpus) {

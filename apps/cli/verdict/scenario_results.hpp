@@ -30,6 +30,14 @@ struct PlannedWorker {
   double start_ms = 0;  ///< 0, or the at_ms of the step that spawns it
 };
 
+struct PlannedPayload {
+  uint32_t id = 0;
+  std::string name, program;  ///< program: its path in the guest
+  std::vector<std::string> args;
+  std::string cgroup;
+  double start_ms = 0;
+};
+
 /// The parts of /ktstr/plan.json (version 1) the host needs to judge the run.
 struct ScenarioPlan {
   std::string name;
@@ -38,8 +46,10 @@ struct ScenarioPlan {
   std::vector<PlannedCgroup> cgroups;
   std::vector<PlannedWorker> workers;  ///< initial workers, then spawned ones in step order
   std::optional<std::string> scheduler_path;  ///< nullopt: the kernel's built-in scheduler
+  std::vector<PlannedPayload> payloads;
 
   const PlannedWorker* worker(uint32_t id) const;
+  const PlannedPayload* payload(uint32_t id) const;
   const PlannedCgroup* cgroup(const std::string& path) const;
   /// The CPUs a worker may run on at the start: its affinity, else its cgroup's
   /// cpuset, else the usable CPUs.
@@ -63,6 +73,7 @@ struct ScenarioResults {
   std::optional<protocol::ScenarioStarted> started;
   std::vector<protocol::StepEvent> steps;
   std::map<uint32_t, protocol::WorkerReport> reports;  ///< by worker id; only planned ids
+  std::map<uint32_t, protocol::PayloadReport> payloads;  ///< by payload id; only planned ids
   std::optional<protocol::ScenarioDone> done;
   std::vector<std::string> agent_errors;
   std::vector<std::string> protocol_problems;
@@ -89,6 +100,7 @@ class ScenarioCollector {
 
  private:
   void add_report(const protocol::WorkerReport& report);
+  void add_payload(const protocol::PayloadReport& report);
   void list(std::vector<std::string>& where, std::string message);
 
   ScenarioResults results_;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -177,4 +179,51 @@ TEST_CASE("agent cgroups: mkdir, move a process, rmdir on a cgroup2 mount", "[ag
   ::waitpid(child, nullptr, 0);
   CHECK(cg->remove("ktstr-unit-mv/x").empty());
   CHECK(cg->remove("ktstr-unit-mv").empty());
+}
+
+TEST_CASE("agent scenario: a payload runs, its exit code and last output lines are reported", "[agent][scenario][payload]") {
+  // A payload-only scenario ends when its payloads end, long before duration_ms.
+  auto lines = run(R"({"version":1,"name":"p","duration_ms":20000,"usable_cpus":[0],"workers":[],
+    "payloads":[{"id":0,"name":"sh","path":"/bin/sh","args":["-c","echo Time: 1.5; echo oops >&2; exit 3"]}],
+    "end_with_payloads":true})");
+  auto payloads = events(lines, "payload");
+  REQUIRE(payloads.size() == 1);
+  INFO(payloads[0].dump());
+  CHECK(payloads[0]["name"] == "sh");
+  CHECK(payloads[0]["exit_code"] == 3);
+  CHECK(payloads[0]["stopped"] == false);
+  CHECK(payloads[0]["output"] == Json::array({"Time: 1.5", "oops"}));
+  auto done = events(lines, "scenario_done");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0]["wall_ms"].get<double>() < 5000);
+  CHECK(done[0]["errors"].empty());
+}
+
+TEST_CASE("agent scenario: payloads still running at the end are stopped with their children; a missing one says why",
+          "[agent][scenario][payload]") {
+  auto lines = run(R"({"version":1,"name":"p","duration_ms":300,"usable_cpus":[0],"workers":[
+      {"id":0,"name":"s","type":"sleep"}],
+    "payloads":[{"id":0,"name":"long","path":"/bin/sh","args":["-c","sleep 30 & sleep 30; echo never"]},
+                {"id":1,"name":"gone","path":"/nonexistent/payload"},
+                {"id":2,"name":"late","path":"/bin/true","start_ms":250000}]})");
+  auto payloads = events(lines, "payload");
+  REQUIRE(payloads.size() == 3);
+  std::map<std::string, Json> by_name;
+  for (const auto& p : payloads) by_name[p["name"]] = p;
+  INFO(Json(payloads).dump());
+  CHECK(by_name["long"]["stopped"] == true);
+  CHECK(by_name["long"]["signal"] == SIGTERM);
+  CHECK(by_name["long"]["ended_ms"].get<double>() >= 300);
+  CHECK(by_name["gone"]["exit_code"] == 127);
+  CHECK_THAT(by_name["gone"]["output"][0].get<std::string>(), Catch::Contains("exec /nonexistent/payload"));
+  CHECK(by_name["late"]["stopped"] == true);
+  CHECK_THAT(by_name["late"]["error"].get<std::string>(), Catch::Contains("not started"));
+  // The group went with its leader: the background `sleep 30` is gone too.
+  const pid_t group = by_name["long"]["pid"].get<pid_t>();
+  for (int i = 0; i < 100 && ::kill(-group, 0) == 0; ++i) ::usleep(10000);  // SIGKILL is asynchronous
+  CHECK(::kill(-group, 0) == -1);
+  CHECK(errno == ESRCH);
+  auto done = events(lines, "scenario_done");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0]["wall_ms"].get<double>() < 5000);
 }

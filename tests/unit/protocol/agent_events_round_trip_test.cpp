@@ -83,6 +83,27 @@ TEST_CASE("every event the agent emits reads back through the host's parser unch
   stopped.state = SchedulerState::stopped;
   stopped.at_ms = 10000;
 
+  PayloadReport payload_exited;
+  payload_exited.seq = 12;
+  payload_exited.id = 0;
+  payload_exited.name = "hackbench";
+  payload_exited.pid = 301;
+  payload_exited.started_ms = 2.5;
+  payload_exited.ended_ms = 1840.1;
+  payload_exited.exit_code = 0;
+  payload_exited.output = {"Running in process mode with 1 groups", "Time: 1.803"};
+  PayloadReport payload_stopped = payload_exited;
+  payload_stopped.exit_code.reset();
+  payload_stopped.signal = 15;
+  payload_stopped.stopped = true;
+  payload_stopped.output.clear();
+  PayloadReport payload_never;
+  payload_never.seq = 13;
+  payload_never.id = 1;
+  payload_never.name = "late";
+  payload_never.stopped = true;
+  payload_never.error = "not started: the scenario ended first";
+
   const std::vector<AgentEvent> events = {
       BootDone{0, 2.28},
       KernelInfo{1, "6.12.118", "#1 SMP", "x86_64", "console=ttyS0", true},
@@ -99,6 +120,9 @@ TEST_CASE("every event the agent emits reads back through the host's parser unch
       StepEvent{8, 1, 6000, 6000, {}},
       full_report(),
       never_started(),
+      payload_exited,
+      payload_stopped,
+      payload_never,
       ScenarioDone{11, 10012.4, {}},
       ScenarioDone{11, 0, {"plan .workers[0].name: missing"}},
   };
@@ -111,4 +135,22 @@ TEST_CASE("every event the agent emits reads back through the host's parser unch
 TEST_CASE("the agent's lines carry event and seq first, then the fields") {
   const auto line = to_json(AgentEvent{Heartbeat{12, 1.5}}).dump();
   CHECK(line == R"({"event":"heartbeat","seq":12,"uptime_s":1.5})");
+}
+
+TEST_CASE("payload events the guest could forge are refused, naming the field") {
+  auto refused = [](const std::string& line) {
+    INFO(line);
+    auto parsed = parse_agent_line(line);
+    REQUIRE(std::holds_alternative<ProtocolError>(parsed));
+    return std::get<ProtocolError>(parsed).message;
+  };
+  const std::string head = R"({"event":"payload","seq":1,"id":0,"name":"p","started_ms":0,"ended_ms":5,)";
+  CHECK_THAT(refused(head + R"("exit_code":256,"stopped":false})"), Catch::Contains("exit_code"));
+  CHECK_THAT(refused(head + R"("signal":0,"stopped":false})"), Catch::Contains("signal 0"));
+  CHECK_THAT(refused(head + R"("exit_code":1,"signal":9,"stopped":false})"), Catch::Contains("both"));
+  CHECK_THAT(refused(head + R"("stopped":false})"), Catch::Contains("neither"));
+  CHECK_THAT(refused(head + R"("exit_code":0,"stopped":"no"})"), Catch::Contains("stopped"));
+  CHECK_THAT(refused(head + R"("exit_code":0,"stopped":false,"output":[1]})"), Catch::Contains("output"));
+  CHECK_THAT(refused(R"({"event":"payload","seq":1,"id":0,"name":"p","started_ms":-1,"ended_ms":5,"exit_code":0,"stopped":false})"),
+             Catch::Contains("started_ms"));
 }

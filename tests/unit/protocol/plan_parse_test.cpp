@@ -145,3 +145,31 @@ TEST_CASE("agent plan: worker params are checked against the shared table (apps/
   CHECK(parse_plan(plan_with("burst_ms", 60'000)).plan);
   CHECK(parse_plan(plan_with("cache_kib", 1)).plan);
 }
+
+TEST_CASE("agent plan: payloads parse, and bad ones are refused with the field named", "[agent][plan]") {
+  const std::string head = R"({"version":1,"name":"m","duration_ms":100,"usable_cpus":[0],"workers":[],)"
+                           R"("cgroups":[{"path":"workload/a"}],)";
+  const std::string good = R"({"id":0,"name":"hackbench","path":"/ktstr/payload/0/hackbench","args":["-l","10"],"cgroup":"workload/a","start_ms":5})";
+  auto r = parse_plan(head + R"("payloads":[)" + good + R"(],"end_with_payloads":true})");
+  INFO((r.errors.empty() ? "" : r.errors.front()));
+  REQUIRE(r.plan);
+  REQUIRE(r.plan->payloads.size() == 1);
+  CHECK(r.plan->payloads[0].args == std::vector<std::string>{"-l", "10"});
+  CHECK(r.plan->payloads[0].cgroup == "workload/a");
+  CHECK(r.plan->payloads[0].start_ms == 5);
+  CHECK(r.plan->end_with_payloads);
+
+  auto with = [&](const std::string& payload, const std::string& tail = "") {
+    return errors_of(head + R"("payloads":[)" + payload + "]" + tail + "}");
+  };
+  CHECK_THAT(with(replaced(good, "/ktstr/payload/0/hackbench", "hackbench")), Catch::Contains(".payloads[0].path"));
+  CHECK_THAT(with(replaced(good, "workload/a", "workload/x")), Catch::Contains("unknown cgroup workload/x"));
+  CHECK_THAT(with(replaced(good, R"("name":"hackbench")", R"("name":"a b")")), Catch::Contains(".payloads[0].name"));
+  CHECK_THAT(with(replaced(good, R"(["-l","10"])", "[1]")), Catch::Contains(".payloads[0].args"));
+  CHECK_THAT(with(good + "," + good), Catch::Contains("duplicate payload id 0"));
+  CHECK_THAT(with(replaced(good, R"("start_ms":5)", R"("start_ms":3600001)")), Catch::Contains(".start_ms"));
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += std::string(i ? "," : "") + replaced(good, R"("id":0)", R"("id":)" + std::to_string(i));
+  CHECK_THAT(with(many), Catch::Contains("at most 16 payloads"));
+  CHECK_THAT(errors_of(head + R"("end_with_payloads":true})"), Catch::Contains("without payloads"));
+}

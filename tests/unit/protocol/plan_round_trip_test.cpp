@@ -76,6 +76,17 @@ class RandomPlan {
       p.scheduler = s;
     }
     if (coin()) p.rt_runtime_us = pick(-1, 950000);
+    for (int i = pick(0, 3); i > 0; --i) {
+      protocol::PayloadSpec payload;
+      payload.id = static_cast<uint32_t>(p.payloads.size());
+      payload.name = "payload-" + std::to_string(pick(0, 99));
+      payload.path = "/ktstr/payload/" + std::to_string(payload.id) + "/hackbench";
+      for (int a = pick(0, 4); a > 0; --a) payload.args.push_back(std::to_string(pick(-5, 500)));
+      if (!cgroups_.empty() && coin()) payload.cgroup = cgroups_[static_cast<size_t>(pick(0, cgroups_.size() - 1))];
+      payload.start_ms = static_cast<uint64_t>(pick(0, static_cast<int64_t>(p.duration_ms)));
+      p.payloads.push_back(std::move(payload));
+    }
+    p.end_with_payloads = !p.payloads.empty() && coin();
     return p;
   }
 

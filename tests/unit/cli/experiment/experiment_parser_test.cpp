@@ -81,8 +81,8 @@ TEST_CASE("experiment: each kind of bad file names file, line and field") {
   CHECK(error_of("name = \"e\"\n[[vm]]\nname = \"a\"\ncpus = 3\n") ==
         "x.toml:4: vm[0].cpus: unknown key (expected one of: name, kernel, topology, memory, scheduler, args, scenario, "
         "timeout, repeat, expect, expect_finding, faults, payload)");
-  CHECK(error_of(vm + "payload = [\"stress-ng\"]\n") ==
-        "x.toml:4: vm[0].payload: not supported yet (payloads are planned: docs/experiments.md)");
+  CHECK(error_of(vm + "payload = []\n") == "x.toml:4: vm[0].payload: a payload needs a program: [\"hackbench\", ...]");
+  CHECK(error_of(vm + "payload = [\"hackbench\", 4]\n") == "x.toml:4: vm[0].payload: expected strings, got an integer");
   CHECK(error_of(vm + "[[vm]]\nname = \"a\"\n") == "x.toml:5: vm[1].name: \"a\" is already a VM of this experiment");
   CHECK(error_of(vm + "expect = \"ok\"\n") == "x.toml:4: vm[0].expect: \"ok\" is not one of: pass, fail, inconclusive, any");
   CHECK(error_of(vm + "repeat = 0\n") == "x.toml:4: vm[0].repeat: 0 is out of range (1..50)");

@@ -184,7 +184,7 @@ TEST_CASE("each kind of bad file names file, line and field") {
   }
   SECTION("no workers at all") {
     CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\n") ==
-          "t.toml:1: no workers: declare some in [[cgroup]] workers or a spawn step");
+          "t.toml:1: no workers: declare some in [[cgroup]] workers or a spawn step (or run [[payload]]s alone)");
   }
   SECTION("rt_hog with the normal policy") {
     CHECK(parse_error(std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"rt_hog\", policy = \"normal\" } ]\n") ==

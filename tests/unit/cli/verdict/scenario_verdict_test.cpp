@@ -491,10 +491,10 @@ TEST_CASE("JUnit XML: one testcase per check, failures, errors, skips, hostile n
   INFO(xml);
 
   CHECK_THAT(xml, Catch::StartsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-  // The monitor's three checks are skips here: the run had no monitor.
-  CHECK_THAT(xml, Catch::Contains("<testsuite name=\"steady\" tests=\"10\" failures=\"2\" errors=\"1\" skipped=\"4\">"));
+  // The monitor's three checks are skips here: the run had no monitor; so is payload: it had none.
+  CHECK_THAT(xml, Catch::Contains("<testsuite name=\"steady\" tests=\"11\" failures=\"2\" errors=\"1\" skipped=\"5\">"));
   for (const char* name : {"starvation", "fairness", "gap", "isolation", "throughput", "scheduler", "run",
-                           "predicted_stall", "rq_clock", "imbalance"})
+                           "predicted_stall", "rq_clock", "imbalance", "payload"})
     CHECK_THAT(xml, Catch::Contains(std::string("name=\"") + name + "\""));
   CHECK_THAT(xml, Catch::Contains("<failure message=\"worker w&lt;&amp;&quot;&apos;&gt;\\x01\\x1f"));
   CHECK_THAT(xml, Catch::Contains("<error message=\"step 0"));
