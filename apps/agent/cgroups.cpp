@@ -84,6 +84,12 @@ std::vector<std::string> Cgroups::set_cpus(const std::string& path, const std::v
   return errors;
 }
 
+std::vector<std::string> Cgroups::set_frozen(const std::string& path, bool frozen) {
+  auto e = write_file(dir(path) + "/cgroup.freeze", frozen ? "1" : "0");
+  if (e.empty()) return {};
+  return {e};
+}
+
 std::vector<std::string> Cgroups::clear_cpus(const std::string& path) {
   // An empty write needs a newline: write(fd, "", 0) does not reach the kernel handler.
   auto e = write_file(dir(path) + "/cpuset.cpus", "\n");

@@ -28,6 +28,8 @@ class Cgroups {
   std::vector<std::string> set_cpus(const std::string& path, const std::vector<int>& cpus);
   /// Writes an empty cpuset.cpus: inherit the parent's CPUs again.
   std::vector<std::string> clear_cpus(const std::string& path);
+  /// Writes cgroup.freeze: 1 stops every task of the cgroup (and below) until 0.
+  std::vector<std::string> set_frozen(const std::string& path, bool frozen);
   /// Moves one process into the cgroup.
   std::vector<std::string> move(const std::string& path, pid_t pid);
   /// rmdir; the cgroup must be empty (and have no children).

@@ -93,6 +93,7 @@ class Run {
     if (waited == Wait::reached) waited = wait_until(t0_ + static_cast<int64_t>(plan_.duration_ms) * 1'000'000);
     if (waited == Wait::host_stop) error("stopped early by the host at " + std::to_string(whole_ms(mono_ns() - t0_)) + " ms");
 
+    thaw_due(/*all=*/true);  // a frozen worker cannot take its stop signal
     std::vector<Reaped> others;
     ws_.stop_and_wait(ws_.live(), &others);
     payloads_.consume(others);
@@ -215,7 +216,19 @@ class Run {
     for (auto& r : payloads_.take_ended(t0_)) ch_.emit(r);
   }
 
+  /// Thaws the frozen cgroups whose time is up (all of them at the end); a failure is an
+  /// agent error, as the freeze's step has long been reported.
+  void thaw_due(bool all) {
+    const int64_t now = mono_ns();
+    std::erase_if(frozen_, [&](const std::pair<std::string, int64_t>& f) {
+      if (!all && now < f.second) return false;
+      for (const auto& e : cg_.set_frozen(f.first, false)) error("cgroup_freeze " + f.first + ": thaw: " + e);
+      return true;
+    });
+  }
+
   void tick() {
+    thaw_due(/*all=*/false);
     payloads_.start_due(t0_, mono_ns());
     auto reaped = reap_children();
     ws_.collect(reaped);
@@ -332,6 +345,24 @@ class Run {
           mask_changed(which);
           break;
         }
+        case Op::Kind::scheduler_kill:
+          if (!sched_ || sched_->exited()) errs.push_back("scheduler_kill: no scheduler running");
+          else if (::kill(sched_->pid(), op.signal) != 0)
+            errs.push_back("scheduler_kill " + std::to_string(op.signal) + ": " + std::strerror(errno));
+          break;
+        case Op::Kind::cpu_offline:
+        case Op::Kind::cpu_online: {
+          const std::string file = opt_.cpu_sysfs_root + "/cpu" + std::to_string(op.cpu) + "/online";
+          if (auto e = write_file(file, op.kind == Op::Kind::cpu_online ? "1" : "0"); !e.empty())
+            errs.push_back(std::string(to_string(op.kind)) + " " + std::to_string(op.cpu) + ": " + e);
+          break;
+        }
+        case Op::Kind::cgroup_freeze: {
+          auto es = cg_.set_frozen(op.cgroup, true);
+          add(op, op.cgroup, es);
+          if (es.empty()) frozen_.emplace_back(op.cgroup, mono_ns() + static_cast<int64_t>(op.for_ms) * 1'000'000);
+          break;
+        }
       }
     }
     ch_.emit(StepEvent{0, static_cast<uint32_t>(index), static_cast<double>(whole_ms(began - t0_)),
@@ -351,6 +382,7 @@ class Run {
   int64_t sched_start_ns_ = 0;
   int64_t t0_ = 0;
   std::vector<std::string> cgroups_;  ///< created, in creation order
+  std::vector<std::pair<std::string, int64_t>> frozen_;  ///< cgroup_freeze: cgroup, thaw at (mono ns)
   std::vector<std::string> errors_;
   size_t errors_step_count_ = 0;
 };

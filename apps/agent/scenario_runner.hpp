@@ -11,6 +11,7 @@ struct ScenarioOptions {
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string sched_ext_root = "/sys/kernel/sched_ext";
   std::string rt_runtime_path = "/proc/sys/kernel/sched_rt_runtime_us";
+  std::string cpu_sysfs_root = "/sys/devices/system/cpu";  ///< cpuN/online for cpu_offline/cpu_online
   int console_fd = -1;  ///< scheduler output copies; -1: none
   uint32_t kill_scheduler_ms = 0;  ///< fault injection (test hook): SIGKILL the scheduler then
 };

@@ -74,14 +74,22 @@ struct CgroupSpec {
   bool operator==(const CgroupSpec&) const = default;
 };
 
+/// The last four are faults the agent injects (docs/scenario-protocol.md): a signal to the
+/// scheduler under test, a CPU taken offline or brought back, a cgroup frozen for a while.
 struct Op {
-  enum class Kind { set_cpuset, clear_cpuset, add_cgroup, remove_cgroup, spawn, stop, move_tasks, set_affinity };
+  enum class Kind {
+    set_cpuset, clear_cpuset, add_cgroup, remove_cgroup, spawn, stop, move_tasks, set_affinity,
+    scheduler_kill, cpu_offline, cpu_online, cgroup_freeze
+  };
   Kind kind = Kind::stop;
-  std::string cgroup;                 ///< set/clear_cpuset, add/remove_cgroup
+  std::string cgroup;                 ///< set/clear_cpuset, add/remove_cgroup, cgroup_freeze
   std::optional<std::vector<int>> cpus;  ///< set_cpuset, add_cgroup (null: inherit), set_affinity
   std::vector<WorkerSpec> spawn;      ///< spawn
   std::vector<uint32_t> workers;      ///< stop, set_affinity
   std::string from, to;               ///< move_tasks
+  int signal = 0;                     ///< scheduler_kill: 1..64
+  int cpu = 0;                        ///< cpu_offline, cpu_online
+  uint64_t for_ms = 0;                ///< cgroup_freeze: thawed this long after (1..kMaxDurationMs)
 
   bool operator==(const Op&) const = default;
 };

@@ -57,6 +57,17 @@ json op_json(const Op& op) {
       out["workers"] = op.workers;
       out["cpus"] = nullable(op.cpus);
       break;
+    case Op::Kind::scheduler_kill:
+      out["signal"] = op.signal;
+      break;
+    case Op::Kind::cpu_offline:
+    case Op::Kind::cpu_online:
+      out["cpu"] = op.cpu;
+      break;
+    case Op::Kind::cgroup_freeze:
+      out["cgroup"] = op.cgroup;
+      out["for_ms"] = op.for_ms;
+      break;
     case Op::Kind::move_tasks:
       out["from"] = op.from;
       out["to"] = op.to;

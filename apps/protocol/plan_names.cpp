@@ -14,7 +14,9 @@ constexpr std::pair<Op::Kind, std::string_view> kOps[] = {
     {Op::Kind::set_cpuset, "set_cpuset"}, {Op::Kind::clear_cpuset, "clear_cpuset"},
     {Op::Kind::add_cgroup, "add_cgroup"}, {Op::Kind::remove_cgroup, "remove_cgroup"},
     {Op::Kind::spawn, "spawn"}, {Op::Kind::stop, "stop"}, {Op::Kind::move_tasks, "move_tasks"},
-    {Op::Kind::set_affinity, "set_affinity"},
+    {Op::Kind::set_affinity, "set_affinity"}, {Op::Kind::scheduler_kill, "scheduler_kill"},
+    {Op::Kind::cpu_offline, "cpu_offline"}, {Op::Kind::cpu_online, "cpu_online"},
+    {Op::Kind::cgroup_freeze, "cgroup_freeze"},
 };
 
 }  // namespace

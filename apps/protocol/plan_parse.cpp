@@ -298,6 +298,18 @@ PlanResult parse_plan(std::string_view text) {
               op.cpus = ck.nullable_cpus(o, ow, "cpus");
               if (!op.cpus) ck.fail(ow + ".cpus", "missing");
               break;
+            case Op::Kind::scheduler_kill:
+              op.signal = static_cast<int>(ck.integer(o, ow, "signal", 1, 64));
+              break;
+            case Op::Kind::cpu_offline:
+            case Op::Kind::cpu_online:
+              op.cpu = static_cast<int>(ck.integer(o, ow, "cpu", 0, kMaxCpu));
+              break;
+            case Op::Kind::cgroup_freeze:
+              op.cgroup = ck.cgroup_path(o, ow, "cgroup", false);
+              op.for_ms = static_cast<uint64_t>(ck.integer(o, ow, "for_ms", 1, kMaxDurationMs));
+              cgroup_refs.emplace_back(ow + ".cgroup", op.cgroup);
+              break;
             case Op::Kind::move_tasks:
               op.from = ck.cgroup_path(o, ow, "from", false);
               op.to = ck.cgroup_path(o, ow, "to", false);

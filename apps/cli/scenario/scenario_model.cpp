@@ -79,6 +79,10 @@ std::string_view to_string(StepOp::Kind kind) {
     case StepOp::Kind::move_tasks: return "move_tasks";
     case StepOp::Kind::set_affinity: return "set_affinity";
     case StepOp::Kind::watch: return "watch";
+    case StepOp::Kind::scheduler_kill: return "scheduler_kill";
+    case StepOp::Kind::cpu_offline: return "cpu_offline";
+    case StepOp::Kind::cpu_online: return "cpu_online";
+    case StepOp::Kind::cgroup_freeze: return "cgroup_freeze";
   }
   return "?";
 }

@@ -88,7 +88,11 @@ struct CgroupDecl {
 };
 
 struct StepOp {
-  enum class Kind { add_cgroup, remove_cgroup, set_cpuset, clear_cpuset, spawn, stop, move_tasks, set_affinity, watch };
+  /// The last four are faults the guest agent injects (docs/scenarios.md "Fault ops").
+  enum class Kind {
+    add_cgroup, remove_cgroup, set_cpuset, clear_cpuset, spawn, stop, move_tasks, set_affinity, watch,
+    scheduler_kill, cpu_offline, cpu_online, cgroup_freeze
+  };
   Kind kind = Kind::add_cgroup;
   std::string cgroup;                      ///< every op but move_tasks ("from" there)
   std::string to;                          ///< move_tasks
@@ -101,6 +105,9 @@ struct StepOp {
   std::string word;
   bool freeze = false;
   std::optional<guest_kernel::WordCondition> when;
+  int signal = 9;            ///< scheduler_kill
+  uint32_t cpu = 0;          ///< cpu_offline, cpu_online
+  uint64_t for_ms = 0;       ///< cgroup_freeze: how long the cgroup stays frozen
   SourceRef where;
 };
 std::string_view to_string(StepOp::Kind kind);

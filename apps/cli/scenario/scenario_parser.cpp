@@ -202,6 +202,10 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
       {"move_tasks", {Kind::move_tasks, {"op", "from", "to"}}},
       {"set_affinity", {Kind::set_affinity, {"op", "cgroup", "cpuset"}}},
       {"watch", {Kind::watch, {"op", "word", "freeze", "when"}}},
+      {"scheduler_kill", {Kind::scheduler_kill, {"op", "signal"}}},
+      {"cpu_offline", {Kind::cpu_offline, {"op", "cpu"}}},
+      {"cpu_online", {Kind::cpu_online, {"op", "cpu"}}},
+      {"cgroup_freeze", {Kind::cgroup_freeze, {"op", "cgroup", "seconds"}}},
   };
   std::string op_name = op_node->as_string()->get();
   auto it = kOps.find(op_name);
@@ -225,6 +229,15 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
       if (!op.when)
         f.fail("when", "\"" + *when + "\" is not a condition like \">= 100\" (== != < <= > >=, then a number)");
     }
+    return op;
+  }
+  if (op.kind == Kind::scheduler_kill) {
+    op.signal = static_cast<int>(f.integer("signal", 1, 64).value_or(9));
+    return op;
+  }
+  if (op.kind == Kind::cpu_offline || op.kind == Kind::cpu_online) {  // checked against the topology at plan time
+    if (!f.has("cpu")) f.fail("cpu", "missing");
+    op.cpu = static_cast<uint32_t>(*f.integer("cpu", 0, 4095));
     return op;
   }
   if (op.kind == Kind::move_tasks) {
@@ -262,7 +275,17 @@ StepOp parse_op(const Fields& step, const toml::table& table, const std::string&
         op.worker_type = *type;
       }
       break;
-    case Kind::move_tasks: break;
+    case Kind::cgroup_freeze: {
+      names.check_alive(f, "cgroup", op.cgroup);
+      if (!f.has("seconds")) f.fail("seconds", "missing: how long the cgroup stays frozen");
+      op.for_ms = static_cast<uint64_t>(std::llround(*f.number("seconds", 0.001, 3600) * 1000));
+      break;
+    }
+    case Kind::move_tasks:
+    case Kind::watch:
+    case Kind::scheduler_kill:
+    case Kind::cpu_offline:
+    case Kind::cpu_online: break;  // handled above
   }
   return op;
 }

@@ -221,6 +221,18 @@ class PlanBuilder {
     std::vector<wire::Op> ops;
     for (const auto& op : step.ops) {
       if (op.kind == StepOp::Kind::watch) continue;  // host side: the monitor watches from this step on
+      if (op.kind == StepOp::Kind::scheduler_kill) {
+        ops.emplace_back(op_of(wire::Op::Kind::scheduler_kill)).signal = op.signal;
+        continue;
+      }
+      if (op.kind == StepOp::Kind::cpu_offline || op.kind == StepOp::Kind::cpu_online) {
+        if (op.cpu >= t_.cpu_count())
+          SourceRef{op.where.file, op.where.line, op.where.field + ".cpu"}.fail(
+              "CPU " + std::to_string(op.cpu) + " is not in the topology (" + std::to_string(t_.cpu_count()) + " CPUs)");
+        ops.emplace_back(op_of(op.kind == StepOp::Kind::cpu_offline ? wire::Op::Kind::cpu_offline : wire::Op::Kind::cpu_online))
+            .cpu = static_cast<int>(op.cpu);
+        continue;
+      }
       auto path = cgroup_path(op.cgroup);
       auto where = [&](std::string_view key) { return SourceRef{op.where.file, op.where.line, op.where.field + "." + std::string(key)}; };
       switch (op.kind) {
@@ -271,7 +283,16 @@ class PlanBuilder {
           move.to = cgroup_path(op.to);
           break;
         }
-        case StepOp::Kind::watch: break;  // the host's monitor watches; nothing for the guest to do
+        case StepOp::Kind::watch:
+        case StepOp::Kind::scheduler_kill:
+        case StepOp::Kind::cpu_offline:
+        case StepOp::Kind::cpu_online: break;  // above
+        case StepOp::Kind::cgroup_freeze: {
+          auto& freeze = ops.emplace_back(op_of(wire::Op::Kind::cgroup_freeze));
+          freeze.cgroup = path;
+          freeze.for_ms = op.for_ms;
+          break;
+        }
         case StepOp::Kind::set_affinity: {
           auto workers = running_in(op.cgroup, std::nullopt);
           if (workers.empty()) where("cgroup").fail("no running workers in cgroup \"" + op.cgroup + "\" at this step");

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <map>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -226,4 +228,44 @@ TEST_CASE("agent scenario: payloads still running at the end are stopped with th
   auto done = events(lines, "scenario_done");
   REQUIRE(done.size() == 1);
   CHECK(done[0]["wall_ms"].get<double>() < 5000);
+}
+
+TEST_CASE("agent scenario: fault ops: scheduler_kill signals the scheduler, cpu_offline/cpu_online write the CPU's "
+          "online file, and each failure is a step error", "[agent][scenario][fault]") {
+  char dir[] = "/tmp/agent_fault_XXXXXX";
+  REQUIRE(::mkdtemp(dir));
+  const std::string root = dir;
+  std::ofstream(root + "/state") << "enabled\n";  // a sched_ext that enables at once
+  ::mkdir((root + "/cpu1").c_str(), 0755);
+  std::ofstream(root + "/cpu1/online") << "1\n";
+  ScenarioOptions options;
+  options.sched_ext_root = root;
+  options.cpu_sysfs_root = root;
+  auto lines = run(R"({"version":1,"name":"t","duration_ms":600,"usable_cpus":[0],"workers":[],
+      "scheduler":{"path":"/bin/sleep","args":["30"]},
+      "steps":[{"at_ms":100,"ops":[{"op":"cpu_offline","cpu":1},{"op":"cpu_online","cpu":7}]},
+               {"at_ms":200,"ops":[{"op":"scheduler_kill","signal":9}]},
+               {"at_ms":400,"ops":[{"op":"scheduler_kill","signal":15}]}]})", options);
+  std::ifstream online(root + "/cpu1/online");
+  std::string value;
+  online >> value;
+  CHECK(value == "0");
+  std::filesystem::remove_all(root);
+
+  auto steps = events(lines, "step");
+  REQUIRE(steps.size() == 3);
+  INFO(Json(steps).dump());
+  REQUIRE(steps[0]["errors"].size() == 1);  // there is no cpu7 here
+  CHECK_THAT(steps[0]["errors"][0].get<std::string>(), Catch::Contains("cpu_online 7"));
+  CHECK(steps[1]["errors"].empty());
+  REQUIRE(steps[2]["errors"].size() == 1);  // killed already
+  CHECK_THAT(steps[2]["errors"][0].get<std::string>(), Catch::Contains("no scheduler running"));
+  bool died = false;
+  for (const auto& e : events(lines, "scheduler"))
+    if (e["state"] == "died") {
+      died = true;
+      CHECK(e["status"] == "signal 9");
+      CHECK(e["at_ms"].get<double>() >= 200);
+    }
+  CHECK(died);
 }

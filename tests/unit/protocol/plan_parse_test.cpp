@@ -173,3 +173,31 @@ TEST_CASE("agent plan: payloads parse, and bad ones are refused with the field n
   CHECK_THAT(with(many), Catch::Contains("at most 16 payloads"));
   CHECK_THAT(errors_of(head + R"("end_with_payloads":true})"), Catch::Contains("without payloads"));
 }
+
+TEST_CASE("agent plan: fault ops parse, read back unchanged, and bad values name the field", "[agent][plan][fault]") {
+  const std::string head = R"({"version":1,"name":"m","duration_ms":1000,"usable_cpus":[0],"workers":[],)"
+                           R"("cgroups":[{"path":"workload/a"}],"steps":[{"at_ms":5,"ops":[)";
+  const std::string ops = R"({"op":"scheduler_kill","signal":9},{"op":"cpu_offline","cpu":1},)"
+                          R"({"op":"cpu_online","cpu":1},{"op":"cgroup_freeze","cgroup":"workload/a","for_ms":2000})";
+  auto r = parse_plan(head + ops + "]}]}");
+  INFO((r.errors.empty() ? "" : r.errors.front()));
+  REQUIRE(r.plan);
+  const auto& got = r.plan->steps.at(0).ops;
+  REQUIRE(got.size() == 4);
+  CHECK(got[0].kind == Op::Kind::scheduler_kill);
+  CHECK(got[0].signal == 9);
+  CHECK(got[1].kind == Op::Kind::cpu_offline);
+  CHECK(got[2].cpu == 1);
+  CHECK(got[3].cgroup == "workload/a");
+  CHECK(got[3].for_ms == 2000);
+  auto again = parse_plan(to_json(*r.plan).dump());
+  REQUIRE(again.plan);
+  CHECK(*again.plan == *r.plan);
+
+  CHECK_THAT(errors_of(head + R"({"op":"scheduler_kill","signal":0})" + "]}]}"), Catch::Contains(".signal"));
+  CHECK_THAT(errors_of(head + R"({"op":"scheduler_kill"})" + "]}]}"), Catch::Contains(".signal: missing"));
+  CHECK_THAT(errors_of(head + R"({"op":"cpu_offline","cpu":1024})" + "]}]}"), Catch::Contains(".cpu"));
+  CHECK_THAT(errors_of(head + R"({"op":"cgroup_freeze","cgroup":"workload/b","for_ms":5})" + "]}]}"),
+             Catch::Contains("unknown cgroup workload/b"));
+  CHECK_THAT(errors_of(head + R"({"op":"cgroup_freeze","cgroup":"workload/a","for_ms":0})" + "]}]}"), Catch::Contains(".for_ms"));
+}

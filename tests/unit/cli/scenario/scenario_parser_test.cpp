@@ -237,3 +237,42 @@ TEST_CASE("a watch op: a kernel word the host watches from its step on, with an 
           "t.toml:10: step[1].ops[3]: more than 3 watch ops (the debug registers have 3 user slots)");
   }
 }
+
+TEST_CASE("fault ops in steps: scheduler_kill, cpu_offline/cpu_online and cgroup_freeze reach the plan; bad ones name "
+          "file, line and field") {
+  const std::string body = std::string(kHeader) +
+                           "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 2 } ]\n"  // lines 3-5
+                           "[[step]]\nhold_s = 1\nops = [ { op = \"scheduler_kill\" }, { op = \"cpu_offline\", cpu = 1 } ]\n"
+                           "[[step]]\nops = [ { op = \"cgroup_freeze\", cgroup = \"a\", seconds = 2.5 }, "
+                           "{ op = \"cpu_online\", cpu = 1 }, { op = \"scheduler_kill\", signal = 15 } ]\n";
+  auto plan = build_plan(parse_scenario(body, "t.toml"), ktstr::kvm::Topology({1, 1, 2, 1}), std::nullopt);
+  REQUIRE(plan.steps.size() == 2);
+  const auto& a = plan.steps[0].ops;
+  REQUIRE(a.size() == 2);
+  CHECK(a[0].kind == ktstr::protocol::Op::Kind::scheduler_kill);
+  CHECK(a[0].signal == 9);  // the default: SIGKILL
+  CHECK(a[1].kind == ktstr::protocol::Op::Kind::cpu_offline);
+  CHECK(a[1].cpu == 1);
+  const auto& b = plan.steps[1].ops;
+  REQUIRE(b.size() == 3);
+  CHECK(b[0].kind == ktstr::protocol::Op::Kind::cgroup_freeze);
+  CHECK(b[0].cgroup == "workload/a");
+  CHECK(b[0].for_ms == 2500);
+  CHECK(b[2].signal == 15);
+
+  const std::string head = std::string(kHeader) + "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\" } ]\n";
+  CHECK(parse_error(head + "[[step]]\nops = [ { op = \"scheduler_kill\", signal = 65 } ]\n") ==
+        "t.toml:7: step[0].ops[0].signal: 65 is out of range (1..64)");
+  CHECK(parse_error(head + "[[step]]\nops = [ { op = \"cpu_offline\" } ]\n") == "t.toml:7: step[0].ops[0].cpu: missing");
+  CHECK(parse_error(head + "[[step]]\nops = [ { op = \"cgroup_freeze\", cgroup = \"a\" } ]\n") ==
+        "t.toml:7: step[0].ops[0].seconds: missing: how long the cgroup stays frozen");
+  CHECK_THAT(parse_error(head + "[[step]]\nops = [ { op = \"cgroup_freeze\", cgroup = \"b\", seconds = 1 } ]\n"),
+             Contains("unknown cgroup \"b\""));
+  try {
+    build_plan(parse_scenario(head + "[[step]]\nops = [ { op = \"cpu_offline\", cpu = 2 } ]\n", "t.toml"),
+               ktstr::kvm::Topology({1, 1, 2, 1}), std::nullopt);
+    FAIL("CPU 2 of a 2-CPU topology was accepted");
+  } catch (const ScenarioError& e) {
+    CHECK(std::string(e.what()) == "t.toml:7: step[0].ops[0].cpu: CPU 2 is not in the topology (2 CPUs)");
+  }
+}
