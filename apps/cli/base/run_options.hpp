@@ -35,6 +35,7 @@ struct RunOptions {
   std::optional<std::filesystem::path> scheduler;  ///< sched_ext scheduler binary under test
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
   std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
+  std::optional<std::filesystem::path> html;       ///< the visual report of this run (one timeline)
   std::vector<std::string> assert_overrides;       ///< KEY=VALUE over the scenario's [assert]
   bool fail_on_skip = false;                       ///< a skipped scenario exits exit_skip, not exit_pass
 };
