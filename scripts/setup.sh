@@ -2,8 +2,9 @@
 # Idempotent set-up for a fresh Debian 12 machine: build dependencies, QEMU for the
 # nested software-KVM host (bookworm's 7.2 installed, which also brings the libraries,
 # and QEMU 10 from bookworm-backports unpacked into the cache, which the nested host
-# prefers), and the default guest kernel (Debian's linux-image-6.1.0-NN, downloaded and
-# unpacked into the cache, never installed).
+# prefers), headless Chromium for the HTML report's browser test, and the default guest
+# kernel (Debian's linux-image-6.1.0-NN, downloaded and unpacked into the cache, never
+# installed).
 #   --kernel-build  also what `ktstr-actors kernel build` needs: Debian's kernel source
 #                   (linux-source-6.12 -> /usr/src/linux-source-6.12.tar.xz), the kernel
 #                   build tools (pahole from dwarves for BTF) and clang-19 for the
@@ -25,6 +26,7 @@ packages=(
   libtomlplusplus-dev libarchive-dev libbenchmark-dev
   qemu-system-x86 cpio xz-utils zstd kmod
   stress-ng rt-tests
+  chromium
 )
 if ((kernel_build)); then
   packages+=(linux-source-6.12 dwarves bc flex bison libelf-dev libssl-dev clang-19 llvm-19)

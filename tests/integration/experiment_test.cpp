@@ -7,6 +7,7 @@
 
 #include "apps/cli/base/exit_codes.hpp"
 #include "tests/support/cli.hpp"
+#include "tests/support/files.hpp"
 #include "tests/support/fixtures.hpp"
 
 using namespace ktstr;
@@ -27,7 +28,7 @@ TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel, with a ha
                          "[compare]\nbaseline = \"eevdf\"\nmetrics = [\"work_units\", \"max_gap_ms\", \"off_cpu_spread\", "
                          "\"payload.hackbench.time_s\"]\n";
   auto r = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "1", "--out", (dir / "out").string(),
-                          "--json", (dir / "x.json").string()});
+                          "--json", (dir / "x.json").string(), "--html", (dir / "x.html").string()});
   INFO(r.output);
   CHECK(r.exit_code == cli::exit_pass);
   const auto j = test::read_json(dir / "x.json");
@@ -59,6 +60,15 @@ TEST_CASE("experiment A/B: EEVDF and scx_simple on the fixture kernel, with a ha
   REQUIRE(by_metric.count("payload.hackbench.time_s"));
   CHECK(by_metric["payload.hackbench.time_s"]["ratio"].is_number());
   CHECK_THAT(r.output, Catch::Contains("compared with eevdf"));
+  // The page: both timelines, two lanes each, with what ran drawn from the live monitor.
+  const std::string html = test::slurp(dir / "x.html");
+  size_t timelines = 0, lanes = 0;
+  for (size_t at = html.find("<svg class=\"timeline\""); at != std::string::npos; at = html.find("<svg class=\"timeline\"", at + 1))
+    ++timelines;
+  for (size_t at = html.find("<g class=\"lane\""); at != std::string::npos; at = html.find("<g class=\"lane\"", at + 1)) ++lanes;
+  CHECK(timelines == 2);
+  CHECK(lanes == 4);
+  CHECK(html.find("<rect class=\"ran\"") != std::string::npos);
   // The progress went to disk as each VM ended.
   CHECK(test::read_json(dir / "out" / "experiment.json")["finished"] == true);
 }

@@ -36,6 +36,7 @@ struct RunOptions {
   std::vector<std::string> scheduler_args;         ///< its arguments (after "--")
   std::vector<std::string> payloads;               ///< --payload "PROGRAM ARGS...": command lines (command_words)
   std::optional<std::filesystem::path> junit;      ///< JUnit XML of the scenario's checks
+  std::optional<std::filesystem::path> html;       ///< the visual report of this run (one timeline)
   std::vector<std::string> assert_overrides;       ///< KEY=VALUE over the scenario's [assert]
   bool fail_on_skip = false;                       ///< a skipped scenario exits exit_skip, not exit_pass
 };

@@ -16,6 +16,7 @@
 #include "apps/cli/experiment/experiment_parser.hpp"
 #include "apps/cli/experiment/experiment_report.hpp"
 #include "apps/cli/experiment/experiment_run.hpp"
+#include "apps/cli/report/html_report.hpp"
 #include "kvm/host_probe.hpp"
 #include "kvm/topology.hpp"
 
@@ -27,7 +28,7 @@ struct ExperimentCommand {
   CLI::App* command = nullptr;
   ExperimentOptions options;
   uint32_t jobs = 0;
-  std::string out, json, junit, runner;
+  std::string out, json, junit, html, runner;
 };
 
 namespace {
@@ -96,9 +97,11 @@ int run_in_nested_host(const ExperimentOptions& o, const Environment& env, const
                     "--out", o.out_dir->string(), "--jobs", std::to_string(jobs)};
   if (o.json) nested.command.insert(nested.command.end(), {"--json", o.json->string()});
   if (o.junit) nested.command.insert(nested.command.end(), {"--junit", o.junit->string()});
+  if (o.html) nested.command.insert(nested.command.end(), {"--html", o.html->string()});
   nested.writable.push_back(*o.out_dir);
   if (o.json) nested.writable.push_back(o.json->parent_path());
   if (o.junit) nested.writable.push_back(o.junit->parent_path());
+  if (o.html) nested.writable.push_back(o.html->parent_path());
   if (fs::exists(o.experiment)) nested.readable.push_back(fs::path(o.experiment).parent_path());
   nested.memory_mib = 4096 + 1536 * jobs;
   nested.timeout_s = 24 * 3600;
@@ -118,6 +121,7 @@ std::shared_ptr<ExperimentCommand> add_experiment_command(CLI::App& app) {
   c->command->add_option("--out", c->out, "folder for every run's output and experiment.json");
   c->command->add_option("--json", c->json, "also write the experiment's result here");
   c->command->add_option("--junit", c->junit, "JUnit XML: one testcase per run");
+  c->command->add_option("--html", c->html, "a self-contained HTML page: per run a per-CPU timeline, the comparison");
   c->command->add_option("--host", c->options.host, "where the VMs run: auto, kvm (this /dev/kvm), nested")
       ->check(CLI::IsMember({"auto", "kvm", "nested"}))
       ->capture_default_str();
@@ -133,6 +137,7 @@ std::optional<int> run_experiment_command(ExperimentCommand& c, const Environmen
   if (!c.out.empty()) o.out_dir = c.out;
   if (!c.json.empty()) o.json = c.json;
   if (!c.junit.empty()) o.junit = c.junit;
+  if (!c.html.empty()) o.html = c.html;
   if (!c.runner.empty()) o.runner = c.runner;
   return experiment_main(std::move(o), env);
 }
@@ -150,6 +155,7 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
   o.out_dir = fs::absolute(o.out_dir.value_or(fs::path("ktstr-experiment-" + x.name)));
   if (o.json) o.json = fs::absolute(*o.json);
   if (o.junit) o.junit = fs::absolute(*o.junit);
+  if (o.html) o.html = fs::absolute(*o.html);
   std::error_code ec;
   fs::create_directories(*o.out_dir, ec);
   if (ec) return refuse(exit_usage, "cannot create " + o.out_dir->string() + ": " + ec.message());
@@ -174,9 +180,12 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
             << std::endl;
 
   const fs::path stream = *o.out_dir / "experiment.json";
+  // The page too, as each run ends: a killed experiment leaves one as far as it got.
   auto write_progress = [&] {
     const auto comparisons = experiment_comparisons(state);
-    write_atomically(stream, experiment_json(state, comparisons).dump(2) + "\n");
+    const auto j = experiment_json(state, comparisons);
+    write_atomically(stream, j.dump(2) + "\n");
+    if (o.html) write_atomically(*o.html, experiment_html(j));
   };
   write_progress();
   catch_stop_signals();
@@ -188,8 +197,10 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
   write_atomically(stream, j.dump(2) + "\n");
   if (o.json) write_atomically(*o.json, j.dump(2) + "\n");
   if (o.junit) write_atomically(*o.junit, experiment_junit(state, comparisons));
+  if (o.html) write_atomically(*o.html, experiment_html(j));
   for (const auto& line : experiment_summary(state, comparisons)) std::cout << line << "\n";
   std::cout << "result: " << stream.string() << std::endl;
+  if (o.html) std::cout << "report: " << o.html->string() << std::endl;
   return experiment_exit_code(state, comparisons);
 }
 

@@ -19,6 +19,7 @@ struct ExperimentOptions {
   std::optional<std::filesystem::path> out_dir;
   std::optional<std::filesystem::path> json;
   std::optional<std::filesystem::path> junit;
+  std::optional<std::filesystem::path> html;  ///< the visual report (apps/cli/report/html_report.hpp)
   std::string host = "auto";  ///< auto | kvm | nested
   /// The program each VM runs (tests: a stand-in); default: this binary.
   std::optional<std::filesystem::path> runner;

@@ -11,7 +11,7 @@ namespace ktstr::cli {
 struct RunCommand {
   CLI::App* command = nullptr;
   RunOptions options;
-  std::string json, out_dir, host = "auto", scheduler, junit, system_map;
+  std::string json, out_dir, host = "auto", scheduler, junit, html, system_map;
   unsigned perf_period_ms = 0;
   CLI::Option* perf_period = nullptr;
   CLI::Option* scenario = nullptr;
@@ -76,6 +76,7 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
                   "most 60 s); its exit code, last output and metrics (hackbench, stress-ng --metrics-brief, "
                   "cyclictest) are in result.json scenario.payloads; exit 88 when it cannot run");
   cmd->add_option("--junit", r->junit, "also write the scenario's checks as JUnit XML to FILE");
+  cmd->add_option("--html", r->html, "also write a self-contained HTML page with the run's per-CPU timeline to FILE");
   cmd->add_option("--assert", run.assert_overrides,
                   "KEY=VALUE over the scenario's [assert] (max_gap_ms, fairness_spread_pct, "
                   "throughput_spread_pct, starvation, isolation, predicted_stall_pct, rq_clock_stuck_ms, "
@@ -95,6 +96,7 @@ std::optional<int> run_run_command(RunCommand& r, const std::vector<std::string>
   if (!r.scheduler.empty()) run.scheduler = r.scheduler;
   run.scheduler_args = after_dashdash;
   if (!r.junit.empty()) run.junit = r.junit;
+  if (!r.html.empty()) run.html = r.html;
   if (!r.json.empty()) run.json = r.json;
   if (!r.out_dir.empty()) run.out_dir = r.out_dir;
   if (!r.system_map.empty()) run.system_map = r.system_map;

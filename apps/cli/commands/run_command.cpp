@@ -22,6 +22,7 @@
 #include "apps/cli/nested/run_nested.hpp"
 #include "apps/cli/base/command_words.hpp"
 #include "apps/cli/report/failure_dump.hpp"
+#include "apps/cli/report/html_report.hpp"
 #include "apps/cli/report/run_report.hpp"
 #include "apps/cli/vm/run_vm.hpp"
 #include "apps/cli/scenario/scenario_catalog.hpp"
@@ -209,6 +210,7 @@ int run_main(RunOptions options, const Environment& env) {
     return refuse(refusal->exit_code, refusal->line);
   if (options.scheduler) options.scheduler = fs::absolute(*options.scheduler);
   if (options.junit) options.junit = fs::absolute(*options.junit);
+  if (options.html) options.html = fs::absolute(*options.html);
   // A scenario file is carried by absolute path (the nested run has another working
   // directory); a built-in name stays a name, even with a file of that name here,
   // because resolve_scenario picked the built-in.
@@ -315,6 +317,11 @@ int run_main(RunOptions options, const Environment& env) {
     std::cout << "snapshots: " << (*options.out_dir / "snapshots.json").string() << "\n";
   }
   if (options.json) write_run_json(report, *options.json);
+  if (options.html) {
+    std::ofstream out(*options.html);
+    out << run_html(report.json, scenario ? scenario->scenario.name : std::string("run"));
+    if (!out) spdlog::error("cannot write {}", options.html->string());
+  }
   std::cout.flush();
   if (!obs.finished.stuck_vcpus.empty()) std::_Exit(report.exit_code);  // see run_vm: never wait on a stuck thread
   return report.exit_code;

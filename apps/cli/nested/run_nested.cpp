@@ -42,7 +42,7 @@ bool scenario_is_file(const std::string& scenario) { return scenario.find('/') !
   [[maybe_unused]] const auto& [kernel, topology, memory_mib, timeout_s, json, out_dir, host, force_kvm, append,
                                 freeze_at_s, snapshots, freeze_deadline_s, stall_timeout_s, perf_period_ms, monitor_period_ms,
                                 system_map, watches, hardware_watchpoints, faults, scenario,
-                                scheduler, scheduler_args, payloads, junit, assert_overrides, fail_on_skip] = o;
+                                scheduler, scheduler_args, payloads, junit, html, assert_overrides, fail_on_skip] = o;
 }
 
 }  // namespace
@@ -62,6 +62,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   option("out", options.out_dir->string());
   if (options.json) option("json", options.json->string());
   if (options.junit) option("junit", options.junit->string());
+  if (options.html) option("html", options.html->string());
   if (!options.append.empty()) option("append", options.append);
   for (double at : options.freeze_at_s) option("freeze-at", number_text(at));
   option("snapshots", std::to_string(options.snapshots));
@@ -98,6 +99,7 @@ NestedRunCommand nested_run_command(const RunOptions& options, const NestedRunIn
   add_once(out.writable, *options.out_dir);
   if (options.json) add_once(out.writable, options.json->parent_path());
   if (options.junit) add_once(out.writable, options.junit->parent_path());
+  if (options.html) add_once(out.writable, options.html->parent_path());
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "apps/cli/experiment/orchestrator.hpp"
 #include "apps/cli/process/child_process.hpp"
 #include "tests/support/cli.hpp"
+#include "tests/support/files.hpp"
 
 using namespace ktstr;
 using namespace ktstr::cli;
@@ -75,7 +76,8 @@ TEST_CASE("experiment: runs at most --jobs at once; a crashing run is lost alone
                          "[[vm]]\nname = \"rep\"\nrepeat = 2\n"
                          "[compare]\nbaseline = \"base\"\nmetrics = [\"work_units\", \"max_gap_ms\"]\n";
   auto r = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "2", "--runner", fake.string(), "--out",
-                          (dir / "out").string(), "--junit", (dir / "j.xml").string()});
+                          (dir / "out").string(), "--junit", (dir / "j.xml").string(), "--html",
+                          (dir / "x.html").string()});
   INFO(r.output);
   CHECK(r.exit_code == exit_inconclusive);  // every result met its expectation; the crash left none
   CHECK(most_at_once(log) == 2);
@@ -108,6 +110,14 @@ TEST_CASE("experiment: runs at most --jobs at once; a crashing run is lost alone
   std::string xml((std::istreambuf_iterator<char>(junit)), std::istreambuf_iterator<char>());
   CHECK_THAT(xml, Catch::Contains("tests=\"6\" failures=\"0\" errors=\"1\""));
   CHECK_THAT(xml, Catch::Contains("name=\"crash\""));
+  // The page: one timeline per run, the crashed one's too; the comparison's worse metric.
+  const std::string html = test::slurp(dir / "x.html");
+  size_t timelines = 0;
+  for (size_t at = html.find("<svg class=\"timeline\""); at != std::string::npos; at = html.find("<svg class=\"timeline\"", at + 1))
+    ++timelines;
+  CHECK(timelines == 6);
+  CHECK_THAT(html, Catch::Contains("<td>fail-stall</td><td>max_gap_ms</td>"));
+  CHECK_THAT(html, Catch::Contains("no result: the run was ended by signal 11"));
   fs::remove_all(dir);
 }
 
