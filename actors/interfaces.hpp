@@ -9,12 +9,13 @@
 //
 // The vcpu actor stays dynamically typed: it is a blocking actor that drains its mailbox
 // between KVM_RUN calls with receive(), and CAF 0.17 has no typed blocking actor. What it
-// takes: stop_atom, freeze, thaw, ping, cpu_state_query, arm_watchpoint, disarm_watchpoint
-// (actors/vcpu.hpp).
+// takes: stop_atom, freeze, thaw, ping, cpu_state_query, arm_watchpoint, disarm_watchpoint,
+// drop_kicks, inject_nmi (actors/vcpu.hpp).
 #include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/fault.hpp"
 #include "messages/freeze.hpp"
 #include "messages/guest_io.hpp"
 #include "messages/monitor.hpp"
@@ -30,7 +31,10 @@ namespace ktstr::actors {
 
 /// What a vcpu actor tells the vm actor.
 using vcpu_supervisor = caf::typed_actor<caf::reacts_to<msg::guest_stopped>, caf::reacts_to<msg::vcpu_failed>,
-                                         caf::reacts_to<msg::vcpu_exited>>;
+                                         caf::reacts_to<msg::vcpu_exited>, caf::reacts_to<msg::fault_outcome>>;
+
+/// Who learns what an injected fault did (the vm actor; a test's probe).
+using fault_listener = caf::typed_actor<caf::reacts_to<msg::fault_outcome>>;
 
 /// What the watchdog tells the vm actor.
 using watchdog_listener =
@@ -85,7 +89,8 @@ using monitor_actor_t =
     caf::typed_actor<caf::reacts_to<msg::vcpu_started>, caf::reacts_to<msg::sample_atom>,
                      caf::reacts_to<msg::exit_poll_atom>, caf::reacts_to<msg::watchpoint_hit>,
                      caf::reacts_to<msg::guest_debug_result>, caf::reacts_to<msg::scenario_step>,
-                     caf::reacts_to<msg::cpu_state>, caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
+                     caf::reacts_to<msg::cpu_state>, caf::reacts_to<msg::guest_write>,
+                     caf::replies_to<msg::monitor_report_atom>::with<msg::monitor_report>>;
 
 using freeze_coordinator_actor_t = caf::typed_actor<caf::reacts_to<msg::freeze_request>, caf::reacts_to<msg::parked>,
                                                     caf::reacts_to<msg::freeze_deadline>>;
@@ -97,6 +102,6 @@ using vm_actor_t = caf::typed_actor<caf::reacts_to<msg::guest_stopped>, caf::rea
                                     caf::reacts_to<msg::stop_atom>, caf::reacts_to<msg::rekick_atom>,
                                     caf::reacts_to<msg::scenario_step>, caf::reacts_to<msg::fault_step>,
                                     caf::reacts_to<msg::parked>, caf::reacts_to<msg::snapshot>,
-                                    caf::reacts_to<msg::evidence_atom>>;
+                                    caf::reacts_to<msg::evidence_atom>, caf::reacts_to<msg::fault_outcome>>;
 
 }  // namespace ktstr::actors

@@ -27,16 +27,47 @@ constexpr unsigned kMaxWatchFreezes = 20;  ///< a word that changes all the time
 
 double seconds_since(clock::time_point start) { return std::chrono::duration<double>(clock::now() - start).count(); }
 
+void settle_pending_writes(state_ptr self);
+
 void give_up(state_ptr self, const std::string& why) {
   auto& s = self->state;
   s.given_up = true;
   s.report.unavailable = "monitor unavailable: " + why;
   spdlog::warn("{}", s.report.unavailable);
   if (s.config.view) s.config.view->set_unavailable(s.report.unavailable);
+  settle_pending_writes(self);
 }
 
 void poll_exit_kind(state_ptr self);
 void aim_slots(state_ptr self);
+
+/// A guest_write fault: stored now on a located kernel, refused when the monitor has
+/// given up, else kept until the kernel is located.
+void on_guest_write(state_ptr self, const fault_listener& asker, const msg::guest_write& w) {
+  auto& s = self->state;
+  if (s.kernel) {
+    auto outcome = write_kernel_word(*s.kernel, s.config.store, w, seconds_since(s.config.start));
+    if (outcome.accepted)
+      spdlog::info("monitor: fault {}: 0x{} -> 0x{} at {} + slide", w.index, kvm::to_hex(outcome.old_value),
+                   kvm::to_hex(outcome.new_value), kvm::to_hex(w.link_address));
+    else spdlog::warn("monitor: fault {}: {}", w.index, outcome.error);
+    if (asker) self->send(asker, std::move(outcome));
+  } else if (s.given_up) {
+    msg::fault_outcome refused;
+    refused.index = w.index;
+    refused.error = s.report.unavailable.empty() ? "monitor unavailable" : s.report.unavailable;
+    if (asker) self->send(asker, std::move(refused));
+  } else {
+    s.pending_writes.emplace_back(asker, w);
+  }
+}
+
+/// Every write still waiting: now that the kernel is located, or the monitor gave up.
+void settle_pending_writes(state_ptr self) {
+  auto pending = std::move(self->state.pending_writes);
+  self->state.pending_writes.clear();
+  for (const auto& [asker, w] : pending) on_guest_write(self, asker, w);
+}
 
 void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kernel) {
   auto& s = self->state;
@@ -88,6 +119,7 @@ void adopt(state_ptr self, std::shared_ptr<const guest_kernel::GuestKernel> kern
       r.exit_poll_ms = s.config.exit_poll.count();
       self->send(self, msg::exit_poll_atom::value);
     }
+    settle_pending_writes(self);  // guest_write faults that came before the kernel was found
   }
 }
 
@@ -404,6 +436,9 @@ monitor_actor_t::behavior_type monitor_actor(monitor_actor_t::stateful_pointer<m
         self->delayed_send(self, st.config.exit_poll, msg::exit_poll_atom::value);
       },
       [=](const msg::cpu_state& cs) { on_cpu_state(self, cs); },
+      [=](const msg::guest_write& w) {
+        on_guest_write(self, caf::actor_cast<fault_listener>(self->current_sender()), w);
+      },
       // A last sample first (the guest has usually stopped by then: its final state).
       [=](msg::monitor_report_atom) -> msg::monitor_report {
         auto& st = self->state;

@@ -14,6 +14,8 @@
 // same words are watched by the vCPUs' hardware watchpoints (slot 0: the exit kind, 1-3:
 // run --watch) where they fire: a hit (watchpoint_hit) is seen at once, with the writer's
 // vCPU and rip; WatchPath decides from what happens whether they fire on this host.
+// It also carries out guest_write faults (actors/kernel_word_write.hpp): at once on a
+// located kernel, else when it is located; answered with fault_outcome to the sender.
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -25,6 +27,7 @@
 
 #include "actors/guest_view.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/kernel_word_write.hpp"
 #include "actors/watch_path.hpp"
 #include "kvm/guest_kernel/kernel_layout.hpp"
 #include "kvm/guest_kernel/physical_memory.hpp"
@@ -67,6 +70,7 @@ struct MonitorConfig {
   std::string hardware_off_reason = "hardware watchpoints off";  ///< said when !hardware_watchpoints
   std::chrono::milliseconds watch_grace{250};  ///< a polled change with no hit this long after: they do not fire
   std::chrono::seconds locate_window{120};  ///< give up finding the kernel after this long
+  PhysicalStore store;  ///< guest_write faults store through this (empty: they are refused)
 };
 
 struct monitor_state {
@@ -92,6 +96,8 @@ struct monitor_state {
   std::vector<caf::actor> vcpus;   ///< index = vCPU: the senders of vcpu_started (who gets arm/disarm)
   std::optional<WatchPath> path;   ///< from when the kernel is located
   msg::monitor_report report;
+  /// guest_write faults that came before the kernel was located, with who asked.
+  std::vector<std::pair<fault_listener, msg::guest_write>> pending_writes;
   static constexpr const char* name = "monitor";
 };
 

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "actors/kick_loss.hpp"
 #include "actors/unexpected.hpp"
 #include "actors/vcpu_capture.hpp"
 #include "actors/vcpu_watch.hpp"
@@ -72,6 +73,38 @@ void on_debug_exit(caf::blocking_actor* self, kvm::Vcpu& vcpu, const VcpuWatch& 
                  vcpu.index(), exit.pc, exit.dr6);
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// A kick_loss fault's outcome, when one is owed (its count used up, or `final`).
+void report_kick_loss(caf::blocking_actor* self, KickLoss& loss, const VcpuConfig& config, bool final) {
+  if (auto outcome = loss.report(final)) {
+    spdlog::info("vcpu {}: fault {}: {} kick(s) dropped", config.vcpu ? config.vcpu->index() : 0, outcome->index,
+                 outcome->dropped);
+    self->send(config.vm, std::move(*outcome));
+  }
+}
+
+/// kick_loss begins: from now on the next `count` kicked exits skip the mailbox.
+void on_drop_kicks(caf::blocking_actor* self, KickLoss& loss, const VcpuConfig& config, const msg::drop_kicks& d) {
+  loss.arm(d.index, d.count, seconds_since(config.start));
+  spdlog::info("vcpu {}: fault {}: the next {} kick(s) will be dropped", config.vcpu->index(), d.index, d.count);
+  report_kick_loss(self, loss, config, false);  // a count of 0, or an earlier fault it ended
+}
+
+/// nmi: KVM_NMI from this thread, between two KVM_RUNs; the guest takes it when it next runs.
+void on_inject_nmi(caf::blocking_actor* self, kvm::Vcpu& vcpu, const VcpuConfig& config, const msg::inject_nmi& n) {
+  msg::fault_outcome o;
+  o.index = n.index;
+  o.applied_at_s = seconds_since(config.start);
+  o.error = vcpu.inject_nmi();
+  o.accepted = o.error.empty();
+  if (o.accepted) spdlog::info("vcpu {}: fault {}: NMI injected", vcpu.index(), n.index);
+  else spdlog::warn("vcpu {}: fault {}: {}", vcpu.index(), n.index, o.error);
+  self->send(config.vm, std::move(o));
+}
+
 msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
   switch (outcome) {
     case kvm::RunOutcome::guest_reset: return msg::guest_stop::reset;
@@ -83,7 +116,7 @@ msg::guest_stop guest_stop_of(kvm::RunOutcome outcome) {
 /// Frozen: registers go to the coordinator, then nothing runs until thaw or stop.
 /// Returns false when told to stop while parked.
 bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const watchpoint_listener& listener,
-          const msg::freeze& f) {
+          const msg::freeze& f, KickLoss& loss, const VcpuConfig& config) {
   auto coordinator = caf::actor_cast<caf::actor>(self->current_sender());
   vcpu.complete_pending_io();
   self->send(coordinator, msg::parked{f.id, vcpu.index(), capture_state(vcpu)});
@@ -104,13 +137,17 @@ bool park(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const wa
                   // Armed while parked: in place before the thaw lets the guest run on.
                   [&](msg::arm_watchpoint& a) { answer_watch(self, watch, listener, a); },
                   [&](msg::disarm_watchpoint& d) { answer_watch(self, watch, listener, d); },
+                  // Faults meant for a stalled vCPU: taken now, in effect when it runs again.
+                  [&](msg::drop_kicks& d) { on_drop_kicks(self, loss, config, d); },
+                  [&](msg::inject_nmi& n) { on_inject_nmi(self, vcpu, config, n); },
                   unexpected_in(self, "vcpu " + std::to_string(vcpu.index())));
   }
   return running;
 }
 
 /// Handles every queued message without blocking; false once told to stop.
-bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const watchpoint_listener& listener) {
+bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch, const watchpoint_listener& listener,
+                   KickLoss& loss, const VcpuConfig& config) {
   bool running = true, dry = false;
   // A look at the mailbox before each receive: most KVM_RUN exits (port I/O, MMIO) find
   // it empty, and a kick's message is answered by the one receive that handles it, with
@@ -118,11 +155,13 @@ bool drain_mailbox(caf::blocking_actor* self, kvm::Vcpu& vcpu, VcpuWatch& watch,
   // and dropped, so it cannot keep the mailbox non-empty.
   while (running && !dry && !self->mailbox().empty()) {
     self->receive([&](msg::stop_atom) { running = false; },
-                  [&](msg::freeze& f) { running = park(self, vcpu, watch, listener, f); },
+                  [&](msg::freeze& f) { running = park(self, vcpu, watch, listener, f, loss, config); },
                   [&](msg::thaw&) {},  // a thaw for a freeze we answered late: nothing to do
                   [&](msg::cpu_state_query& q) { answer_cpu_state(self, vcpu, q); },
                   [&](msg::arm_watchpoint& a) { answer_watch(self, watch, listener, a); },
                   [&](msg::disarm_watchpoint& d) { answer_watch(self, watch, listener, d); },
+                  [&](msg::drop_kicks& d) { on_drop_kicks(self, loss, config, d); },
+                  [&](msg::inject_nmi& n) { on_inject_nmi(self, vcpu, config, n); },
                   // The cheapest round trip through this loop: measures the actor path (runtime_bench).
                   [&](msg::ping& p) {
                     const auto handled_at = std::chrono::steady_clock::now().time_since_epoch().count();
@@ -141,15 +180,25 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
   auto& vcpu = *config.vcpu;
   const uint32_t index = vcpu.index();
   std::string reason = "stopped";
+  KickLoss loss;
   try {
     kvm::unblock_kick_signal();
     config.kick->attach(vcpu.run_page());
     for (const auto& observer : config.observers)
       if (observer) self->send(observer, msg::vcpu_started{index, static_cast<int32_t>(::gettid())});
     VcpuWatch watch(index, [&vcpu](const kvm_guest_debug& d) { vcpu.set_guest_debug(d); });
-    while (drain_mailbox(self, vcpu, watch, config.watch_listener)) {
+    bool kick_dropped = false;
+    // A dropped kick skips the mailbox: what it announced waits for the next exit that
+    // reads it (port I/O, or a kick that is not dropped: the vm actor re-kicks a stop).
+    while (kick_dropped || drain_mailbox(self, vcpu, watch, config.watch_listener, loss, config)) {
+      kick_dropped = false;
       auto result = kvm::run_once(vcpu, *config.kick, config.machine->bus(), config.machine->events());
       using kvm::RunOutcome;
+      if (result.outcome == RunOutcome::interrupted && loss.drop(seconds_since(config.start))) {
+        kick_dropped = true;
+        report_kick_loss(self, loss, config, false);
+        continue;
+      }
       if (result.outcome == RunOutcome::resume || result.outcome == RunOutcome::interrupted) continue;
       if (result.outcome == RunOutcome::debug) {
         on_debug_exit(self, vcpu, watch, config, result.debug);
@@ -176,6 +225,7 @@ void vcpu_actor(caf::blocking_actor* self, VcpuConfig config) {
     reason = std::string("failed: ") + e.what();
     self->send(config.vm, msg::vcpu_failed{index, e.what(), capture_state(vcpu)});
   }
+  report_kick_loss(self, loss, config, true);  // before vcpu_exited: the vm actor records it first
   // No kick may touch kvm_run once this thread lets go of it.
   config.kick->detach();
   config.vcpu.reset();

@@ -4,7 +4,9 @@
 // native kick through its VcpuKick, so it sees the message within one kick.
 // It takes stop_atom, freeze, thaw, ping, cpu_state_query (answered with cpu_state), and
 // arm_watchpoint / disarm_watchpoint (its debug registers, set on its own thread, also while
-// parked; answered with guest_debug_result); anything else is logged and dropped. It sends
+// parked; answered with guest_debug_result), and two faults: drop_kicks (the next kicked
+// exits skip the mailbox, actors/kick_loss.hpp) and inject_nmi (KVM_NMI), each answered
+// with fault_outcome to the vm actor; anything else is logged and dropped. It sends
 // watchpoint_hit to its watch listener when an armed slot fires, hands the guest its own
 // #DBs back (KVM_SET_VCPU_EVENTS) and runs on (actors/vcpu_watch.hpp).
 // Parked and at its own death (triple fault, failed entry, internal error) it captures its

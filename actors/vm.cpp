@@ -12,6 +12,7 @@
 #include "actors/watchdog.hpp"
 #include "apps/protocol/guest_paths.hpp"
 #include "kvm/error.hpp"
+#include "kvm/hex.hpp"
 
 namespace ktstr::actors {
 
@@ -27,34 +28,99 @@ double elapsed_s(const vm_state& s) {
 /// Freeze ids of faults: far from the coordinator's (1, 2, 3, ...), so neither thaws the other.
 constexpr uint64_t kFaultFreezeBase = 1ull << 62;
 
+std::chrono::milliseconds ms(double seconds) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(seconds));
+}
+
 /// Schedules every fault at its time from VM start.
 void schedule_faults(state_ptr self) {
   auto& s = self->state;
   for (size_t i = 0; i < s.config.faults.size(); ++i)
-    self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::duration<double>(s.config.faults[i].at_s)),
-                       msg::fault_step{i, false});
+    self->delayed_send(self, ms(s.config.faults[i].at_s), msg::fault_step{i, false, 0});
 }
 
-/// vcpu_stall: that vCPU alone parks (as in a freeze) until the fault's end thaws it.
+/// A message to a vCPU, and the kick that makes it look.
+template <class Message>
+void tell_vcpu(state_ptr self, uint32_t vcpu, Message m) {
+  auto& s = self->state;
+  send_dynamic(self, s.vcpus[vcpu], std::move(m));
+  s.kicks[vcpu]->kick();
+}
+
+/// vcpu_stall and each pause of a vcpu_jitter: that vCPU alone parks (as in a freeze)
+/// until the step's end thaws it. A jitter's next pause starts `period` after the
+/// planned start of this one, while that is inside its window.
+void stall_step(state_ptr self, const msg::fault_step& step) {
+  auto& s = self->state;
+  auto& f = s.config.faults[step.index];
+  const uint64_t id = kFaultFreezeBase + step.index;
+  const bool jitter = f.kind == "vcpu_jitter";
+  if (!step.end) {
+    tell_vcpu(self, f.vcpu, msg::freeze{id});
+    const double now = elapsed_s(s);
+    if (step.cycle == 0) f.applied_at_s = now;
+    ++f.pauses;
+    if (!jitter) spdlog::info("[{:.2f} s] fault {}: vCPU {} stalled for {:.1f} s", now, f.spec, f.vcpu, f.seconds);
+    else if (step.cycle == 0) spdlog::info("[{:.2f} s] fault {}: vCPU {} paused {} ms every {} ms for {:.1f} s", now, f.spec,
+                                           f.vcpu, f.pause_ms, f.period_ms, f.seconds);
+    self->delayed_send(self, jitter ? std::chrono::milliseconds(f.pause_ms) : ms(f.seconds),
+                       msg::fault_step{step.index, true, step.cycle});
+    return;
+  }
+  send_dynamic(self, s.vcpus[f.vcpu], msg::thaw{id});  // parked in receive(): no kick needed
+  f.ended_at_s = elapsed_s(s);
+  if (jitter) {
+    const double next = f.at_s + (step.cycle + 1) * (f.period_ms / 1000.0);
+    if (next < f.at_s + f.seconds) {
+      self->delayed_send(self, ms(std::max(0.0, next - f.ended_at_s)), msg::fault_step{step.index, false, step.cycle + 1});
+      return;
+    }
+    spdlog::info("[{:.2f} s] fault {}: vCPU {} runs on after {} pause(s)", f.ended_at_s, f.spec, f.vcpu, f.pauses);
+    return;
+  }
+  spdlog::info("[{:.2f} s] fault {}: vCPU {} runs again", f.ended_at_s, f.spec, f.vcpu);
+}
+
+/// A fault's time has come: the message to whoever carries it out (docs/experiments.md).
 void fault_step(state_ptr self, const msg::fault_step& step) {
   auto& s = self->state;
   if (step.index >= s.config.faults.size() || s.end.decided()) return;
   auto& f = s.config.faults[step.index];
-  if (f.vcpu >= s.vcpus.size()) return;
-  const uint64_t id = kFaultFreezeBase + step.index;
-  if (!step.end) {
-    send_dynamic(self, s.vcpus[f.vcpu], msg::freeze{id});
-    s.kicks[f.vcpu]->kick();
-    f.applied_at_s = elapsed_s(s);
-    spdlog::info("[{:.2f} s] fault {}: vCPU {} stalled for {:.1f} s", f.applied_at_s, f.spec, f.vcpu, f.seconds);
-    self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(f.seconds)),
-                       msg::fault_step{step.index, true});
-  } else {
-    send_dynamic(self, s.vcpus[f.vcpu], msg::thaw{id});
-    f.ended_at_s = elapsed_s(s);
-    spdlog::info("[{:.2f} s] fault {}: vCPU {} runs again", f.ended_at_s, f.spec, f.vcpu);
+  if (f.kind == "guest_write") {
+    if (!s.monitor) {
+      f.error = "no monitor in this run (--monitor-period 0)";
+      return;
+    }
+    spdlog::info("[{:.2f} s] fault {}: asking the monitor to write 0x{} ({} byte(s))", elapsed_s(s), f.spec,
+                 kvm::to_hex(f.value), f.length);
+    self->send(s.monitor, msg::guest_write{step.index, f.link_address, f.length, f.value});
+    return;
   }
+  if (f.vcpu >= s.vcpus.size() || s.exited[f.vcpu]) return;
+  if (f.kind == "kick_loss") tell_vcpu(self, f.vcpu, msg::drop_kicks{step.index, f.count});
+  else if (f.kind == "nmi") tell_vcpu(self, f.vcpu, msg::inject_nmi{step.index});
+  else stall_step(self, step);
+}
+
+/// What a vCPU or the monitor says a fault did.
+void on_fault_outcome(vm_state& s, const msg::fault_outcome& o) {
+  if (o.index >= s.config.faults.size()) return;
+  auto& f = s.config.faults[o.index];
+  f.applied_at_s = o.applied_at_s;
+  f.ended_at_s = o.ended_at_s;
+  f.dropped = o.dropped;
+  f.accepted = o.accepted;
+  f.old_value = o.old_value;
+  f.new_value = o.new_value;
+  f.error = o.error;
+  if (f.kind == "guest_write" && o.accepted)
+    spdlog::info("[{:.2f} s] fault {}: {} was 0x{}, now 0x{}", o.applied_at_s, f.spec, f.symbol, kvm::to_hex(o.old_value),
+                 kvm::to_hex(o.new_value));
+  else if (f.kind == "kick_loss")
+    spdlog::info("fault {}: {} kick(s) of vCPU {} dropped{}", f.spec, o.dropped, f.vcpu,
+                 o.ended_at_s >= 0 ? fmt::format(", the last at {:.2f} s", o.ended_at_s) : std::string());
+  else if (!o.error.empty())
+    spdlog::warn("fault {}: {}", f.spec, o.error);
 }
 
 void finish(state_ptr self) {
@@ -240,6 +306,9 @@ void spawn_monitor(state_ptr self, uint32_t vcpus) {
   mc.view = s.guest_view;
   mc.freezer = caf::actor_cast<freeze_requester>(self);  // forwarded to the freeze coordinator
   mc.watches = s.config.watches;
+  mc.store = [machine = s.machine](uint64_t gpa, uint64_t value, uint32_t size) {
+    return machine->memory().store(gpa, value, size);
+  };
   s.monitor = self->spawn(monitor_actor, std::move(mc));
 }
 
@@ -349,6 +418,7 @@ vm_actor_t::behavior_type vm_actor(vm_actor_t::stateful_pointer<vm_state> self, 
       },
       [=](msg::stop_atom) { begin_stop(self, end_for_stop_request()); },
       [=](const msg::fault_step& step) { fault_step(self, step); },
+      [=](const msg::fault_outcome& o) { on_fault_outcome(self->state, o); },
       [=](const msg::parked&) {},  // a vCPU stalled by a fault: parked as told
       [=](msg::scenario_step& step) {  // the monitor watches a scenario's watch ops from their step on
         if (self->state.monitor) self->send(self->state.monitor, step);

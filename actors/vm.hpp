@@ -44,7 +44,7 @@ struct VmConfig {
   std::optional<guest_kernel::KernelLayout> kernel_layout;  ///< nullopt: monitor unavailable, why below
   std::string monitor_unavailable;
   std::vector<WatchConfig> watches;  ///< run --watch (monitor)
-  std::vector<msg::fault_event> faults;  ///< run --fault: injected at their times (vcpu_stall)
+  std::vector<msg::fault_event> faults;  ///< run --fault: injected at their times (apps/cli/vm/fault_option.hpp)
   run_observer observer;  ///< receives agent_line, snapshot and, at the end, run_finished
 };
 

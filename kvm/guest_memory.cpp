@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "kvm/error.hpp"
@@ -34,6 +35,21 @@ void GuestMemory::write(uint64_t gpa, std::span<const uint8_t> bytes) {
     throw Error(ErrorKind::system, "guest write of " + std::to_string(bytes.size()) + " bytes at 0x" +
                                        std::to_string(gpa) + " is outside guest RAM");
   std::memcpy(p, bytes.data(), bytes.size());
+}
+
+bool GuestMemory::store(uint64_t gpa, uint64_t value, uint32_t size) {
+  if ((size != 1 && size != 2 && size != 4 && size != 8) || gpa % size != 0) return false;
+  uint8_t* p = host_ptr(gpa, size);
+  if (!p) return false;
+  // SAFETY: p is inside a slot's mapping, aligned to size (slots start page-aligned); the
+  // guest reads the word concurrently, so it must change in one access, never byte by byte.
+  switch (size) {
+    case 1: std::atomic_ref<uint8_t>(*p).store(static_cast<uint8_t>(value), std::memory_order_seq_cst); break;
+    case 2: std::atomic_ref<uint16_t>(*reinterpret_cast<uint16_t*>(p)).store(static_cast<uint16_t>(value)); break;
+    case 4: std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(p)).store(static_cast<uint32_t>(value)); break;
+    default: std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(p)).store(value); break;
+  }
+  return true;
 }
 
 bool GuestMemory::read(uint64_t gpa, std::span<uint8_t> out) const {

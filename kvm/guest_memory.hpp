@@ -33,6 +33,10 @@ class GuestMemory {
     // SAFETY: T is a trivially-copyable boot/ACPI structure; we copy its object bytes.
     write(gpa, {reinterpret_cast<const uint8_t*>(&value), sizeof(T)});
   }
+  /// Stores the low `size` bytes (1, 2, 4 or 8) of value at gpa, little-endian, as one
+  /// store the guest sees whole (gpa aligned to size). False when not RAM, misaligned or
+  /// another size.
+  bool store(uint64_t gpa, uint64_t value, uint32_t size);
   /// Copies out of guest RAM; false when out of range.
   bool read(uint64_t gpa, std::span<uint8_t> out) const;
 

@@ -167,4 +167,9 @@ bool Vcpu::mark_guest_paused() {
   throw_errno(ErrorKind::kvm, vcpu_op("KVM_KVMCLOCK_CTRL", index_));
 }
 
+std::string Vcpu::inject_nmi() {
+  if (::ioctl(fd(), KVM_NMI) == 0) return {};
+  return vcpu_op("KVM_NMI", index_) + ": " + std::strerror(errno);
+}
+
 }  // namespace ktstr::kvm

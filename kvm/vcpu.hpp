@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kvm/fd.hpp"
@@ -66,6 +67,9 @@ class Vcpu : public VcpuStateReader {
   /// Tells the guest it was paused (KVM_KVMCLOCK_CTRL), so its soft-lockup watchdog does
   /// not count the pause. False when the guest has no kvmclock page (EINVAL).
   bool mark_guest_paused();
+  /// KVM_NMI: queues an NMI for this vCPU (a host-injected fault). Empty when KVM took
+  /// it, else KVM's refusal in one line. Call between two KVM_RUNs on the owning thread.
+  std::string inject_nmi();
 
  private:
   Fd fd_;

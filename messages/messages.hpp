@@ -7,6 +7,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/experiment.hpp"
+#include "messages/fault.hpp"
 #include "messages/freeze.hpp"
 #include "messages/guest_io.hpp"
 #include "messages/perf.hpp"
@@ -54,6 +55,13 @@ CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::frozen_for))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::stall))
 // run.hpp
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::run_finished))
+// fault.hpp
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::fault_event))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::fault_step))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::drop_kicks))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::inject_nmi))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::guest_write))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::fault_outcome))
 // experiment.hpp
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_started))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_ended))

@@ -115,4 +115,11 @@ GuestKernel GuestKernel::locate(KernelLayout layout, std::shared_ptr<const Physi
   return GuestKernel(std::move(layout), std::move(space), std::move(located));
 }
 
+std::optional<uint64_t> GuestKernel::kernel_word_physical(uint64_t link_address, uint32_t size) const {
+  const uint64_t va = slid(link_address);
+  constexpr uint64_t kPage = 4096;
+  if (size == 0 || size > 8 || va / kPage != (va + size - 1) / kPage) return std::nullopt;
+  return space_.translate(va);
+}
+
 }  // namespace ktstr::guest_kernel

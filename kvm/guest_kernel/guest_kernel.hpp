@@ -68,6 +68,9 @@ class GuestKernel {
   /// `size` (1, 2, 4, 8) bytes at a kernel-image symbol's link-time address plus the slide
   /// (a watched word); not ok when unreadable.
   Reading read_kernel_value(uint64_t link_address, uint32_t size) const { return space_.read_uint(slid(link_address), size); }
+  /// Guest-physical address of the word at a kernel-image symbol's link-time address plus
+  /// the slide (`size` bytes, all in one page: a guest_write's target); nullopt when unmapped.
+  std::optional<uint64_t> kernel_word_physical(uint64_t link_address, uint32_t size) const;
   /// Where the exit kind lives now (a 4-byte word): the slid scx_exit_kind (6.12-6.15), or
   /// &scx_root->exit_kind (6.16+; nullopt while scx_root is NULL or implausible, or when
   /// this kernel has neither). What slot 0's hardware watchpoint is armed on.

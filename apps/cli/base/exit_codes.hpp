@@ -31,7 +31,7 @@ enum ExitCode : int {
   exit_kvm_broken = 84,         ///< /dev/kvm is there but not usable: a probe step failed (host probe)
   exit_watch = 85,              ///< run --watch: malformed, unknown symbol, misaligned, or more than 3
   exit_experiment = 86,         ///< experiment file invalid, or no such built-in experiment
-  exit_fault = 87,              ///< run --fault: unknown kind, no such vCPU, past the run, too long, overlapping
+  exit_fault = 87,              ///< run --fault: unknown kind, bad value, no such vCPU, past the run, overlapping, unknown symbol
   exit_payload = 88,            ///< payload: malformed command, program missing, not an x86-64 ELF executable,
                                 ///< or a library it needs is missing
 };

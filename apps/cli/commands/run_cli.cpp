@@ -62,8 +62,13 @@ std::shared_ptr<RunCommand> add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"on", "off"}))
       ->default_str("on");
   cmd->add_option("--fault", run.faults,
-                  "inject a fault from the host (repeatable): vcpu_stall:VCPU@AT+SECONDS parks that vCPU alone at AT s "
-                  "after VM start for SECONDS, the others running on (recorded in result.json faults)");
+                  "inject a fault from the host at AT s after VM start (repeatable; recorded in result.json faults; "
+                  "a bad one exits 87): vcpu_stall:VCPU@AT+SECONDS parks that vCPU alone for SECONDS, the others "
+                  "running on; vcpu_jitter:VCPU@AT+SECONDS/PERIOD_MS:PAUSE_MS parks it PAUSE_MS every PERIOD_MS for "
+                  "SECONDS; kick_loss:VCPU@AT+COUNT makes it ignore its next COUNT kicks; nmi:VCPU@AT injects an NMI "
+                  "(KVM_NMI); guest_write:SYMBOL[+OFF][:LEN]=VALUE@AT stores VALUE (LEN 1, 2, 4 or 8 bytes, default 8) "
+                  "into that kernel word through the monitor, e.g. guest_write:scx_watchdog_timeout=1@20 "
+                  "(docs/experiments.md, Faults)");
   r->scenario = cmd->add_option("--scenario", run.scenario, "built-in scenario name (see `list`) or scenario file (TOML)");
   cmd->add_flag("--fail-on-skip", run.fail_on_skip,
                 "a skipped scenario (e.g. no sched_ext in the kernel) exits 3 instead of 0, so CI cannot pass "

@@ -240,6 +240,12 @@ int run_main(RunOptions options, const Environment& env) {
     auto parsed = parse_faults(options.faults, kvm::Topology(*spec).cpu_count(), double(options.timeout_s + extra_s));
     if (auto* r = std::get_if<Refusal>(&parsed)) return refuse(r->exit_code, r->line);
     faults = std::get<std::vector<msg::fault_event>>(parsed);
+    if (faults_need_symbols(faults)) {  // guest_write: the monitor stores it, at the symbol found here
+      if (options.monitor_period_ms == 0)
+        return refuse(exit_fault, "--fault guest_write needs the monitor: --monitor-period 0 turns it off");
+      if (!facts.ok) return refuse(exit_fault, "--fault guest_write: the monitor cannot read this kernel: " + facts.why);
+      if (auto r = resolve_fault_symbols(faults, facts.symbols)) return refuse(r->exit_code, r->line);
+    }
   }
 
   options.out_dir = fs::absolute(options.out_dir.value_or(default_out_dir()));

@@ -1,12 +1,14 @@
 #include "apps/cli/experiment/experiment_parser.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <set>
 
 #include "apps/cli/base/read_file.hpp"
 #include "apps/cli/experiment/comparison.hpp"
 #include "apps/cli/scenario/toml_fields.hpp"
+#include "apps/cli/vm/fault_option.hpp"
 #include "apps/protocol/plan.hpp"
 #include "kvm/topology.hpp"
 
@@ -27,6 +29,12 @@ std::vector<std::string_view> with(std::vector<std::string_view> keys, std::init
   return keys;
 }
 
+
+/// A fault refusal's line without its "--fault " (the file's field names it).
+std::string without_flag(const std::string& line) {
+  constexpr std::string_view kFlag = "--fault ";
+  return line.starts_with(kFlag) ? line.substr(kFlag.size()) : line;
+}
 
 std::string resolved_path(const std::string& base_dir, const std::string& path) {
   if (path.empty() || base_dir.empty() || std::filesystem::path(path).is_absolute()) return path;
@@ -60,12 +68,28 @@ void apply_vm_keys(const Fields& f, ExperimentVm& vm, const std::string& base_di
   if (auto v = f.integer("repeat", 1, kMaxRepeat)) vm.repeat = static_cast<uint32_t>(*v);
   if (auto v = f.string("expect")) vm.expect = expected(f, *v);
   if (auto v = f.string("expect_finding")) vm.expect_finding = *v;
-  if (f.has("faults")) vm.faults = f.strings("faults");  // checked by the run (exit 87) against its topology
+  if (f.has("faults")) {
+    vm.faults = f.strings("faults");
+    for (const auto& text : vm.faults)  // the grammar now; the VM's vCPUs when the VM is complete (check_faults)
+      if (auto parsed = parse_fault(text); auto* r = std::get_if<Refusal>(&parsed)) f.fail("faults", without_flag(r->line));
+  }
   if (f.has("payload")) {  // the program is found and checked by the run (exit 88)
     vm.payload = f.strings("payload");
     if (vm.payload.empty() || vm.payload[0].empty()) f.fail("payload", "a payload needs a program: [\"hackbench\", ...]");
     if (vm.payload[0].find('/') != std::string::npos) vm.payload[0] = resolved_path(base_dir, vm.payload[0]);
   }
+}
+
+/// The faults against the VM's topology: no such vCPU, overlapping stalls. The run checks
+/// the times against its length and guest_write's symbols against its kernel (exit 87).
+void check_faults(const Fields& f, const ExperimentVm& vm) {
+  if (vm.faults.empty()) return;
+  const auto spec = kvm::TopologySpec::parse(vm.topology);
+  if (!spec) return;  // refused as the topology
+  // The vCPUs the spec declares (a topology the run refuses is refused there, exit 67/68).
+  const uint32_t vcpus = spec->llcs * spec->cores_per_llc * spec->threads_per_core;
+  auto parsed = parse_faults(vm.faults, vcpus, std::numeric_limits<double>::infinity());
+  if (auto* r = std::get_if<Refusal>(&parsed)) f.fail("faults", "VM " + vm.name + ": " + without_flag(r->line));
 }
 
 void check_name(const Fields& f, const std::string& name) {
@@ -118,6 +142,7 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
   }
   std::set<std::string> names;
   auto add = [&](ExperimentVm vm, const Fields& f) {
+    check_faults(f, vm);
     if (!names.insert(vm.name).second) f.fail("name", "\"" + vm.name + "\" is already a VM of this experiment");
     x.vms.push_back(std::move(vm));
   };

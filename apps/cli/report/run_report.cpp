@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/cli/base/exit_codes.hpp"
+#include "apps/cli/report/fault_json.hpp"
 #include "apps/cli/report/perf_json.hpp"
 #include "apps/cli/report/vcpu_state_report.hpp"
 
@@ -144,11 +145,7 @@ RunReport make_run_report(const RunOptions& options, const std::filesystem::path
   r.vcpu_states = vcpu_state_summary(fin, name);
   j["freezes"] = freezes_json(obs.snapshots);
   auto faults = nlohmann::json::array();
-  for (const auto& f : fin.faults) {
-    auto t = [](double s) { return s >= 0 ? nlohmann::json(s) : nlohmann::json(nullptr); };
-    faults.push_back({{"kind", f.kind}, {"spec", f.spec}, {"vcpu", f.vcpu}, {"at_s", f.at_s}, {"seconds", f.seconds},
-                      {"applied_at_s", t(f.applied_at_s)}, {"ended_at_s", t(f.ended_at_s)}});
-  }
+  for (const auto& f : fin.faults) faults.push_back(fault_json(f));
   j["faults"] = std::move(faults);
   j["perf"] = fin.perf ? perf_json(*fin.perf) : nlohmann::json(nullptr);
   j["monitor"] = fin.monitor ? monitor_json(*fin.monitor, name) : nlohmann::json(nullptr);
@@ -182,15 +179,7 @@ void print_run_summary(std::ostream& out, const RunReport& r) {
   out << "VM ended: " << end["how"].get<std::string>() << " (" << end["detail"].get<std::string>() << ") after "
       << fmt::format("{:.2f}", end["elapsed_s"].get<double>()) << " s\n";
   for (const auto& line : r.vcpu_states) out << line << "\n";
-  for (const auto& f : j["faults"])
-    out << "fault " << f["spec"].get<std::string>() << ": "
-        << (f["applied_at_s"].is_null() ? std::string("not applied (the VM ended first)")
-                                         : fmt::format("vCPU {} stalled from {:.2f} s{}", f["vcpu"].get<uint32_t>(),
-                                                       f["applied_at_s"].get<double>(),
-                                                       f["ended_at_s"].is_null()
-                                                           ? std::string(" until the VM ended")
-                                                           : fmt::format(" to {:.2f} s", f["ended_at_s"].get<double>())))
-        << "\n";
+  for (const auto& f : j["faults"]) out << "fault " << f["spec"].get<std::string>() << ": " << fault_line(f) << "\n";
   if (j["freezes"]["count"].get<size_t>() > 0)
     out << "freezes: " << j["freezes"]["count"] << " (" << j["freezes"]["partial"] << " partial), park latency median "
         << fmt::format("{:.1f}", j["freezes"]["latency_median_s"].get<double>() * 1e3) << " ms, max "

@@ -447,3 +447,86 @@ TEST_CASE("monitor: a scenario's watch op is watched only from its step on, and 
   caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
 }
+
+namespace {
+
+/// The synthetic kernel's RAM as the monitor's store for guest_write faults.
+actors::PhysicalStore store_into(std::shared_ptr<guest_kernel::testing::SparseRam> ram) {
+  return [ram](uint64_t gpa, uint64_t value, uint32_t size) {
+    std::vector<uint8_t> bytes(size);
+    for (uint32_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+    ram->write(gpa, bytes);
+    return true;
+  };
+}
+
+msg::fault_outcome next_outcome(Fixture& f, std::chrono::milliseconds within) {
+  msg::fault_outcome out;
+  out.error = "no answer";
+  (*f.probe)->receive([&](msg::fault_outcome& o) { out = std::move(o); }, caf::after(within) >> [] {});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("monitor: a guest_write that comes before the kernel is located waits for it, then stores the value at "
+          "the slid address and answers old and new value") {
+  Fixture f;
+  guest_kernel::testing::SyntheticKernel kernel;
+  auto mc = config_for(kernel, 50ms);
+  mc.store = store_into(kernel.ram);
+  const uint64_t word = kernel.layout.symbols.jiffies_64;
+  const uint64_t before = kernel.read_u64(kernel.image_va(word));
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  (*f.probe)->send(monitor, msg::guest_write{4, word, 8, 0x1234});
+  CHECK(next_outcome(f, 300ms).error == "no answer");  // no kernel yet: nothing written
+  CHECK(kernel.read_u64(kernel.image_va(word)) == before);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  const auto out = next_outcome(f, 3s);
+  CHECK(out.error.empty());
+  CHECK(out.index == 4);
+  CHECK(out.accepted);
+  CHECK(out.old_value == before);
+  CHECK(out.new_value == 0x1234);
+  CHECK(out.applied_at_s > 0);
+  CHECK(kernel.read_u64(kernel.image_va(word)) == 0x1234);
+  // Once located, a write is carried out at once; a 4-byte one leaves the upper half alone.
+  (*f.probe)->send(monitor, msg::guest_write{5, word, 4, 0x9});
+  const auto second = next_outcome(f, 2s);
+  CHECK(second.accepted);
+  CHECK(second.old_value == 0x1234);
+  CHECK(second.new_value == 0x9);
+  CHECK(kernel.read_u64(kernel.image_va(word)) == 0x9);
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("monitor: a guest_write on an unavailable monitor, or one that cannot store, is refused with the reason") {
+  Fixture f;
+  actors::MonitorConfig none;
+  none.unavailable = "monitor unavailable: kernel has no .BTF section";
+  none.vcpus = 1;
+  none.view = std::make_shared<actors::GuestView>();
+  auto blind = f.sys->spawn(actors::monitor_actor, none);
+  (*f.probe)->send(blind, msg::guest_write{2, 0xffffffff82000000ull, 8, 1});
+  const auto refused = next_outcome(f, 2s);
+  CHECK(refused.index == 2);
+  CHECK_FALSE(refused.accepted);
+  CHECK(refused.applied_at_s == -1);
+  CHECK(refused.error == none.unavailable);
+  caf::anon_send_exit(blind, caf::exit_reason::user_shutdown);
+
+  guest_kernel::testing::SyntheticKernel kernel;
+  auto mc = config_for(kernel, 50ms);
+  mc.store = [](uint64_t, uint64_t, uint32_t) { return false; };
+  auto monitor = f.sys->spawn(actors::monitor_actor, mc);
+  auto bsp = f.sys->spawn(booted_bsp, kernel.input());
+  caf::anon_send(bsp, monitor);
+  (*f.probe)->send(monitor, msg::guest_write{3, kernel.layout.symbols.jiffies_64, 8, 1});
+  const auto failed = next_outcome(f, 3s);
+  CHECK_FALSE(failed.accepted);
+  CHECK_THAT(failed.error, Catch::StartsWith("the store to guest-physical 0x"));
+  caf::anon_send_exit(monitor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(bsp, caf::exit_reason::user_shutdown);
+}

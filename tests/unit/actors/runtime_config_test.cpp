@@ -49,7 +49,7 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   caf::actor_system_config cfg;
   caf::actor_system sys{actors::configure_runtime(cfg)};
   using block = caf::id_block::ktstr;
-  CHECK(block::end - block::begin == 34);  // one per message struct in messages/*.hpp
+  CHECK(block::end - block::begin == 40);  // one per message struct in messages/*.hpp
   CHECK(unknown_to(sys, typename caf::detail::il_range<block::begin, block::end>::type{}).empty());
 
   msg::run_finished fin;
@@ -69,6 +69,21 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   REQUIRE(back.perf->vcpus.at(0).samples.size() == 1);
   CHECK(back.perf->vcpus[0].samples[0].counters.at(0).value == 7);
   CHECK(out.get_as<msg::guest_stopped>(2).how == msg::guest_stop::reset);
+
+  // The fault messages (vm actor, vCPUs, monitor).
+  msg::fault_outcome written;
+  written.index = 3;
+  written.accepted = true;
+  written.old_value = 7500;
+  written.new_value = 1;
+  auto faults = round_trip(sys, caf::make_message(written, msg::guest_write{3, 0xffffffff833ca838ull, 8, 1},
+                                                  msg::drop_kicks{1, 20}, msg::fault_step{2, true, 7}));
+  REQUIRE(faults.match_elements<msg::fault_outcome, msg::guest_write, msg::drop_kicks, msg::fault_step>());
+  CHECK(faults.get_as<msg::fault_outcome>(0).old_value == 7500);
+  CHECK(faults.get_as<msg::fault_outcome>(0).accepted);
+  CHECK(faults.get_as<msg::guest_write>(1).link_address == 0xffffffff833ca838ull);
+  CHECK(faults.get_as<msg::drop_kicks>(2).count == 20);
+  CHECK(faults.get_as<msg::fault_step>(3).cycle == 7);
 
   // The watchpoint messages (between vCPUs and the monitor).
   auto hw = round_trip(sys, caf::make_message(msg::watchpoint_hit{2, 1, 0xffffffff82000010ull, 0xffffffff81000abcull, 0x4, 1.5},

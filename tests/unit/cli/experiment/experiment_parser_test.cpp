@@ -100,6 +100,22 @@ TEST_CASE("experiment: each kind of bad file names file, line and field") {
         "x.toml:3: defaults.name: a default name would give every VM the same name");
 }
 
+TEST_CASE("experiment: faults are checked where they are written: the grammar, then the VM's vCPUs and overlaps") {
+  const std::string vm = "name = \"e\"\n[[vm]]\nname = \"a\"\n";  // lines 1-3
+  CHECK(error_of(vm + "faults = [\"nmi:1\"]\n") == "x.toml:4: vm[0].faults: nmi:1: expected nmi:VCPU@AT, e.g. nmi:1@5");
+  CHECK(error_of(vm + "faults = [\"kick_loss:1@5+0\"]\n") ==
+        "x.toml:4: vm[0].faults: kick_loss:1@5+0: the count after '+' is 1 to 100000 kicks");
+  // The default topology has 2 vCPUs; a matrix cell with 4 takes vCPU 3.
+  CHECK(error_of(vm + "faults = [\"nmi:3@5\"]\n") ==
+        "x.toml:4: vm[0].faults: VM a: nmi:3@5: no vCPU 3: the topology has 2 (0..1)");
+  CHECK(error_of(vm + "faults = [\"vcpu_stall:1@5+3\", \"vcpu_jitter:1@6+2/100:10\"]\n") ==
+        "x.toml:4: vm[0].faults: VM a: vcpu_jitter:1@6+2/100:10: overlaps vcpu_stall:1@5+3 on the same vCPU");
+  CHECK(error_of("name = \"e\"\n[[matrix]]\nname = \"m\"\ntopologies = [\"1,1,4,1\", \"1,1,2,1\"]\n"
+                 "faults = [\"nmi:3@5\"]\n") ==
+        "x.toml:5: matrix[0].faults: VM m-1_1_2_1: nmi:3@5: no vCPU 3: the topology has 2 (0..1)");
+  CHECK(error_of(vm + "faults = [\"guest_write:scx_watchdog_timeout=1@5\", \"nmi:1@2\"]\n") == "");
+}
+
 TEST_CASE("experiment: every built-in experiment parses") {
   REQUIRE_FALSE(builtin_experiments().empty());
   for (const auto& e : builtin_experiments()) {
