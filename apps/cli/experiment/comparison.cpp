@@ -89,6 +89,9 @@ const std::vector<MetricInfo>& metric_infos() {
       {"wait_ms", "ms", false, "time workers spent runnable but waiting (schedstat, sum)"},
       {"migrations", "count", false, "CPU migrations of every worker (sum)"},
       {"boot_s", "s", false, "host time from start to the guest agent"},
+      {"wake_p50_us", "us", false, "median wake-up latency (mean of the measuring workers' p50)"},
+      {"wake_p99_us", "us", false, "tail wake-up latency (worst measuring worker's p99)"},
+      {"rq_imbalance", "tasks", false, "run-queue imbalance seen by the monitor (mean over samples of max - min nr_running)"},
   };
   return kInfos;
 }
@@ -156,6 +159,47 @@ std::optional<double> metric_of(const nlohmann::json& r, const std::string& metr
       if (p["metrics"].contains(key) && p["metrics"][key].is_number()) return p["metrics"][key].get<double>();
     }
     return std::nullopt;
+  }
+  if (metric == "wake_p50_us" || metric == "wake_p99_us") {
+    const auto* workers = workers_of(r);
+    if (!workers) return std::nullopt;
+    const bool p50 = metric == "wake_p50_us";
+    double sum = 0, worst = 0;
+    int n = 0;
+    for (const auto& w : *workers) {
+      if (!w.contains("wake_latency_us") || !w["wake_latency_us"].is_object()) continue;
+      const auto& l = w["wake_latency_us"];
+      const char* key = p50 ? "p50" : "p99";
+      if (!l.contains(key) || !l[key].is_number()) continue;
+      const double v = l[key].get<double>();
+      sum += v;
+      worst = n ? std::max(worst, v) : v;
+      ++n;
+    }
+    if (!n) return std::nullopt;
+    return p50 ? sum / n : worst;
+  }
+  if (metric == "rq_imbalance") {
+    if (!r.contains("monitor") || !r["monitor"].is_object() || !r["monitor"].contains("samples") ||
+        !r["monitor"]["samples"].is_array())
+      return std::nullopt;
+    double sum = 0;
+    int n = 0;
+    for (const auto& sample : r["monitor"]["samples"]) {
+      if (!sample.is_object() || !sample.contains("cpus") || !sample["cpus"].is_array() || sample["cpus"].size() < 2) continue;
+      std::optional<double> lo, hi;
+      for (const auto& c : sample["cpus"])
+        if (c.is_object() && c.contains("nr_running") && c["nr_running"].is_number()) {
+          const double v = c["nr_running"].get<double>();
+          lo = std::min(lo.value_or(v), v);
+          hi = std::max(hi.value_or(v), v);
+        }
+      if (!lo) continue;
+      sum += *hi - *lo;
+      ++n;
+    }
+    if (!n) return std::nullopt;
+    return sum / n;
   }
   if (metric == "boot_s") {
     if (r.contains("boot") && r["boot"].is_object() && r["boot"].contains("host_to_agent_s") &&

@@ -29,6 +29,26 @@ TEST_CASE("comparison: each metric from a run's result") {
   CHECK(metric_of(r, "boot_s") == 4.5);
   CHECK_FALSE(metric_of(nlohmann::json{{"scenario", nullptr}}, "work_units"));  // a run without a scenario
   CHECK_FALSE(metric_of(nlohmann::json("garbage"), "work_units"));
+  CHECK_FALSE(metric_of(r, "wake_p50_us"));  // no worker measured wake-ups
+  CHECK_FALSE(metric_of(r, "rq_imbalance"));  // no monitor
+}
+
+TEST_CASE("comparison: wake-up latency from the measuring workers, run-queue imbalance from the monitor's samples") {
+  const auto r = nlohmann::json::parse(R"({
+    "scenario": {"workers": [
+      {"work_units": 1, "wake_latency_us": {"count": 10, "p50": 40, "p99": 300, "max": 900}},
+      {"work_units": 1, "wake_latency_us": null},
+      {"work_units": 1, "wake_latency_us": {"count": 10, "p50": 60, "p99": 200, "max": 250}}]},
+    "monitor": {"samples": [
+      {"cpus": [{"nr_running": 3}, {"nr_running": 1}]},
+      {"cpus": [{"nr_running": 1}, {"nr_running": 1}]},
+      {"cpus": [{"nr_running": 1}]},
+      {"cpus": [{"nr_running": "x"}, {"nr_running": 5}]},
+      "garbage"]}})");
+  CHECK(metric_of(r, "wake_p50_us") == 50);   // the mean of the p50s
+  CHECK(metric_of(r, "wake_p99_us") == 300);  // the worst p99
+  // (3-1) and (1-1) and a sample with one readable CPU (5-5); one CPU only is no imbalance.
+  CHECK(metric_of(r, "rq_imbalance") == Approx(2.0 / 3));
 }
 
 TEST_CASE("comparison: Student's t and Welch's test against known values") {
