@@ -9,7 +9,11 @@ namespace ktstr::cli {
 
 namespace {
 
-std::optional<uint64_t> number(std::string_view s) {
+bool symbol_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
+
+}  // namespace
+
+std::optional<uint64_t> parse_whole_number(std::string_view s) {
   int base = 10;
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     s.remove_prefix(2);
@@ -21,10 +25,6 @@ std::optional<uint64_t> number(std::string_view s) {
   return v;
 }
 
-bool symbol_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
-
-}  // namespace
-
 std::variant<WatchSpec, std::string> parse_watch_spec(std::string_view text) {
   WatchSpec w;
   std::string_view rest = text;
@@ -34,14 +34,14 @@ std::variant<WatchSpec, std::string> parse_watch_spec(std::string_view text) {
     rest = rest.substr(0, comma);
   }
   if (auto colon = rest.find(':'); colon != std::string_view::npos) {
-    auto len = number(rest.substr(colon + 1));
+    auto len = parse_whole_number(rest.substr(colon + 1));
     if (!len || (*len != 1 && *len != 2 && *len != 4 && *len != 8))
       return std::string("the length after ':' is 1, 2, 4 or 8 bytes");
     w.length = static_cast<uint32_t>(*len);
     rest = rest.substr(0, colon);
   }
   if (auto plus = rest.find('+'); plus != std::string_view::npos) {
-    auto off = number(rest.substr(plus + 1));
+    auto off = parse_whole_number(rest.substr(plus + 1));
     if (!off || *off > (1u << 20)) return std::string("the offset after '+' is a number up to 1 MiB (e.g. +0x10)");
     w.offset = *off;
     rest = rest.substr(0, plus);

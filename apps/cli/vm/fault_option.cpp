@@ -33,19 +33,6 @@ std::optional<double> number(std::string_view s) {
   return v;
 }
 
-/// A whole number, decimal or 0x hex.
-std::optional<uint64_t> whole(std::string_view s) {
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    s.remove_prefix(2);
-    base = 16;
-  }
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 std::string_view field(std::string_view s, size_t from, size_t to) {
   return from == std::string_view::npos ? std::string_view() : s.substr(from, to == std::string_view::npos ? to : to - from);
 }
@@ -62,7 +49,7 @@ std::optional<Refusal> vcpu_and_time(const std::string& text, std::string_view a
   const auto at = args.find('@');
   if (at == std::string_view::npos) return refused(text, "expected " + shape);
   const auto plus = args.find('+', at);
-  const auto vcpu = whole(args.substr(0, at));
+  const auto vcpu = parse_whole_number(args.substr(0, at));
   const auto when = number(field(args, at + 1, plus));
   if (!vcpu || *vcpu > UINT32_MAX) return refused(text, "the vCPU is a whole number");
   if (!when || *when < 0) return refused(text, "the time after '@' is seconds from VM start");
@@ -91,8 +78,8 @@ std::optional<Refusal> jitter(const std::string& text, std::string_view args, ms
   if (slash == std::string_view::npos || colon == std::string_view::npos || colon < slash)
     return refused(text, "expected " + shape);
   const auto seconds = number(rest.substr(0, slash));
-  const auto period = whole(field(rest, slash + 1, colon));
-  const auto pause = whole(rest.substr(colon + 1));
+  const auto period = parse_whole_number(field(rest, slash + 1, colon));
+  const auto pause = parse_whole_number(rest.substr(colon + 1));
   if (!seconds || *seconds <= 0 || *seconds > kMaxStallSeconds)
     return refused(text, fmt::format("the window after '+' is more than 0 and at most {} seconds", kMaxStallSeconds));
   if (!period || *period < kMinJitterPeriodMs || *period > kMaxJitterPeriodMs)
@@ -111,7 +98,7 @@ std::optional<Refusal> jitter(const std::string& text, std::string_view args, ms
 std::optional<Refusal> kick_loss(const std::string& text, std::string_view args, msg::fault_event& f) {
   std::string_view rest;
   if (auto r = vcpu_and_time(text, args, "kick_loss:VCPU@AT+COUNT, e.g. kick_loss:1@5+20", true, f, rest)) return r;
-  const auto count = whole(rest);
+  const auto count = parse_whole_number(rest);
   if (!count || *count < 1 || *count > kMaxDroppedKicks)
     return refused(text, fmt::format("the count after '+' is 1 to {} kicks", kMaxDroppedKicks));
   f.count = static_cast<uint32_t>(*count);
@@ -134,7 +121,7 @@ std::optional<Refusal> guest_write(const std::string& text, std::string_view arg
   }
   const auto& w = std::get<WatchSpec>(spec);
   if (w.freeze) return refused(text, "expected " + shape);
-  const auto value = whole(field(args, eq + 1, at));
+  const auto value = parse_whole_number(field(args, eq + 1, at));
   const auto when = number(args.substr(at + 1));
   if (!value) return refused(text, "the value after '=' is a whole number (decimal or 0x hex)");
   if (w.length < 8 && *value >> (8 * w.length) != 0)
