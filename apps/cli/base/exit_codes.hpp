@@ -34,6 +34,8 @@ enum ExitCode : int {
   exit_fault = 87,              ///< run --fault: unknown kind, bad value, no such vCPU, past the run, overlapping, unknown symbol
   exit_payload = 88,            ///< payload: malformed command, program missing, not an x86-64 ELF executable,
                                 ///< or a library it needs is missing
+  exit_remote = 89,             ///< workers: a bad address or credentials, a worker that cannot be reached or
+                                ///< refuses us, a port that cannot be opened
 };
 
 }  // namespace ktstr::cli

@@ -1,0 +1,44 @@
+#pragma once
+// Our typed messages between processes and hosts over CAF's middleman (BASP over TCP),
+// with CAF's OpenSSL module when credentials are given: mutual TLS, both sides' certificates
+// checked against the pool's CA. A connection refused during the TLS handshake (no
+// certificate, another CA's, plain TCP) is logged by the listening side with the peer's
+// address and OpenSSL's reason, and counted.
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "apps/cli/remote/credentials.hpp"
+
+namespace ktstr::cli {
+
+/// HOST:PORT (an IPv6 address in brackets: [::1]:7000).
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  std::string to_string() const;
+};
+
+/// Parses HOST:PORT; port 0 allowed only when `listening` (the OS picks one). Throws RemoteError.
+Endpoint parse_endpoint(const std::string& text, bool listening = false);
+
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback(const std::string& host);
+
+/// Loads the middleman into cfg and, when creds are not empty, CAF's OpenSSL manager with
+/// them (check them first with check_credentials). Call before the actor system is made.
+void configure_network(caf::actor_system_config& cfg, const Credentials& creds);
+
+/// Publishes `whom` at the endpoint: over mutual TLS when the system was configured with
+/// credentials, else plain TCP. Returns the bound port, or throws RemoteError.
+uint16_t listen_on(caf::actor_system& sys, const caf::actor& whom, const Endpoint& at, bool tls);
+
+/// Connects to an actor published at the endpoint (TLS when `tls`). Throws RemoteError naming
+/// the endpoint and the reason (refused, handshake failed, no actor there).
+caf::actor connect_to(caf::actor_system& sys, const Endpoint& to, bool tls);
+
+/// Connections this process refused during the TLS handshake since it started.
+uint64_t refused_handshakes();
+
+}  // namespace ktstr::cli
