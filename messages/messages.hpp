@@ -15,6 +15,7 @@
 #include "messages/vcpu.hpp"
 #include "messages/watchdog.hpp"
 #include "messages/watchpoint.hpp"
+#include "messages/worker.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(ktstr, caf::first_custom_type_id)
 // guest_io.hpp
@@ -66,4 +67,19 @@ CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::fault_outcome))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_started))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_run_ended))
 CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::experiment_finished))
+// worker.hpp
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_file))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::vm_job))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::worker_hello))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::worker_info))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_offer))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_accepted))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::file_chunk))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::chunk_ack))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_start))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_started))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_output))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::result_chunk))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_done))
+CAF_ADD_TYPE_ID(ktstr, (ktstr::msg::job_cancel))
 CAF_END_TYPE_ID_BLOCK(ktstr)

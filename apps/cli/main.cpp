@@ -17,6 +17,7 @@
 #include "apps/cli/commands/host_cli.hpp"
 #include "apps/cli/commands/kernel_commands.hpp"
 #include "apps/cli/commands/run_cli.hpp"
+#include "apps/cli/commands/worker_command.hpp"
 
 using namespace ktstr::cli;
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   auto host = add_host_commands(app, env);
   auto kernel = add_kernel_commands(app);
   auto experiment = add_experiment_command(app);
+  auto worker = add_worker_command(app);
 
   // Everything after "--" is untouched: the scheduler's arguments (run) or the command
   // (host exec); CLI11 would otherwise read their flags as ours.
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
   if (auto rc = run_run_command(*run, after_dashdash, env)) return *rc;
   if (auto rc = run_kernel_commands(*kernel, env)) return *rc;
   if (auto rc = run_experiment_command(*experiment, env)) return *rc;
+  if (auto rc = run_worker_command(*worker, env)) return *rc;
   if (auto rc = run_host_commands(*host, after_dashdash, env)) return *rc;
   return exit_usage;
 }

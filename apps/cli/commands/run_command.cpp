@@ -56,17 +56,6 @@ int exit_code_for(kvm::ErrorKind kind) {
 }
 
 
-fs::path resolve_kernel(const std::string& kernel, const fs::path& cache_dir) {
-  if (kernel.empty()) {
-    if (auto k = cached_kernel(cache_dir, "default")) return *k;
-    return cache_dir / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
-  }
-  std::error_code ec;
-  if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
-  if (auto k = cached_kernel(cache_dir, kernel)) return *k;
-  return {};  // a name that is neither a file here nor a cached kernel
-}
-
 fs::path default_out_dir() {
   char stamp[32];
   std::time_t now = std::time(nullptr);

@@ -45,7 +45,9 @@ struct Experiment {
   std::string file;
   std::string name;
   std::string description;
-  std::optional<uint32_t> jobs;  ///< VMs at once; nullopt: what the host's CPUs allow
+  std::optional<uint32_t> jobs;  ///< local VMs at once; nullopt: what the host's CPUs allow (0: workers only)
+  std::vector<std::string> workers;  ///< remote workers, HOST:PORT (ktstr-actors worker)
+  std::optional<uint32_t> retry;     ///< times a run its worker lost is run again
   std::vector<ExperimentVm> vms;
   std::optional<ExperimentComparison> compare;
 };
@@ -54,5 +56,6 @@ struct Experiment {
 inline constexpr size_t kMaxExperimentVms = 256;   ///< after matrix expansion and repeats
 inline constexpr uint32_t kMaxRepeat = 50;
 inline constexpr uint32_t kMaxJobs = 64;
+inline constexpr uint32_t kMaxRetry = 5;
 
 }  // namespace ktstr::cli

@@ -1,5 +1,7 @@
 #include "apps/cli/experiment/experiment_parser.hpp"
 
+#include "apps/cli/remote/endpoint.hpp"
+
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -126,13 +128,24 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
   } catch (const toml::parse_error& e) {
     throw ScenarioError(syntax_error_line(e, file));
   }
-  Fields top(file, root, "", {"name", "description", "jobs", "defaults", "vm", "matrix", "compare"});
+  Fields top(file, root, "", {"name", "description", "jobs", "workers", "retry", "defaults", "vm", "matrix", "compare"});
   Experiment x;
   x.file = file;
   x.name = top.string("name").value_or("");
   check_name(top, x.name);
   x.description = top.string("description").value_or("");
-  if (auto j = top.integer("jobs", 1, kMaxJobs)) x.jobs = static_cast<uint32_t>(*j);
+  if (auto j = top.integer("jobs", 0, kMaxJobs)) x.jobs = static_cast<uint32_t>(*j);
+  if (top.has("workers")) {
+    x.workers = top.strings("workers");
+    for (const auto& w : x.workers) {
+      try {
+        parse_endpoint(w);
+      } catch (const RemoteError& e) {
+        top.fail("workers", e.what());
+      }
+    }
+  }
+  if (auto r = top.integer("retry", 0, kMaxRetry)) x.retry = static_cast<uint32_t>(*r);
 
   ExperimentVm defaults;
   if (const auto* d = top.table("defaults")) {

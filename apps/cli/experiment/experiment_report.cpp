@@ -57,6 +57,9 @@ nlohmann::json experiment_json(const ExperimentState& s, const std::vector<Metri
                         {"where", {{"host", "local"}, {"mode", s.host}, {"out", run.out_dir.string()}}},
                         {"command", run.argv}};
     if (const auto& o = s.outcomes[i]) {
+      if (o->where != "local") v["where"] = {{"host", o->where}, {"mode", "remote"}, {"out", run.out_dir.string()}};
+      v["attempts"] = o->attempts;
+      v["lost"] = o->lost;
       v["state"] = !o->error.empty() ? "not started" : o->interrupted && !o->result ? "interrupted" : "ended";
       v["exit_code"] = o->exit_code;
       v["signal"] = o->signal ? nlohmann::json(o->signal) : nlohmann::json(nullptr);
@@ -89,7 +92,8 @@ std::vector<std::string> experiment_summary(const ExperimentState& s, const std:
   for (size_t i = 0; i < s.runs.size(); ++i) {
     const auto& o = s.outcomes[i];
     out.push_back(fmt::format("  {:<24} {:<6} {}", s.runs[i].name, !o ? "?" : o->met ? "met" : "NOT",
-                              o ? fmt::format("{} ({:.1f} s)", o->why, o->elapsed_s) : std::string("not ended")));
+                              o ? fmt::format("{} ({:.1f} s{})", o->why, o->elapsed_s, o->where == "local" ? "" : ", " + o->where)
+                                : std::string("not ended")));
   }
   if (x.compare) {
     out.push_back(fmt::format("compared with {} (worse: beyond {}%{})", x.compare->baseline, x.compare->worse_pct,

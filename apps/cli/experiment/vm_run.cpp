@@ -74,8 +74,9 @@ std::vector<VmRun> plan_runs(const Experiment& x, const std::filesystem::path& p
 }
 
 VmOutcome judge_run(const ExperimentVm& vm, const VmRun& run, int exit_code, int signal, double elapsed_s,
-                    const std::string& error, bool interrupted) {
+                    const std::string& error, bool interrupted, bool lost) {
   VmOutcome o;
+  o.lost = lost;
   o.interrupted = interrupted;
   o.exit_code = exit_code;
   o.signal = signal;
@@ -86,7 +87,11 @@ VmOutcome judge_run(const ExperimentVm& vm, const VmRun& run, int exit_code, int
                   ? (*o.result)["verdict"].get<std::string>()
                   : "lost";
   const std::string expected(to_string(vm.expect));
-  if (!error.empty()) {
+  if (lost) {
+    o.result.reset();  // whatever a lost run left is not its result
+    o.why = "lost: " + error;
+    o.verdict = "lost";
+  } else if (!error.empty()) {
     o.why = "not started: " + error;
   } else if (!o.result) {
     // A run the stop skipped ends with nothing: no exit, no signal, no time.

@@ -34,7 +34,10 @@ struct VmOutcome {
   int exit_code = -1;
   int signal = 0;
   double elapsed_s = 0;
-  std::string error;            ///< could not be started
+  std::string error;            ///< could not be started, or lost by its worker
+  bool lost = false;            ///< its worker could not run or finish it
+  std::string where = "local";  ///< "local", or "worker HOST:PORT" (the last one it was sent to)
+  uint32_t attempts = 1;        ///< times it was started (lost runs are run again when retry allows)
   std::optional<nlohmann::json> result;  ///< its result.json, when it wrote one
   std::string verdict;          ///< the run's verdict ("pass", "fail", ...), or "lost" without a result
   bool met = false;             ///< what the VM expects
@@ -43,6 +46,6 @@ struct VmOutcome {
 
 /// Judges a finished run (its result.json read from disk, bounded) against the VM.
 VmOutcome judge_run(const ExperimentVm& vm, const VmRun& run, int exit_code, int signal, double elapsed_s,
-                    const std::string& error, bool interrupted);
+                    const std::string& error, bool interrupted, bool lost = false);
 
 }  // namespace ktstr::cli

@@ -13,6 +13,7 @@ void vm_runner(caf::blocking_actor* self, VmRun run, RunLauncher launch, caf::ac
   const auto began = std::chrono::steady_clock::now();
   msg::vm_run_ended ended;
   ended.index = run.index;
+  ended.where = "local";
   pid_t pid = -1;
   try {
     pid = launch(run);
@@ -21,7 +22,7 @@ void vm_runner(caf::blocking_actor* self, VmRun run, RunLauncher launch, caf::ac
     self->send(orchestrator, ended);
     return;
   }
-  self->send(orchestrator, msg::vm_run_started{run.index, static_cast<int32_t>(pid)});
+  self->send(orchestrator, msg::vm_run_started{run.index, static_cast<int32_t>(pid), "local"});
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

@@ -23,4 +23,16 @@ std::optional<fs::path> modules_dir_for(const fs::path& bzimage) {
   return dir;
 }
 
+std::filesystem::path resolve_kernel(const std::string& kernel, const std::filesystem::path& cache_dir) {
+  namespace fs = std::filesystem;
+  if (kernel.empty()) {
+    if (auto k = cached_kernel(cache_dir, "default")) return *k;
+    return cache_dir / "kernels" / "default" / "boot" / "vmlinuz (missing: run scripts/setup.sh)";
+  }
+  std::error_code ec;
+  if (fs::exists(kernel, ec) || kernel.find('/') != std::string::npos) return fs::absolute(kernel);
+  if (auto k = cached_kernel(cache_dir, kernel)) return *k;
+  return {};  // a name that is neither a file here nor a cached kernel
+}
+
 }  // namespace ktstr::cli

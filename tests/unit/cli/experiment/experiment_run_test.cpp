@@ -142,7 +142,7 @@ TEST_CASE("orchestrator: a stop request ends running runs by SIGTERM and reports
   oc.tick = std::chrono::milliseconds(50);
   oc.listener = caf::actor_cast<caf::actor>(self);
   oc.launch = [](const VmRun&) { return spawn_process("/bin/sh", {"sh", "-c", "sleep 30"}, {}); };
-  oc.on_end = [&](const VmRun&, const msg::vm_run_ended& e, bool i) {
+  oc.on_end = [&](const VmRun&, const msg::vm_run_ended& e, bool i, uint32_t) {
     ended.push_back(e);
     interrupted.push_back(i);
   };
