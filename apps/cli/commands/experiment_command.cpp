@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -16,6 +17,8 @@
 #include "apps/cli/experiment/experiment_parser.hpp"
 #include "apps/cli/experiment/experiment_report.hpp"
 #include "apps/cli/experiment/experiment_run.hpp"
+#include "apps/cli/remote/credentials.hpp"
+#include "apps/cli/remote/endpoint.hpp"
 #include "apps/cli/report/html_report.hpp"
 #include "kvm/host_probe.hpp"
 #include "kvm/topology.hpp"
@@ -27,7 +30,7 @@ namespace ktstr::cli {
 struct ExperimentCommand {
   CLI::App* command = nullptr;
   ExperimentOptions options;
-  uint32_t jobs = 0;
+  std::optional<uint32_t> jobs, retry;
   std::string out, json, junit, html, runner;
 };
 
@@ -116,8 +119,17 @@ std::shared_ptr<ExperimentCommand> add_experiment_command(CLI::App& app) {
                                                 "compare them");
   c->command->add_option("experiment", c->options.experiment, "an experiment file (TOML) or a built-in name");
   c->command->add_flag("--list", c->options.list, "list the built-in experiments");
-  c->command->add_option("--jobs", c->jobs, "VMs at once (default: the host's CPUs over the widest VM; 1 nested)")
-      ->check(CLI::Range(1u, kMaxJobs));
+  c->command->add_option("--jobs", c->jobs, "VMs at once here (default: the host's CPUs over the widest VM; 1 nested; "
+                                            "0: only on --workers)")
+      ->check(CLI::Range(0u, kMaxJobs));
+  c->command->add_option("--workers", c->options.workers, "remote workers HOST:PORT,... (ktstr-actors worker) that take "
+                                                          "runs too")
+      ->delimiter(',');
+  c->command->add_option("--cert", c->options.cert, "this client's certificate for the workers (worker --init-ca)");
+  c->command->add_option("--key", c->options.key, "its private key");
+  c->command->add_option("--ca", c->options.ca, "the pool's CA: workers must present a certificate it signed");
+  c->command->add_option("--retry", c->retry, "times a run its worker lost (gone, cut off, refused) is run again elsewhere")
+      ->check(CLI::Range(0u, kMaxRetry));
   c->command->add_option("--out", c->out, "folder for every run's output and experiment.json");
   c->command->add_option("--json", c->json, "also write the experiment's result here");
   c->command->add_option("--junit", c->junit, "JUnit XML: one testcase per run");
@@ -134,6 +146,7 @@ std::optional<int> run_experiment_command(ExperimentCommand& c, const Environmen
   if (!c.command->parsed()) return std::nullopt;
   auto o = c.options;
   if (c.jobs) o.jobs = c.jobs;
+  if (c.retry) o.retry = c.retry;
   if (!c.out.empty()) o.out_dir = c.out;
   if (!c.json.empty()) o.json = c.json;
   if (!c.junit.empty()) o.junit = c.junit;
@@ -160,12 +173,47 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
   fs::create_directories(*o.out_dir, ec);
   if (ec) return refuse(exit_usage, "cannot create " + o.out_dir->string() + ": " + ec.message());
 
+  // Workers: the command line's, else the file's; credentials checked before anything runs.
+  RemoteOptions remote;
+  std::vector<std::string> workers = o.workers.empty() ? x.workers : o.workers;
+  for (const auto& w : workers) {
+    try {
+      remote.workers.push_back(parse_endpoint(w));
+    } catch (const RemoteError& e) {
+      return refuse(exit_remote, "--workers: " + std::string(e.what()));
+    }
+  }
+  remote.credentials = Credentials{o.cert, o.key, o.ca};
+  if (!remote.credentials.empty()) {
+    if (remote.workers.empty()) return refuse(exit_usage, "--cert/--key/--ca are for --workers");
+    if (auto why = check_credentials(remote.credentials)) return refuse(exit_remote, *why);
+  } else {
+    for (const auto& w : remote.workers)
+      if (!is_loopback(w.host))
+        return refuse(exit_remote, "worker " + w.to_string() + " is not on loopback: give the pool's --cert, --key "
+                                   "and --ca (worker --init-ca DIR makes them)");
+  }
+  remote.retry = o.retry.value_or(x.retry.value_or(0));
+  remote.kernel_cache_dir = env.cache_dir;
+  if (const char* path = std::getenv("PATH")) remote.path_env = path;
+  if (o.jobs && *o.jobs == 0 && remote.workers.empty()) return refuse(exit_usage, "--jobs 0 needs --workers");
+
   std::string host = o.host;
+  std::optional<uint32_t> local_jobs = o.jobs;
   if (host == "auto" || host == "nested") {
     const auto& probe = kvm::probe_host(env.kvm_device.value_or("/dev/kvm"));
-    if (host == "nested" || probe.verdict != kvm::ProbeVerdict::usable)
+    if (!remote.workers.empty() && host == "auto" && probe.verdict != kvm::ProbeVerdict::usable) {
+      // The workers do the runs; this host runs none rather than a nested host for the whole experiment.
+      std::cout << "local: no run here (" << probe.reason << "): every run goes to the workers" << std::endl;
+      local_jobs = 0;
+      host = "kvm";
+    } else if (!remote.workers.empty() && host == "nested") {
+      local_jobs = local_jobs.value_or(1);  // each local run boots a nested host of its own
+    } else if (host == "nested" || probe.verdict != kvm::ProbeVerdict::usable) {
       return run_in_nested_host(o, env, host == "nested" ? "requested" : probe.reason, o.jobs.value_or(1));
-    host = "kvm";
+    } else {
+      host = "kvm";
+    }
   }
 
   ExperimentState state;
@@ -174,9 +222,11 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
   const fs::path program = o.runner.value_or(fs::read_symlink("/proc/self/exe"));
   state.runs = plan_runs(x, program, *o.out_dir, host);
   state.outcomes.assign(state.runs.size(), std::nullopt);
-  const uint32_t jobs = o.jobs.value_or(x.jobs.value_or(default_jobs(x, host)));
-  std::cout << fmt::format("experiment {}: {} run(s) of {} VM(s), {} at once; output in {}", x.name, state.runs.size(),
-                           x.vms.size(), jobs, o.out_dir->string())
+  const uint32_t jobs = local_jobs.value_or(x.jobs.value_or(default_jobs(x, host)));
+  std::cout << fmt::format("experiment {}: {} run(s) of {} VM(s), {} at once here{}; output in {}", x.name,
+                           state.runs.size(), x.vms.size(), jobs,
+                           remote.workers.empty() ? "" : fmt::format(", on {} worker(s) too", remote.workers.size()),
+                           o.out_dir->string())
             << std::endl;
 
   const fs::path stream = *o.out_dir / "experiment.json";
@@ -190,7 +240,11 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
   write_progress();
   catch_stop_signals();
 
-  run_experiment(state, x, jobs, &g_stop, std::cout, write_progress);
+  try {
+    run_experiment(state, x, jobs, &g_stop, std::cout, write_progress, remote);
+  } catch (const RemoteError& e) {
+    return refuse(exit_remote, e.what());
+  }
   state.finished = true;
   const auto comparisons = experiment_comparisons(state);
   const auto j = experiment_json(state, comparisons);

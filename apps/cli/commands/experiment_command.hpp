@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "apps/cli/base/environment.hpp"
 
@@ -21,6 +22,9 @@ struct ExperimentOptions {
   std::optional<std::filesystem::path> junit;
   std::optional<std::filesystem::path> html;  ///< the visual report (apps/cli/report/html_report.hpp)
   std::string host = "auto";  ///< auto | kvm | nested
+  std::vector<std::string> workers;  ///< HOST:PORT of remote workers (with the file's `workers`)
+  std::string cert, key, ca;         ///< the pool's client credentials (worker --init-ca)
+  std::optional<uint32_t> retry;     ///< times a run its worker lost is run again
   /// The program each VM runs (tests: a stand-in); default: this binary.
   std::optional<std::filesystem::path> runner;
 };

@@ -79,7 +79,7 @@ std::optional<RemoteJobSpec> RemoteJobBuilder::build(const ExperimentVm& vm, std
   }
   if (!vm.payload.empty()) {
     try {
-      const auto program = resolve_payload_program(vm.payload.front(), {}, path_env_)  // as `run --payload` finds it;
+      const auto program = resolve_payload_program(vm.payload.front(), {}, path_env_);  // as `run --payload` finds it
       if (!add(program.host, j.payload_program, "payload")) return std::nullopt;
     } catch (const PayloadProgramError& e) {
       why = e.what();
