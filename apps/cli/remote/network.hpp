@@ -6,6 +6,7 @@
 // address and OpenSSL's reason, and counted.
 #include <caf/all.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,10 @@ uint16_t listen_on(caf::actor_system& sys, const caf::actor& whom, const Endpoin
 /// Connects to an actor published at the endpoint (TLS when `tls`). Throws RemoteError naming
 /// the endpoint and the reason (refused, handshake failed, no actor there).
 caf::actor connect_to(caf::actor_system& sys, const Endpoint& to, bool tls);
+
+/// The same, giving up (RemoteError) after `timeout`: a peer can accept TCP and never finish
+/// the handshake. The three-argument form waits 30 s.
+caf::actor connect_to(caf::actor_system& sys, const Endpoint& to, bool tls, std::chrono::milliseconds timeout);
 
 /// Connections this process refused during the TLS handshake since it started.
 uint64_t refused_handshakes();
