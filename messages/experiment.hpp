@@ -26,6 +26,7 @@ struct vm_run_ended {
   std::string error;       ///< not started, or lost: why
   std::string where;       ///< "local", or "worker HOST:PORT"
   bool lost = false;       ///< a remote run its worker could not run or finish (gone, cut off, refused)
+  bool worker_gone = false;  ///< lost because the worker went away or was cut off: send it nothing more
 };
 
 /// The orchestrator to whoever waits for it: every run has ended (or was not started
@@ -40,7 +41,8 @@ typename Inspector::result_type inspect(Inspector& f, vm_run_started& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, vm_run_ended& x) {
-  return f(caf::meta::type_name("vm_run_ended"), x.index, x.exit_code, x.signal, x.elapsed_s, x.error, x.where, x.lost);
+  return f(caf::meta::type_name("vm_run_ended"), x.index, x.exit_code, x.signal, x.elapsed_s, x.error, x.where, x.lost,
+           x.worker_gone);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, experiment_finished& x) {

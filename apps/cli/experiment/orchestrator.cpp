@@ -194,6 +194,10 @@ caf::behavior orchestrator(caf::stateful_actor<orchestrator_state>* self, Orches
         if (r.worker >= 0) --st.worker_busy[r.worker];
         else if (st.local_busy > 0) --st.local_busy;
         if (ended.lost && r.worker >= 0) st.lost_on[ended.index].push_back(r.worker);
+        if (ended.worker_gone && r.worker >= 0 && st.worker_alive[r.worker]) {
+          st.worker_alive[r.worker] = false;  // before its down message: nothing more goes there
+          say(self, fmt::format("{} {}: nothing more goes there", counts(self), st.config.workers[r.worker].where));
+        }
         if (ended.lost && !st.stopping && st.attempts[ended.index] <= st.config.retry && has_place(self, ended.index)) {
           say(self, fmt::format("{} {}: lost ({}); running it again (attempt {} of {})", counts(self), run.name,
                                 ended.error, st.attempts[ended.index] + 1, st.config.retry + 1));

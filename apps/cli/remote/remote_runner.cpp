@@ -80,7 +80,10 @@ void remote_runner(caf::blocking_actor* self, RemoteRun run, caf::actor orchestr
   self->request(run.worker, std::chrono::seconds(60), msg::job_offer{run.job})
       .receive([&](msg::job_accepted& a) { accepted = std::move(a); },
                [&](caf::error& e) { failure = self->system().render(e); });
-  if (!failure.empty()) return finish(fmt::format("{}: no answer to the job offer ({})", run.where, failure), true);
+  if (!failure.empty()) {
+    ended.worker_gone = true;
+    return finish(fmt::format("{}: no answer to the job offer ({})", run.where, failure), true);
+  }
   if (!accepted.refused.empty()) return finish(fmt::format("{} refused the job: {}", run.where, accepted.refused), true);
   const uint64_t id = accepted.job_id;
 
@@ -103,7 +106,10 @@ void remote_runner(caf::blocking_actor* self, RemoteRun run, caf::actor orchestr
                     msg::file_chunk{id, sha, offset, std::vector<char>(buf.begin(), buf.begin() + static_cast<long>(n))})
           .receive([&](msg::chunk_ack& a) { ack = std::move(a); },
                    [&](caf::error& e) { failure = self->system().render(e); });
-      if (!failure.empty()) return finish(fmt::format("{} went away while receiving files ({})", run.where, failure), true);
+      if (!failure.empty()) {
+        ended.worker_gone = true;
+        return finish(fmt::format("{} went away while receiving files ({})", run.where, failure), true);
+      }
       if (!ack.error.empty()) return finish(fmt::format("{} refused {}: {}", run.where, local->second.string(), ack.error), true);
       offset += n;
       complete = ack.complete;
@@ -115,7 +121,10 @@ void remote_runner(caf::blocking_actor* self, RemoteRun run, caf::actor orchestr
   self->request(run.worker, std::chrono::seconds(60), msg::job_start{id})
       .receive([&](msg::job_started& s) { started = std::move(s); },
                [&](caf::error& e) { failure = self->system().render(e); });
-  if (!failure.empty()) return finish(fmt::format("{}: no answer to the start ({})", run.where, failure), true);
+  if (!failure.empty()) {
+    ended.worker_gone = true;
+    return finish(fmt::format("{}: no answer to the start ({})", run.where, failure), true);
+  }
   if (!started.error.empty()) return finish(fmt::format("{} could not start the run: {}", run.where, started.error), true);
   self->send(orchestrator, msg::vm_run_started{run.index, 0, run.where});
 
@@ -154,10 +163,12 @@ void remote_runner(caf::blocking_actor* self, RemoteRun run, caf::actor orchestr
       [&](const caf::down_msg& down) {
         if (down.source != run.worker.address()) return;
         done = true;
+        ended.worker_gone = true;
         finish(fmt::format("{} went away mid-run ({})", run.where, self->system().render(down.reason)), true);
       },
       caf::after(run.silence) >> [&] {
         done = true;
+        ended.worker_gone = true;
         self->send(run.worker, msg::job_cancel{id});
         finish(fmt::format("{} sent nothing for {} s", run.where, run.silence.count()), true);
       });
