@@ -243,8 +243,16 @@ std::optional<std::string> check_credentials(const Credentials& c) {
   }
   Store store(X509_STORE_new());
   StoreCtx ctx(X509_STORE_CTX_new());
-  if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1 ||
-      X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1)
+  if (!store || !ctx || X509_STORE_add_cert(store.get(), ca.get()) != 1)
+    return fmt::format("cannot check --cert against --ca: {}", openssl_reason());
+  // A --ca file may hold several CAs (the old and the new one while certificates are
+  // rotated: docs/workers.md); OpenSSL trusts each of them in the handshake, so do we here.
+  Bio more;
+  if (!open_pem(c.ca, "--ca", more)) {
+    while (Cert next{PEM_read_bio_X509(more.get(), nullptr, nullptr, nullptr)}) X509_STORE_add_cert(store.get(), next.get());
+    ERR_clear_error();  // the end of the file reads as an error
+  }
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr) != 1)
     return fmt::format("cannot check --cert against --ca: {}", openssl_reason());
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());

@@ -49,7 +49,7 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   caf::actor_system_config cfg;
   caf::actor_system sys{actors::configure_runtime(cfg)};
   using block = caf::id_block::ktstr;
-  CHECK(block::end - block::begin == 40);  // one per message struct in messages/*.hpp
+  CHECK(block::end - block::begin == 54);  // one per message struct in messages/*.hpp
   CHECK(unknown_to(sys, typename caf::detail::il_range<block::begin, block::end>::type{}).empty());
 
   msg::run_finished fin;
@@ -93,6 +93,24 @@ TEST_CASE("runtime config: every type of the message block is registered and sur
   CHECK(hw.get_as<msg::watchpoint_hit>(0).rip == 0xffffffff81000abcull);
   CHECK(hw.get_as<msg::guest_debug_result>(1).error == "refused");
   CHECK(hw.get_as<msg::disarm_watchpoint>(2).slot == 3);
+
+  // The worker protocol (messages/worker.hpp): what crosses hosts between experiments and workers.
+  msg::vm_job job;
+  job.name = "simple.2";
+  job.kernel = {std::string(64, 'a'), 123456, "bzImage"};
+  job.scheduler_args = {"-v"};
+  job.payload = {"hackbench", "-g", "2"};
+  msg::result_chunk piece{7, "dumps/freeze-1.json", 1 << 20, std::vector<char>{'{', '\0', '}'}, true};
+  auto worker = round_trip(sys, caf::make_message(msg::job_offer{job}, piece, msg::job_done{7, 1, 0, 2.5, "cut"},
+                                                  msg::vm_run_ended{3, -1, 0, 1.5, "gone", "worker h:1", true, true}));
+  REQUIRE((worker.match_elements<msg::job_offer, msg::result_chunk, msg::job_done, msg::vm_run_ended>()));
+  CHECK(worker.get_as<msg::job_offer>(0).job.kernel.size == 123456);
+  CHECK(worker.get_as<msg::job_offer>(0).job.payload == job.payload);
+  CHECK(worker.get_as<msg::result_chunk>(1).data == piece.data);
+  CHECK(worker.get_as<msg::result_chunk>(1).last);
+  CHECK(worker.get_as<msg::job_done>(2).error == "cut");
+  CHECK(worker.get_as<msg::vm_run_ended>(3).where == "worker h:1");
+  CHECK(worker.get_as<msg::vm_run_ended>(3).worker_gone);
 
   fin.perf.reset();  // an absent report stays absent
   auto absent = round_trip(sys, caf::make_message(fin));

@@ -231,5 +231,21 @@ TEST_CASE("worker pool over mutual TLS: the pool's client runs jobs; a client wi
   INFO(ok.output << "\n--- worker:\n" << w->output());
   CHECK(ok.exit_code == exit_pass);
   CHECK_THAT(w->output(), Catch::Contains("accepted from"));
+
+  // Rotation (docs/workers.md): both sides trust the old and the new CA for a while; a
+  // worker with the old pool's certificate and a client with the new one's then agree.
+  const auto both = dir / "both-ca.crt";
+  std::ofstream(both) << test::slurp(pool / "ca.crt") << test::slurp(other / "ca.crt");
+  auto w2 = test::start_worker({"--runner", fake.string(), "--cache", (dir / "w2").string(), "--cert",
+                                (pool / "worker.crt").string(), "--key", (pool / "worker.key").string(), "--ca",
+                                both.string()},
+                               dir / "w2.log");
+  REQUIRE(w2->port);
+  auto rotated = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "0", "--workers", w2->address(),
+                                "--out", (dir / "rotated").string(), "--cert", (other / "client.crt").string(), "--key",
+                                (other / "client.key").string(), "--ca", both.string()},
+                               {}, 90);
+  INFO(rotated.output << "\n--- worker 2:\n" << w2->output());
+  CHECK(rotated.exit_code == exit_pass);
   fs::remove_all(dir);
 }
