@@ -237,6 +237,7 @@ int main() {
   if (!job) die("bad job file: " + error);
 
   mount_host_root(*job);
+  loopback_up();
   say("running " + ktstr::protocol::printable(job->argv[0], 400));
   // A line every 10 s while the job runs: the host tells a slow nested host from a
   // wedged one by this console going silent (nested_host.cpp). Every second the

@@ -1,5 +1,9 @@
 #include "system.hpp"
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
@@ -152,6 +156,19 @@ bool read_bounded(const std::string& path, std::size_t max, std::string& out) {
   }
   ::close(fd);
   return true;
+}
+
+void loopback_up() {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    say(std::string("warning: no socket to bring lo up: ") + std::strerror(errno));
+    return;
+  }
+  ifreq ifr {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (::ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || (ifr.ifr_flags |= IFF_UP, ::ioctl(fd, SIOCSIFFLAGS, &ifr)) != 0)
+    say(std::string("warning: cannot bring lo up: ") + std::strerror(errno));
+  ::close(fd);
 }
 
 }  // namespace ktstr::nested

@@ -46,6 +46,10 @@ void mount_or_die(const char* source, const std::string& target, const char* typ
 /// going on after a failure; returns the first failure, or "" when all loaded.
 std::string load_modules(const std::string& dir);
 
+/// Brings the loopback interface up (processes of a job talk over 127.0.0.1: a worker and
+/// its experiment); a failure is said, not fatal.
+void loopback_up();
+
 /// Reads a whole file of at most max bytes; false on error or when it is larger.
 bool read_bounded(const std::string& path, std::size_t max, std::string& out);
 

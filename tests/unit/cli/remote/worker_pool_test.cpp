@@ -161,6 +161,47 @@ TEST_CASE("worker pool: a worker killed mid-run has its runs reported lost while
   }
 }
 
+TEST_CASE("worker pool: a worker cut off mid-run (stopped: the connection stays open, nothing comes) is noticed by "
+          "the heartbeat's timeout and its run reported lost; the other worker's runs finish",
+          "[remote]") {
+  const auto dir = test::scratch_dir("worker-cut");
+  const auto fake = test::write_remote_fake_run(dir);
+  const auto kernel = random_file(dir / "bzImage", 1u << 20);
+  auto w1 = test::start_worker({"--runner", fake.string(), "--cache", (dir / "w1").string()}, dir / "w1.log");
+  auto w2 = test::start_worker({"--runner", fake.string(), "--cache", (dir / "w2").string()}, dir / "w2.log");
+  REQUIRE(w1->port);
+  REQUIRE(w2->port);
+  const auto file = write_experiment(dir, kernel, 2, 100);  // 10 s each
+  test::CliResult r;
+  std::thread experiment([&] {
+    r = test::run_cli({"experiment", file.string(), "--host", "kvm", "--jobs", "0", "--workers",
+                       w1->address() + "," + w2->address(), "--out", (dir / "out").string()},
+                      {}, 120);
+  });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (w1->output().find("started for") == std::string::npos && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(w1->pid, SIGSTOP);
+  const auto stopped = std::chrono::steady_clock::now();
+  experiment.join();
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
+  ::kill(w1->pid, SIGCONT);
+  INFO(r.output);
+  CHECK(r.exit_code == exit_inconclusive);
+  CHECK(waited < 60);  // the connection timeout is 20 s after the last heartbeat
+  const auto j = test::read_json(dir / "out" / "experiment.json");
+  REQUIRE(j.is_object());
+  int lost = 0, met = 0;
+  for (auto& [name, v] : by_name(j)) {
+    lost += v["lost"] == true;
+    met += v["met"] == true;
+    if (v["lost"] == true) CHECK_THAT(v["why"].get<std::string>(), Catch::Contains("worker " + w1->address()));
+  }
+  CHECK(lost == 1);
+  CHECK(met == 1);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("worker pool: without credentials a worker listens on loopback only, an experiment sends to loopback only, "
           "a bad address is one line; each exit 89",
           "[remote]") {
