@@ -6,7 +6,7 @@
 //   2. Message rate: J instant VMs, each printing L lines, across W workers on loopback;
 //      the messages the orchestrator's side handles (offer, accept, start, started, one per
 //      output line, one per result piece, done; the orchestrator's started/ended) per second.
-// Usage: worker_bench [--vms 20] [--rounds 3] [--jobs 100] [--workers 4] [--lines 20]
+// Usage: worker_bench [--vms 20] [--rounds 3] [--jobs 100] [--workers 4] [--slots 8] [--lines 100]
 //                     [--kernel FILE] [--json FILE]
 #include <sys/stat.h>
 
@@ -63,13 +63,14 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   CLI::App app{"worker_bench: orchestration overhead of remote workers"};
-  int vms = 20, rounds = 3, jobs = 100, workers = 4, lines = 20;
+  int vms = 20, rounds = 3, jobs = 100, workers = 4, lines = 100, slots = 8;
   std::string kernel_arg, json_out;
   app.add_option("--vms", vms, "VMs per overhead round");
   app.add_option("--rounds", rounds, "rounds of each (interleaved)");
   app.add_option("--jobs", jobs, "VMs in the message-rate run");
   app.add_option("--workers", workers, "workers in the message-rate run");
   app.add_option("--lines", lines, "output lines per VM in the message-rate run");
+  app.add_option("--slots", slots, "slots per worker in the message-rate run");
   app.add_option("--kernel", kernel_arg, "the kernel file sent (default: 16 MiB of random bytes)");
   app.add_option("--json", json_out, "also write the figures here");
   CLI11_PARSE(app, argc, argv);
@@ -131,7 +132,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<test::WorkerProcess>> pool;
   std::string addresses;
   for (int i = 0; i < workers; ++i) {
-    pool.push_back(test::start_worker({"--runner", chatty.string(), "--cache", (dir / fmt::format("w{}", i + 1)).string()},
+    pool.push_back(test::start_worker({"--runner", chatty.string(), "--slots", std::to_string(slots), "--cache",
+                                       (dir / fmt::format("w{}", i + 1)).string()},
                                       dir / fmt::format("w{}.log", i + 1)));
     if (!pool.back()->port) return 1;
     addresses += (addresses.empty() ? "" : ",") + pool.back()->address();
@@ -149,11 +151,11 @@ int main(int argc, char** argv) {
   // the runner's vm_run_started / vm_run_ended to the orchestrator.
   const int per_vm = 4 + lines + 1 + 1 + 2;
   const double rate = jobs * per_vm / t;
-  std::cout << fmt::format("message rate: {} VMs on {} workers ({} lines each), {:.2f} s: {} messages, {:.0f} messages/s, "
-                           "{:.1f} VMs/s",
-                           jobs, workers, lines, t, jobs * per_vm, rate, jobs / t)
+  std::cout << fmt::format("message rate: {} VMs on {} workers x {} slots ({} lines each), {:.2f} s: {} messages, "
+                           "{:.0f} messages/s, {:.1f} VMs/s",
+                           jobs, workers, slots, lines, t, jobs * per_vm, rate, jobs / t)
             << std::endl;
-  report["messages"] = {{"vms", jobs}, {"workers", workers}, {"lines", lines}, {"seconds", t},
+  report["messages"] = {{"vms", jobs}, {"workers", workers}, {"slots", slots}, {"lines", lines}, {"seconds", t},
                         {"messages", jobs * per_vm}, {"messages_per_s", rate}, {"vms_per_s", jobs / t}};
   if (!json_out.empty()) std::ofstream(json_out) << report.dump(2) << "\n";
   fs::remove_all(dir);
