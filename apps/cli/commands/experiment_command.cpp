@@ -184,6 +184,7 @@ int experiment_main(ExperimentOptions o, const Environment& env) {
     }
   }
   remote.credentials = Credentials{o.cert, o.key, o.ca};
+  if (remote.credentials.empty()) remote.credentials = Credentials{x.worker_cert, x.worker_key, x.worker_ca};
   if (!remote.credentials.empty()) {
     if (remote.workers.empty()) return refuse(exit_usage, "--cert/--key/--ca are for --workers");
     if (auto why = check_credentials(remote.credentials)) return refuse(exit_remote, *why);

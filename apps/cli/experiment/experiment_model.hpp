@@ -48,6 +48,7 @@ struct Experiment {
   std::optional<uint32_t> jobs;  ///< local VMs at once; nullopt: what the host's CPUs allow (0: workers only)
   std::vector<std::string> workers;  ///< remote workers, HOST:PORT (ktstr-actors worker)
   std::optional<uint32_t> retry;     ///< times a run its worker lost is run again
+  std::string worker_cert, worker_key, worker_ca;  ///< [workers] cert/key/ca: the client's credentials
   std::vector<ExperimentVm> vms;
   std::optional<ExperimentComparison> compare;
 };

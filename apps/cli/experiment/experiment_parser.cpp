@@ -135,15 +135,26 @@ Experiment parse_experiment(std::string_view text, const std::string& file, cons
   check_name(top, x.name);
   x.description = top.string("description").value_or("");
   if (auto j = top.integer("jobs", 0, kMaxJobs)) x.jobs = static_cast<uint32_t>(*j);
-  if (top.has("workers")) {
-    x.workers = top.strings("workers");
+  // workers = ["host:port", ...], or a [workers] table: addresses, retry, cert, key, ca.
+  auto read_addresses = [&](const Fields& f, std::string_view key) {
+    x.workers = f.strings(key);
     for (const auto& w : x.workers) {
       try {
         parse_endpoint(w);
       } catch (const RemoteError& e) {
-        top.fail("workers", e.what());
+        f.fail(key, e.what());
       }
     }
+  };
+  if (const auto* n = top.find("workers"); n && n->is_table()) {
+    Fields wf(file, *n->as_table(), "workers", {"addresses", "retry", "cert", "key", "ca"});
+    read_addresses(wf, "addresses");
+    if (auto r = wf.integer("retry", 0, kMaxRetry)) x.retry = static_cast<uint32_t>(*r);
+    if (auto v = wf.string("cert")) x.worker_cert = resolved_path(base_dir, *v);
+    if (auto v = wf.string("key")) x.worker_key = resolved_path(base_dir, *v);
+    if (auto v = wf.string("ca")) x.worker_ca = resolved_path(base_dir, *v);
+  } else if (n) {
+    read_addresses(top, "workers");
   }
   if (auto r = top.integer("retry", 0, kMaxRetry)) x.retry = static_cast<uint32_t>(*r);
 

@@ -125,3 +125,25 @@ TEST_CASE("experiment: every built-in experiment parses") {
     CHECK_FALSE(x.vms.empty());
   }
 }
+
+TEST_CASE("experiment: workers as a list or a [workers] table (addresses, retry, credentials from the file's folder); a "
+          "bad address names file, line and field") {
+  const std::string vms = "[[vm]]\nname = \"a\"\n";
+  auto x = parse_experiment("name = \"e\"\nworkers = [\"h1:7420\", \"[::1]:7421\"]\nretry = 1\n" + vms, "x.toml", "/etc/p");
+  CHECK(x.workers == std::vector<std::string>{"h1:7420", "[::1]:7421"});
+  CHECK(x.retry == 1u);
+  CHECK(x.worker_cert.empty());
+  auto t = parse_experiment("name = \"e\"\n[workers]\naddresses = [\"h1:7420\"]\nretry = 2\ncert = \"pool/client.crt\"\n"
+                            "key = \"pool/client.key\"\nca = \"/etc/ktstr/ca.crt\"\n" + vms,
+                            "x.toml", "/etc/p");
+  CHECK(t.workers == std::vector<std::string>{"h1:7420"});
+  CHECK(t.retry == 2u);
+  CHECK(t.worker_cert == "/etc/p/pool/client.crt");
+  CHECK(t.worker_key == "/etc/p/pool/client.key");
+  CHECK(t.worker_ca == "/etc/ktstr/ca.crt");
+  CHECK_THAT(error_of("name = \"e\"\nworkers = [\"h1\"]\n" + vms), Catch::StartsWith("x.toml:2: workers: "));
+  CHECK_THAT(error_of("name = \"e\"\n[workers]\naddresses = [\"h1:99999\"]\n" + vms),
+             Catch::StartsWith("x.toml:3: workers.addresses: "));
+  CHECK(error_of("name = \"e\"\nretry = 9\n" + vms) == "x.toml:2: retry: 9 is out of range (0..5)");
+  CHECK_THAT(error_of("name = \"e\"\n[workers]\nhosts = []\n" + vms), Catch::StartsWith("x.toml:3: workers.hosts: unknown key"));
+}
