@@ -89,7 +89,7 @@ std::pair<size_t, size_t> running_share(const nlohmann::json& m, uint32_t cpu, c
 
 }  // namespace
 
-TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running on its CPU; sched_ext fields "
+TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running on its CPU - sched_ext fields "
           "are unavailable, not zero", "[monitor]") {
   const auto kernel = cli::cached_kernel(cli::Environment::from_process().cache_dir, "linux-6.1");
   if (!kernel) test::skip_test("no cached Debian 6.1 kernel (scripts/fetch-kernel.sh)");
@@ -163,7 +163,7 @@ TEST_CASE("Debian 6.1 (KASLR on): the monitor sees each pinned spinner running o
 }
 
 TEST_CASE("fixture 6.12 (KASLR on) under scx_simple: scx.nr_running goes non-zero, the enable state reads "
-          "ENABLED with ops \"simple\", then DISABLED after detach; polling alone sees every exit kind", "[monitor][scx]") {
+          "ENABLED with ops \"simple\", then DISABLED after detach - polling alone sees every exit kind", "[monitor][scx]") {
   const auto fixture = test::require_scx_fixture();
   // The polling path on a live guest: hardware watchpoints off, every exit kind still seen.
   auto r = run_monitored("scx", {"--kernel", fixture.kernel.string(), "--scenario", "steady", "--hardware-watchpoints",

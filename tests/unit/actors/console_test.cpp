@@ -138,7 +138,7 @@ TEST_CASE("console: agent lines go to the observer whole, however the bytes were
   CHECK(c.file("agent.log") == "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\r\nunterminated");
 }
 
-TEST_CASE("console: an agent line over 1 MiB is dropped up to its newline; the next one comes through") {
+TEST_CASE("console: an agent line over 1 MiB is dropped up to its newline - the next one comes through") {
   Console c("overlong-agent");
   const size_t max = actors::console_state::kAgentLineMax;
   c.feed(kAgent, {std::string(max, 'a') + "\n"});  // exactly at the bound: kept

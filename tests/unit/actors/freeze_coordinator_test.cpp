@@ -89,7 +89,7 @@ TEST_CASE("freeze-all: every vCPU parks, the snapshot is complete and everyone i
   CHECK(snap.trigger == "test");
 }
 
-TEST_CASE("a vCPU that never parks makes the snapshot partial and is named; the others are thawed") {
+TEST_CASE("a vCPU that never parks makes the snapshot partial and is named - the others are thawed") {
   Fixture f({Fake::parks, Fake::never_parks, Fake::parks});
   auto [snap, thawed] = f.freeze_once(3);
   CHECK(snap.partial);
@@ -138,7 +138,7 @@ TEST_CASE("requests during a freeze are queued and served in order") {
   CHECK(triggers == std::vector<std::string>{"first", "second"});
 }
 
-TEST_CASE("a complete freeze carries the guest state read before the thaw; a partial one says why it has none") {
+TEST_CASE("a complete freeze carries the guest state read before the thaw - a partial one says why it has none") {
   auto reads = std::make_shared<std::atomic<int>>(0);
   auto read = [reads] {
     ++*reads;

@@ -182,7 +182,7 @@ TEST_CASE("monitor: a guest whose banner does not name the image's release leave
 }
 
 TEST_CASE("monitor: an error exit kind seen by the poll is an event with the kernel's exit message and asks for "
-          "one snapshot; attach and teardown are events without one") {
+          "one snapshot - attach and teardown are events without one") {
   Fixture f;
   guest_kernel::testing::SyntheticKernel kernel;
   // As at boot: no scheduler ever ran, the exit kind reads DONE.
@@ -289,7 +289,7 @@ struct HardwareRun {
 
 }  // namespace
 
-TEST_CASE("monitor: slot 0 is armed on the exit kind's address; a hit is the event at once, naming the writer's "
+TEST_CASE("monitor: slot 0 is armed on the exit kind's address - a hit is the event at once, naming the writer's "
           "vCPU and rip, and an error hit asks for the snapshot before any poll could have seen it") {
   HardwareRun run(2000ms);  // the poll after the baseline comes 2 s later: only the hit can see the change
   std::this_thread::sleep_for(300ms);

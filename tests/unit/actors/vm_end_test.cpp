@@ -78,7 +78,7 @@ TEST_CASE("vm end: result.json's names for every end are today's strings") {
   CHECK(std::string(msg::to_string(msg::guest_stop::shutdown)) == "shutdown");
 }
 
-TEST_CASE("vm end: a death or hang is frozen for evidence before the stop; a normal end is not") {
+TEST_CASE("vm end: a death or hang is frozen for evidence before the stop - a normal end is not") {
   for (auto how : {run_end::shutdown, run_end::vcpu_failed, run_end::panic, run_end::hang, run_end::timeout})
     CHECK(actors::wants_vcpu_evidence(how));
   for (auto how : {run_end::power_off, run_end::reset, run_end::stopped, run_end::vmm_error, run_end::no_kvm})

@@ -28,7 +28,7 @@ TEST_CASE("time spent frozen extends every deadline") {
   CHECK(w.stall_due(c.start + 9s));
 }
 
-TEST_CASE("guest progress resets the stall clock; a zero stall timeout never fires") {
+TEST_CASE("guest progress resets the stall clock - a zero stall timeout never fires") {
   WatchdogConfig c;
   c.stall_timeout = 5s;
   WatchdogClock w(c);

@@ -143,7 +143,7 @@ TEST_CASE("bpf maps: map_idr walked, each map's metadata, .bss rendered by varia
   }
 }
 
-TEST_CASE("bpf maps: more entries than the cap are cut and said so; a map without BTF shows hex",
+TEST_CASE("bpf maps: more entries than the cap are cut and said so - a map without BTF shows hex",
           "[guest_kernel][bpf]") {
   SyntheticKernel k;
   std::vector<std::vector<uint8_t>> values;

@@ -76,7 +76,7 @@ TEST_CASE("a walk refuses non-canonical addresses, absent entries, tables outsid
   CHECK(walk(t.ram, t.root, 0xffffffff81000000ull, false) == 0x01000000ull);
 }
 
-TEST_CASE("a PTI user PGD lacks the direct map; page_table_root of its CR3 walks the kernel PGD") {
+TEST_CASE("a PTI user PGD lacks the direct map - page_table_root of its CR3 walks the kernel PGD") {
   SyntheticKernel k;
   const uint64_t user_cr3 = k.pti_user_pgd_pa | 0x801 | (1ull << 63);
   REQUIRE((user_cr3 & (1ull << 12)) != 0);

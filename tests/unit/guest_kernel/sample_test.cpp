@@ -230,7 +230,7 @@ TEST_CASE("a 6.16-like kernel: the exit kind and the ops name come from *scx_roo
   CHECK_FALSE(x.ops_name_ok);
 }
 
-TEST_CASE("the exit kind and the exit info (kind, code, reason, message, backtrace) are read; none, freed or torn "
+TEST_CASE("the exit kind and the exit info (kind, code, reason, message, backtrace) are read - none, freed or torn "
           "say why") {
   using namespace ktstr::guest_kernel::testing;
   SyntheticKernel k;

@@ -5,7 +5,7 @@
 
 using ktstr::guest_kernel::parse_word_condition;
 
-TEST_CASE("word condition: each operator, decimal and hex, spaces allowed; anything else is refused") {
+TEST_CASE("word condition: each operator, decimal and hex, spaces allowed - anything else is refused") {
   struct Case {
     const char* text;
     uint64_t below, at, above;  // what holds for value-1, value, value+1

@@ -51,7 +51,7 @@ TEST_CASE("guest debug: length and kind set the slot's nibble", "[guest-debug]")
   CHECK(encode_dr7(WatchSlots{}) == 0x400);
 }
 
-TEST_CASE("guest debug: slots combine; the rest of debugreg stays zero", "[guest-debug]") {
+TEST_CASE("guest debug: slots combine - the rest of debugreg stays zero", "[guest-debug]") {
   WatchSlots slots{};
   slots[0] = WatchSlot{0, kExitKind, 4, WatchKind::write};
   slots[3] = WatchSlot{3, 0xffff888000001000ull, 8, WatchKind::read_write};

@@ -71,7 +71,7 @@ TEST_CASE("probe: a loop still running at the deadline is emulated and says so")
   CHECK_THAT(p.reason, Catch::Contains("unfinished after 5,000 ms"));
 }
 
-TEST_CASE("probe: a failed step is broken and names the step; no device is absent") {
+TEST_CASE("probe: a failed step is broken and names the step - no device is absent") {
   kvm::ProbeObservation o = ran(1ms);
   o.failed_step = "KVM_CREATE_VM: Cannot allocate memory";
   auto p = kvm::judge_probe(o);

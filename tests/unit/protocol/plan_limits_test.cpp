@@ -166,7 +166,7 @@ TEST_CASE("plan limits: the plan of every catalog scenario, built by the host, i
   }
 }
 
-TEST_CASE("plan limits: the longest names a file may give make plan strings the agent accepts; one byte more is a host error") {
+TEST_CASE("plan limits: the longest names a file may give make plan strings the agent accepts - one byte more is a host error") {
   const std::string longest(limits::kMaxNameBytes, 'n');
   // 64 LLCs, as many per_llc cgroups as a run may create: suffixes up to "-llc63".
   const Topology wide(TopologySpec{1, 64, 1, 1});

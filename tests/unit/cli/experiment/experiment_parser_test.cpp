@@ -126,7 +126,7 @@ TEST_CASE("experiment: every built-in experiment parses") {
   }
 }
 
-TEST_CASE("experiment: workers as a list or a [workers] table (addresses, retry, credentials from the file's folder); a "
+TEST_CASE("experiment: workers as a list or a [workers] table (addresses, retry, credentials from the file's folder) - a "
           "bad address names file, line and field") {
   const std::string vms = "[[vm]]\nname = \"a\"\n";
   auto x = parse_experiment("name = \"e\"\nworkers = [\"h1:7420\", \"[::1]:7421\"]\nretry = 1\n" + vms, "x.toml", "/etc/p");

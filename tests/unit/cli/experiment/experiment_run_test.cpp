@@ -62,8 +62,8 @@ int most_at_once(const fs::path& log) {
 
 }  // namespace
 
-TEST_CASE("experiment: runs at most --jobs at once; a crashing run is lost alone; expectations and the comparison "
-          "are judged; results are on disk") {
+TEST_CASE("experiment: runs at most --jobs at once - a crashing run is lost alone - expectations and the comparison "
+          "are judged - results are on disk") {
   const auto dir = test::scratch_dir("experiment-fake");
   const auto log = dir / "runs.log";
   const auto fake = write_fake_run(dir, log);

@@ -96,7 +96,7 @@ TEST_CASE("kernel version from a Makefile") {
   CHECK(fnv1a64_hex("") == "cbf29ce484222325");
 }
 
-TEST_CASE("Kbuild quiet lines are parsed; other make output is not") {
+TEST_CASE("Kbuild quiet lines are parsed - other make output is not") {
   auto cc = parse_kbuild_line("  CC      kernel/sched/core.o");
   REQUIRE(cc);
   CHECK(cc->tool == "CC");

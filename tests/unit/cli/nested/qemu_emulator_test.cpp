@@ -29,7 +29,7 @@ TEST_CASE("qemu version: backports' QEMU 10 and bookworm's 7.2 as they print it"
   CHECK(seven->major < cli::kReliableQemuMajor);
 }
 
-TEST_CASE("qemu version: found after other lines; two parts are enough", "[qemu]") {
+TEST_CASE("qemu version: found after other lines - two parts are enough", "[qemu]") {
   const auto v = cli::parse_qemu_version("some warning\nQEMU emulator version 9.1\n");
   REQUIRE(v);
   CHECK(cli::to_string(*v) == "9.1.0");

@@ -24,7 +24,7 @@ std::string sha_of(const std::string& text, const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("file cache: an upload in pieces enters the cache under its hash; a wrong hash never does", "[remote]") {
+TEST_CASE("file cache: an upload in pieces enters the cache under its hash - a wrong hash never does", "[remote]") {
   const auto dir = test::scratch_dir("file-cache");
   FileCache cache(dir / "cache", 1 << 20);
   std::string content(2 * kChunkBytes + 17, 'k');

@@ -147,7 +147,7 @@ TEST_CASE("remote: endpoints parse HOST:PORT and [v6]:PORT, loopback is recognis
   CHECK_FALSE(is_loopback("example.org"));
 }
 
-TEST_CASE("remote: init_ca writes a CA, worker and client pair; check_credentials says what is wrong", "[remote]") {
+TEST_CASE("remote: init_ca writes a CA, worker and client pair - check_credentials says what is wrong", "[remote]") {
   const fs::path root = ktstr::test::scratch_dir("remote-ca");
   const CaFiles f = init_ca(root / "pool", 30);
   CHECK(mode_of(root / "pool") == 0700);

@@ -18,7 +18,7 @@ msg::fault_event event(const std::string& kind, const std::string& spec) {
 
 }  // namespace
 
-TEST_CASE("fault json: a vcpu_jitter records its plan, pauses and times; one never applied says so") {
+TEST_CASE("fault json: a vcpu_jitter records its plan, pauses and times - one never applied says so") {
   auto f = event("vcpu_jitter", "vcpu_jitter:1@5+1/100:30");
   f.seconds = 1;
   f.period_ms = 100;
@@ -39,7 +39,7 @@ TEST_CASE("fault json: a vcpu_jitter records its plan, pauses and times; one nev
   CHECK(cli::fault_line(j) == "vCPU 1 paused 10 time(s) from 5.01 s to 5.93 s");
 }
 
-TEST_CASE("fault json: kick_loss records count and dropped; nmi whether KVM accepted it") {
+TEST_CASE("fault json: kick_loss records count and dropped - nmi whether KVM accepted it") {
   auto k = event("kick_loss", "kick_loss:1@5+3");
   k.count = 3;
   k.dropped = 2;
@@ -58,7 +58,7 @@ TEST_CASE("fault json: kick_loss records count and dropped; nmi whether KVM acce
   CHECK(cli::fault_line(j) == "KVM refused the NMI at 5.20 s: KVM_NMI (vCPU 1): Invalid argument");
 }
 
-TEST_CASE("fault json: guest_write records target, old and new value; a failed one its reason and no values") {
+TEST_CASE("fault json: guest_write records target, old and new value - a failed one its reason and no values") {
   auto w = event("guest_write", "guest_write:scx_watchdog_timeout=1@5");
   w.symbol = "scx_watchdog_timeout";
   w.link_address = 0xffffffff833ca838ull;

@@ -197,7 +197,7 @@ TEST_CASE("html report: empty, partial and mistyped results are drawn as far as 
   CHECK(count(run_html(nullptr, "null"), "<svg class=\"timeline\"") == 1);
 }
 
-TEST_CASE("run timeline: guest times off the axis are listed, not drawn; a scenario without timing says why") {
+TEST_CASE("run timeline: guest times off the axis are listed, not drawn - a scenario without timing says why") {
   auto r = two_cpu_result();
   r["scenario"]["findings"][0]["at_ms"] = 1e12;
   auto t = run_timeline(r);

@@ -110,7 +110,7 @@ TEST_CASE("vcpu states: a normal end has none, and the report says nothing of th
   CHECK(cli::vcpu_states_json(fin).empty());
 }
 
-TEST_CASE("vcpu states: a hang names no faulting vCPU; a faulting vCPU without state is said so") {
+TEST_CASE("vcpu states: a hang names no faulting vCPU - a faulting vCPU without state is said so") {
   msg::run_finished fin;
   fin.how = msg::run_end::hang;
   fin.vcpu_states = {state(0, 0x1000), state(1, 0x2000)};

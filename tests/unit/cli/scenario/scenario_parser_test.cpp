@@ -196,7 +196,7 @@ TEST_CASE("an unreadable file is one error line") {
   CHECK_THROWS_WITH(parse_scenario_file("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot read the scenario file");
 }
 
-TEST_CASE("a watch op: a kernel word the host watches from its step on, with an optional condition; not in the "
+TEST_CASE("a watch op: a kernel word the host watches from its step on, with an optional condition - not in the "
           "guest's plan") {
   const std::string body = std::string(kHeader) +
                            "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\" } ]\n"  // lines 3-5
@@ -238,7 +238,7 @@ TEST_CASE("a watch op: a kernel word the host watches from its step on, with an 
   }
 }
 
-TEST_CASE("fault ops in steps: scheduler_kill, cpu_offline/cpu_online and cgroup_freeze reach the plan; bad ones name "
+TEST_CASE("fault ops in steps: scheduler_kill, cpu_offline/cpu_online and cgroup_freeze reach the plan - bad ones name "
           "file, line and field") {
   const std::string body = std::string(kHeader) +
                            "[[cgroup]]\nname = \"a\"\nworkers = [ { type = \"spin\", count = 2 } ]\n"  // lines 3-5

@@ -102,7 +102,7 @@ TEST_CASE("monitor checks: no watchdog timeout (no sched_ext scheduler), no moni
   CHECK(findings[0].message == gone.unavailable);
 }
 
-TEST_CASE("monitor checks: an rq clock standing still while its vCPU runs guest code fails; while it sits halted "
+TEST_CASE("monitor checks: an rq clock standing still while its vCPU runs guest code fails - while it sits halted "
           "it does not") {
   auto r = timeline(5, 2);
   // CPU 0's clock stops from sample 10 (2.0 s) on.

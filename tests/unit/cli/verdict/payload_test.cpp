@@ -100,7 +100,7 @@ TEST_CASE("payload: the program is found in PATH or by path, and must be an x86-
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("payload metrics: hackbench, stress-ng and cyclictest output; garbage gives nothing") {
+TEST_CASE("payload metrics: hackbench, stress-ng and cyclictest output - garbage gives nothing") {
   auto hb = payload_metrics("/ktstr/payload/0/hackbench",
                             {"Running in process mode with 1 groups using 40 file descriptors each (== 40 tasks)",
                              "Each sender will pass 50 messages of 100 bytes", "Time: 0.161"});
@@ -158,7 +158,7 @@ protocol::PayloadReport ended(uint32_t id, std::optional<uint32_t> exit_code, st
 
 }  // namespace
 
-TEST_CASE("payload check: exit 0 and stopped at the end pass; non-zero, a signal or a missing report fail") {
+TEST_CASE("payload check: exit 0 and stopped at the end pass - non-zero, a signal or a missing report fail") {
   auto verdicts = [](const ScenarioResults& results) {
     std::vector<std::pair<Verdict, std::string>> out;
     for (const auto& f : check_payloads(results)) out.emplace_back(f.verdict, f.message);

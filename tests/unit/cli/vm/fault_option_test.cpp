@@ -96,7 +96,7 @@ TEST_CASE("run --fault: vcpu_jitter refuses a bad shape, period, pause, too many
   CHECK(refusal({"vcpu_jitter:9@7+4/100:30"}) == "--fault vcpu_jitter:9@7+4/100:30: no vCPU 9: the topology has 4 (0..3)");
 }
 
-TEST_CASE("run --fault: kick_loss parses its count; a zero or huge count and a second one on the vCPU are refused") {
+TEST_CASE("run --fault: kick_loss parses its count - a zero or huge count and a second one on the vCPU are refused") {
   const auto f = accepted({"kick_loss:1@2+50", "kick_loss:0@2+1", "vcpu_stall:1@3+1"});
   REQUIRE(f.size() == 3);
   CHECK(f[0].kind == "kick_loss");
@@ -185,7 +185,7 @@ std::string resolved(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("run --fault: guest_write is resolved to the symbol's link-time address; unknown, per-CPU, misaligned and "
+TEST_CASE("run --fault: guest_write is resolved to the symbol's link-time address - unknown, per-CPU, misaligned and "
           "overlong targets are refused") {
   CHECK(resolved("guest_write:scx_watchdog_timeout=1@5") == "ffffffff82000008");
   CHECK(resolved("guest_write:total_forks+4:4=1@5") == "ffffffff82000004");

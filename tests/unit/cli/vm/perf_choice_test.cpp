@@ -28,7 +28,7 @@ TEST_CASE("perf choice: unset is off under TCG, and says why and how to turn it 
   CHECK_THAT(c.off_reason, Catch::Contains("TCGTCGTCGTCG") && Catch::Contains("--perf-period MS"));
 }
 
-TEST_CASE("perf choice: an explicit period wins on any host; 0 is off", "[perf]") {
+TEST_CASE("perf choice: an explicit period wins on any host - 0 is off", "[perf]") {
   CHECK(cli::choose_perf_period(250u, under_tcg()).period == milliseconds(250));
   CHECK(cli::choose_perf_period(250u, under_tcg()).off_reason.empty());
   CHECK(cli::choose_perf_period(250u, bare_metal()).period == milliseconds(250));
