@@ -2,7 +2,8 @@
 # Idempotent set-up for a fresh Debian 12 machine: build dependencies, QEMU for the
 # nested software-KVM host (bookworm's 7.2 installed, which also brings the libraries,
 # and QEMU 10 from bookworm-backports unpacked into the cache, which the nested host
-# prefers), headless Chromium for the HTML report's browser test, and the default guest
+# prefers), headless Chromium for the HTML report's browser test, clang with its runtimes
+# (libFuzzer) for the fuzz targets, and the default guest
 # kernel (Debian's linux-image-6.1.0-NN, downloaded and unpacked into the cache, never
 # installed).
 #   --kernel-build  also what `ktstr-actors kernel build` needs: Debian's kernel source
@@ -27,6 +28,7 @@ packages=(
   qemu-system-x86 cpio xz-utils zstd kmod
   stress-ng rt-tests
   chromium
+  clang libclang-rt-dev
 )
 if ((kernel_build)); then
   packages+=(linux-source-6.12 dwarves bc flex bison libelf-dev libssl-dev clang-19 llvm-19)
