@@ -5,7 +5,9 @@
 # New inputs found go to the build folder (the seeds in tests/fuzz/corpus stay as they are);
 # a crash leaves its input as build-fuzz/crashes/<target>-crash-<sha1> and fails the run:
 # fix it and add the input to tests/fuzz/corpus/<target>/ as a regression seed.
-# Prints, per target, the executions and their rate.
+# Prints, per target, the executions and their rate. KTSTR_FUZZ_SEED: libFuzzer's -seed
+# (default 0: a new one each run; the test command uses 1 so that CI explores the same way
+# each time and a red run is the code's, not the dice's).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,7 +38,7 @@ for t in $targets; do
   echo "== $t: $seconds s"
   set +e
   # -rss_limit_mb: a parser that allocates without bound is a finding too.
-  "$build/tests/fuzz/$t" "$work" "$repo/tests/fuzz/corpus/$t" -max_total_time="$seconds" -print_final_stats=1 \
+  "$build/tests/fuzz/$t" "$work" "$repo/tests/fuzz/corpus/$t" -max_total_time="$seconds" -print_final_stats=1 -seed="${KTSTR_FUZZ_SEED:-0}" \
     -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$build/crashes/$t-" >"$log" 2>&1
   rc=$?
   set -e
