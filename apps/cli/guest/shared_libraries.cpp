@@ -40,11 +40,17 @@ class ElfFile {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) throw ProgramDependencyError("cannot open " + path.string());
     elf_ = elf_begin(fd_, ELF_C_READ, nullptr);
-    if (!elf_ || elf_kind(elf_) != ELF_K_ELF) fail("not an ELF file");
+    if (!elf_ || elf_kind(elf_) != ELF_K_ELF) {
+      release();  // a constructor that throws gets no destructor: the descriptor and libelf's handle go here
+      fail("not an ELF file");
+    }
   }
-  ~ElfFile() {
+  ~ElfFile() { release(); }
+  void release() {
     if (elf_) elf_end(elf_);
+    elf_ = nullptr;
     if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
   ElfFile(const ElfFile&) = delete;
   ElfFile& operator=(const ElfFile&) = delete;

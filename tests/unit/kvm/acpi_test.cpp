@@ -141,8 +141,9 @@ TEST_CASE("the FADT is hardware-reduced, without an 8042, with I/O-port sleep re
   CHECK(h.length == sizeof(Fadt));
   const auto f = g.read<Fadt>(address);
   CHECK(f.flags & kFadtHwReducedAcpi);
-  CHECK_FALSE(f.iapc_boot_arch & kBootArch8042);
-  CHECK_FALSE(f.iapc_boot_arch & kBootArchLegacyDevices);
+  const uint16_t boot_arch = f.iapc_boot_arch;  // a copy: Catch binds by reference, the field is packed
+  CHECK_FALSE(boot_arch & kBootArch8042);
+  CHECK_FALSE(boot_arch & kBootArchLegacyDevices);
   for (const auto& [reg, port] : {std::pair{f.sleep_control_reg, layout::kSleepControl},
                                   std::pair{f.sleep_status_reg, layout::kSleepStatus}}) {
     CHECK(reg.space_id == kSpaceSystemIo);
@@ -244,7 +245,8 @@ TEST_CASE("the SRAT puts every CPU and every RAM range in its node") {
     const auto& expected = m.memory.node_ranges();
     REQUIRE(ranges.size() == expected.size());
     for (size_t i = 0; i < ranges.size(); ++i) {
-      CHECK(ranges[i].proximity_domain == expected[i].node);
+      const uint32_t domain_of_range = ranges[i].proximity_domain;  // a copy of a packed field (see the FADT test)
+      CHECK(domain_of_range == expected[i].node);
       CHECK((uint64_t(ranges[i].base_hi) << 32 | ranges[i].base_lo) == expected[i].base);
       CHECK((uint64_t(ranges[i].length_hi) << 32 | ranges[i].length_lo) == expected[i].size);
       CHECK(ranges[i].flags == kSratEnabled);
